@@ -1,0 +1,8 @@
+# Shared settings of the scripts (sourced, not run).
+# One target directory outside the clone, so fresh clones (CI) reuse the build.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/kindling/target}"
+# Tests, CI and the demo build with the `fast` profile (optimized, no LTO); `release` is fat LTO.
+export KINDLING_PROFILE="${KINDLING_PROFILE:-fast}"
+export PATH="$HOME/.cargo/bin:$PATH"
+KINDLING_BIN="$CARGO_TARGET_DIR/$KINDLING_PROFILE/kindling"
+step() { printf '\n\033[1m== %s\033[0m (%s)\n' "$*" "$(date +%H:%M:%S)"; }

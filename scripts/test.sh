@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs every test: native (cargo test), wasm in headless Chromium (CPU-SIMD and WebGPU on
+# SwiftShader, parity with native), and the browser end-to-end tests (playwright-core).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+. scripts/env.sh
+started=$(date +%s)
+
+step "native tests"
+cargo test --workspace --profile "$KINDLING_PROFILE"
+
+scripts/models.sh
+step "parity fixture (native predictions)"
+"$KINDLING_BIN" fixture --bundle artifacts/models/demo --out tests/fixtures/generated/parity --count 100
+
+step "wasm tests in headless Chromium"
+CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=600 \
+  cargo test -p kindling --target wasm32-unknown-unknown --profile "$KINDLING_PROFILE" \
+  --features webgpu --test wasm_browser
+
+scripts/build-pkg.sh
+scripts/build-www.sh
+step "end-to-end tests (playwright-core, Debian chromium)"
+node --test --test-concurrency=1 tests/e2e/
+
+echo "all tests passed in $(( $(date +%s) - started )) s"

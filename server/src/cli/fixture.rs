@@ -1,0 +1,82 @@
+//! `kindling fixture`: the bundle, inputs and native probabilities the browser parity tests
+//! load, so that the wasm build is checked against this native build on identical bytes.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+use kindling::{DeviceChoice, Session};
+
+/// Arguments of `kindling fixture`.
+#[derive(Debug, Args)]
+pub struct FixtureArgs {
+    /// Bundle directory or `.kbundle` archive to check.
+    #[arg(long)]
+    pub bundle: PathBuf,
+    /// Output directory: `bundle.kbundle`, `inputs.f32`, `expected.f32`, `meta.json`.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Number of items.
+    #[arg(long, default_value_t = 100)]
+    pub count: usize,
+    /// Raw little-endian f32 inputs to use (default: deterministic pseudo-random pixels).
+    #[arg(long)]
+    pub inputs: Option<PathBuf>,
+}
+
+/// Deterministic pseudo-random values in `[0, 1)` (xorshift), for parity inputs.
+pub fn pseudo_random(n: usize, seed: u32) -> Vec<f32> {
+    let mut x = seed.max(1);
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            (x >> 8) as f32 / (1u32 << 24) as f32
+        })
+        .collect()
+}
+
+fn write_f32(path: &std::path::Path, values: &[f32]) -> anyhow::Result<()> {
+    let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+    std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))
+}
+
+/// Runs `kindling fixture`.
+pub fn run(args: FixtureArgs) -> anyhow::Result<()> {
+    let bundle = super::bundle::read_bundle(&args.bundle)?;
+    let per_item = bundle.manifest().input.len();
+    let inputs = match &args.inputs {
+        Some(p) => {
+            let v = super::predict::read_f32(p)?;
+            anyhow::ensure!(
+                v.len() >= args.count * per_item,
+                "{} holds fewer than {} items",
+                p.display(),
+                args.count
+            );
+            v[..args.count * per_item].to_vec()
+        }
+        None => pseudo_random(args.count * per_item, 0x5eed),
+    };
+    let session = pollster::block_on(Session::load(&bundle, DeviceChoice::Cpu))?;
+    let probs = pollster::block_on(session.probabilities(&inputs, args.count))?;
+    std::fs::create_dir_all(&args.out)?;
+    std::fs::write(args.out.join("bundle.kbundle"), bundle.to_archive())?;
+    write_f32(&args.out.join("inputs.f32"), &inputs)?;
+    write_f32(&args.out.join("expected.f32"), &probs)?;
+    let meta = serde_json::json!({
+        "count": args.count, "input_len": per_item, "classes": bundle.manifest().labels.len(),
+        "bundle": bundle.manifest().name, "version": bundle.manifest().version,
+    });
+    std::fs::write(
+        args.out.join("meta.json"),
+        serde_json::to_string_pretty(&meta)?,
+    )?;
+    println!(
+        "wrote parity fixture for {} items to {}",
+        args.count,
+        args.out.display()
+    );
+    Ok(())
+}

@@ -1,0 +1,10 @@
+//! One module per subcommand.
+
+pub mod bundle;
+pub mod fixture;
+pub mod predict;
+
+/// The current time as RFC 3339 (UTC, seconds).
+pub fn now_rfc3339() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+}

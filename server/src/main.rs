@@ -1,0 +1,35 @@
+//! `kindling`: the native command-line tool — make and inspect bundles, predict natively,
+//! write browser parity fixtures (and, as it grows, train and serve).
+
+mod cli;
+mod demo_bundle;
+
+use clap::{Parser, Subcommand};
+
+/// Kindling's command-line tool.
+#[derive(Debug, Parser)]
+#[command(name = "kindling", version, about)]
+struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Make, inspect and check model bundles.
+    #[command(subcommand)]
+    Bundle(cli::bundle::BundleCommand),
+    /// Predict natively with a bundle: images, or raw little-endian f32 inputs.
+    Predict(cli::predict::PredictArgs),
+    /// Write the fixtures the browser parity tests compare against.
+    Fixture(cli::fixture::FixtureArgs),
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    match args.command {
+        Command::Bundle(cmd) => cli::bundle::run(cmd),
+        Command::Predict(a) => cli::predict::run(a),
+        Command::Fixture(a) => cli::fixture::run(a),
+    }
+}

@@ -1,0 +1,25 @@
+//! Kindling: burn models that ship as verified bundles and run in the browser on WebGPU or the
+//! CPU (WebAssembly SIMD128), with the same model code training natively.
+//!
+//! - [`model`]: architectures built from serde configs.
+//! - [`bundle`]: the bundle format (manifest + weights), verified on load.
+//! - [`session`]: load a bundle on a device and predict.
+//! - [`uncertainty`]: least-confidence, margin and entropy scores.
+//! - [`preprocess`]: pixels → model input, normalization.
+//! - [`device`]: `auto | webgpu | cpu` selection, reporting what actually runs.
+//! - `wasm` (wasm32 only): the JavaScript API.
+
+pub mod bundle;
+pub mod device;
+pub mod model;
+pub mod preprocess;
+pub mod session;
+pub mod uncertainty;
+
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;
+
+pub use bundle::{Bundle, BundleError, Manifest};
+pub use device::{Backend, DeviceChoice};
+pub use model::{ArchConfig, Model};
+pub use session::{Prediction, Session, SessionError};

@@ -1,0 +1,199 @@
+//! The `cnn` architecture: conv → ReLU → pool blocks, then dense layers, over a CHW image.
+
+use burn::module::Module;
+use burn::nn::conv::{Conv2d, Conv2dConfig};
+use burn::nn::pool::{AvgPool2d, AvgPool2dConfig, MaxPool2d, MaxPool2dConfig};
+use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig, PaddingConfig2d};
+use burn::tensor::activation::relu;
+use burn::tensor::{Device, Tensor};
+use serde::{Deserialize, Serialize};
+
+use super::error::{ModelError, dropout_in_range, positive};
+
+/// How a conv block pools its output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum PoolKind {
+    /// Max pooling.
+    #[default]
+    Max,
+    /// Average pooling.
+    Avg,
+}
+
+/// Config of the `cnn` architecture. Convolutions use "same" padding; block `i` pools by
+/// `pool_sizes[i]` (1 means no pooling).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CnnConfig {
+    /// Input channels: 1 (grayscale) or 3 (RGB).
+    pub channels: usize,
+    /// Input height in pixels.
+    pub height: usize,
+    /// Input width in pixels.
+    pub width: usize,
+    /// Output channels of each conv layer.
+    pub conv_channels: Vec<usize>,
+    /// Square kernel size of each conv layer.
+    pub kernel_sizes: Vec<usize>,
+    /// Pooling window (and stride) after each conv layer; 1 disables pooling for that layer.
+    pub pool_sizes: Vec<usize>,
+    /// Pooling kind for every block.
+    #[serde(default)]
+    pub pool: PoolKind,
+    /// Width of each dense layer between the conv blocks and the classifier.
+    #[serde(default)]
+    pub dense_sizes: Vec<usize>,
+    /// Number of output classes.
+    pub classes: usize,
+    /// Dropout probability before each dense layer while training.
+    #[serde(default)]
+    pub dropout: f64,
+}
+
+impl CnnConfig {
+    /// Checks sizes, list lengths, channels and dropout, and that pooling leaves pixels.
+    pub fn validate(&self) -> Result<(), ModelError> {
+        if self.channels != 1 && self.channels != 3 {
+            return Err(ModelError::InvalidChannels(self.channels));
+        }
+        positive("height", self.height)?;
+        positive("width", self.width)?;
+        positive("classes", self.classes)?;
+        let layers = self.conv_channels.len();
+        for (field, len) in [
+            ("kernel_sizes", self.kernel_sizes.len()),
+            ("pool_sizes", self.pool_sizes.len()),
+        ] {
+            if len != layers {
+                return Err(ModelError::LayerCountMismatch {
+                    field: field.to_string(),
+                    expected: layers,
+                    found: len,
+                });
+            }
+        }
+        for i in 0..layers {
+            positive(&format!("conv_channels[{i}]"), self.conv_channels[i])?;
+            positive(&format!("kernel_sizes[{i}]"), self.kernel_sizes[i])?;
+            positive(&format!("pool_sizes[{i}]"), self.pool_sizes[i])?;
+        }
+        for (i, &d) in self.dense_sizes.iter().enumerate() {
+            positive(&format!("dense_sizes[{i}]"), d)?;
+        }
+        dropout_in_range(self.dropout)?;
+        if self.feature_map().is_none() {
+            return Err(ModelError::EmptyFeatureMap {
+                height: self.height,
+                width: self.width,
+            });
+        }
+        Ok(())
+    }
+
+    /// `(channels, height, width)` after the conv blocks, `None` if pooling empties it.
+    pub fn feature_map(&self) -> Option<(usize, usize, usize)> {
+        let (mut h, mut w) = (self.height, self.width);
+        for &p in &self.pool_sizes {
+            h /= p;
+            w /= p;
+        }
+        let c = self.conv_channels.last().copied().unwrap_or(self.channels);
+        (h > 0 && w > 0).then_some((c, h, w))
+    }
+
+    /// Builds the network with freshly initialized weights (call [`Self::validate`] first).
+    pub fn init(&self, device: &Device) -> Cnn {
+        let mut in_channels = self.channels;
+        let mut blocks = Vec::with_capacity(self.conv_channels.len());
+        for i in 0..self.conv_channels.len() {
+            let k = self.kernel_sizes[i];
+            let conv = Conv2dConfig::new([in_channels, self.conv_channels[i]], [k, k])
+                .with_padding(PaddingConfig2d::Same)
+                .init(device);
+            let p = self.pool_sizes[i];
+            let pool = match (p, self.pool) {
+                (1, _) => None,
+                (p, PoolKind::Max) => Some(Pool::Max(
+                    MaxPool2dConfig::new([p, p]).with_strides([p, p]).init(),
+                )),
+                (p, PoolKind::Avg) => Some(Pool::Avg(
+                    AvgPool2dConfig::new([p, p]).with_strides([p, p]).init(),
+                )),
+            };
+            blocks.push(ConvBlock { conv, pool });
+            in_channels = self.conv_channels[i];
+        }
+        let (c, h, w) = self.feature_map().unwrap_or((in_channels, 1, 1));
+        let mut widths = vec![c * h * w];
+        widths.extend(&self.dense_sizes);
+        widths.push(self.classes);
+        let dense = widths
+            .windows(2)
+            .map(|w| LinearConfig::new(w[0], w[1]).init(device))
+            .collect();
+        Cnn {
+            blocks,
+            dense,
+            dropout: DropoutConfig::new(self.dropout).init(),
+            input_shape: [self.channels, self.height, self.width],
+        }
+    }
+}
+
+/// The pooling step of one conv block.
+#[derive(Module, Debug)]
+pub enum Pool {
+    /// Max pooling.
+    Max(MaxPool2d),
+    /// Average pooling.
+    Avg(AvgPool2d),
+}
+
+/// One conv → ReLU → pool block.
+#[derive(Module, Debug)]
+pub struct ConvBlock {
+    conv: Conv2d,
+    pool: Option<Pool>,
+}
+
+impl ConvBlock {
+    fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        let x = relu(self.conv.forward(x));
+        match &self.pool {
+            None => x,
+            Some(Pool::Max(p)) => p.forward(x),
+            Some(Pool::Avg(p)) => p.forward(x),
+        }
+    }
+}
+
+/// The `cnn` network.
+#[derive(Module, Debug)]
+pub struct Cnn {
+    blocks: Vec<ConvBlock>,
+    dense: Vec<Linear>,
+    dropout: Dropout,
+    input_shape: [usize; 3],
+}
+
+impl Cnn {
+    /// `[batch, channels*height*width]` (CHW order) → logits `[batch, classes]`.
+    pub fn forward(&self, input: Tensor<2>) -> Tensor<2> {
+        let [batch, _] = input.dims();
+        let [c, h, w] = self.input_shape;
+        let mut x = input.reshape([batch, c, h, w]);
+        for block in &self.blocks {
+            x = block.forward(x);
+        }
+        let mut x: Tensor<2> = x.flatten(1, 3);
+        let last = self.dense.len() - 1;
+        for (i, layer) in self.dense.iter().enumerate() {
+            x = layer.forward(self.dropout.forward(x));
+            if i < last {
+                x = relu(x);
+            }
+        }
+        x
+    }
+}

@@ -1,0 +1,74 @@
+//! The `mlp` architecture: dense layers with ReLU and dropout over a flat feature vector.
+
+use burn::module::Module;
+use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
+use burn::tensor::activation::relu;
+use burn::tensor::{Device, Tensor};
+use serde::{Deserialize, Serialize};
+
+use super::error::{ModelError, dropout_in_range, positive};
+
+/// Config of the `mlp` architecture.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MlpConfig {
+    /// Length of the input feature vector.
+    pub input_size: usize,
+    /// Width of each hidden layer, in order (may be empty: a linear classifier).
+    #[serde(default)]
+    pub hidden_sizes: Vec<usize>,
+    /// Number of output classes.
+    pub classes: usize,
+    /// Dropout probability after each hidden layer while training.
+    #[serde(default)]
+    pub dropout: f64,
+}
+
+impl MlpConfig {
+    /// Checks every size and the dropout probability.
+    pub fn validate(&self) -> Result<(), ModelError> {
+        positive("input_size", self.input_size)?;
+        positive("classes", self.classes)?;
+        for (i, &h) in self.hidden_sizes.iter().enumerate() {
+            positive(&format!("hidden_sizes[{i}]"), h)?;
+        }
+        dropout_in_range(self.dropout)
+    }
+
+    /// Builds the network with freshly initialized weights (call [`Self::validate`] first).
+    pub fn init(&self, device: &Device) -> Mlp {
+        let mut widths = vec![self.input_size];
+        widths.extend(&self.hidden_sizes);
+        widths.push(self.classes);
+        let layers = widths
+            .windows(2)
+            .map(|w| LinearConfig::new(w[0], w[1]).init(device))
+            .collect();
+        Mlp {
+            layers,
+            dropout: DropoutConfig::new(self.dropout).init(),
+        }
+    }
+}
+
+/// The `mlp` network.
+#[derive(Module, Debug)]
+pub struct Mlp {
+    layers: Vec<Linear>,
+    dropout: Dropout,
+}
+
+impl Mlp {
+    /// `[batch, input_size]` → logits `[batch, classes]`.
+    pub fn forward(&self, input: Tensor<2>) -> Tensor<2> {
+        let last = self.layers.len() - 1;
+        let mut x = input;
+        for (i, layer) in self.layers.iter().enumerate() {
+            x = layer.forward(x);
+            if i < last {
+                x = self.dropout.forward(relu(x));
+            }
+        }
+        x
+    }
+}

@@ -1,0 +1,89 @@
+//! Model architectures: burn modules built at run time from serde configs, so any config of a
+//! supported architecture loads without recompiling the wasm.
+
+mod cnn;
+mod error;
+mod mlp;
+
+pub use cnn::{Cnn, CnnConfig, PoolKind};
+pub use error::ModelError;
+pub use mlp::{Mlp, MlpConfig};
+
+use burn::module::Module;
+use burn::tensor::{Device, Tensor};
+use serde::{Deserialize, Serialize};
+
+/// The architecture names this build understands, as they appear in `{"arch": ...}`.
+pub const KNOWN_ARCHITECTURES: &[&str] = &["mlp", "cnn"];
+
+/// An architecture config, tagged by `arch` in JSON (`{"arch": "cnn", ...}`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "arch", rename_all = "lowercase")]
+pub enum ArchConfig {
+    /// A multi-layer perceptron over a flat feature vector.
+    Mlp(MlpConfig),
+    /// A small convolutional network over a `channels × height × width` image.
+    Cnn(CnnConfig),
+}
+
+impl ArchConfig {
+    /// The architecture's name (`"mlp"` or `"cnn"`).
+    pub fn arch_name(&self) -> &'static str {
+        match self {
+            ArchConfig::Mlp(_) => "mlp",
+            ArchConfig::Cnn(_) => "cnn",
+        }
+    }
+
+    /// Number of `f32` values one input item has (the flattened input size).
+    pub fn input_len(&self) -> usize {
+        match self {
+            ArchConfig::Mlp(c) => c.input_size,
+            ArchConfig::Cnn(c) => c.channels * c.height * c.width,
+        }
+    }
+
+    /// Number of output classes.
+    pub fn classes(&self) -> usize {
+        match self {
+            ArchConfig::Mlp(c) => c.classes,
+            ArchConfig::Cnn(c) => c.classes,
+        }
+    }
+
+    /// Checks that the config describes a buildable network.
+    pub fn validate(&self) -> Result<(), ModelError> {
+        match self {
+            ArchConfig::Mlp(c) => c.validate(),
+            ArchConfig::Cnn(c) => c.validate(),
+        }
+    }
+
+    /// Builds the network with freshly initialized weights on `device`.
+    pub fn init(&self, device: &Device) -> Result<Model, ModelError> {
+        self.validate()?;
+        Ok(match self {
+            ArchConfig::Mlp(c) => Model::Mlp(c.init(device)),
+            ArchConfig::Cnn(c) => Model::Cnn(c.init(device)),
+        })
+    }
+}
+
+/// A classifier of any supported architecture.
+#[derive(Module, Debug)]
+pub enum Model {
+    /// See [`Mlp`].
+    Mlp(Mlp),
+    /// See [`Cnn`].
+    Cnn(Cnn),
+}
+
+impl Model {
+    /// Maps a batch of flattened inputs `[batch, input_len]` to logits `[batch, classes]`.
+    pub fn forward(&self, input: Tensor<2>) -> Tensor<2> {
+        match self {
+            Model::Mlp(m) => m.forward(input),
+            Model::Cnn(m) => m.forward(input),
+        }
+    }
+}

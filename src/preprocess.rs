@@ -1,0 +1,177 @@
+//! Input preprocessing, one implementation for native and browser: turning RGBA pixels into the
+//! model's CHW layout, and normalizing items per the manifest's input spec.
+
+use thiserror::Error;
+
+use crate::bundle::{ImageInput, InputSpec};
+
+/// Why pixels could not be turned into model input.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum PreprocessError {
+    /// The RGBA buffer does not hold `width × height × 4` bytes.
+    #[error("RGBA buffer has {got} bytes but a {width}x{height} image needs {expected}")]
+    BufferSize {
+        /// Source width.
+        width: usize,
+        /// Source height.
+        height: usize,
+        /// `width × height × 4`.
+        expected: usize,
+        /// The bytes given.
+        got: usize,
+    },
+    /// The source image has no pixels.
+    #[error("the source image is empty ({width}x{height})")]
+    EmptyImage {
+        /// Source width.
+        width: usize,
+        /// Source height.
+        height: usize,
+    },
+}
+
+impl PreprocessError {
+    /// A stable, machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            PreprocessError::BufferSize { .. } => "IMAGE_BUFFER_SIZE",
+            PreprocessError::EmptyImage { .. } => "IMAGE_EMPTY",
+        }
+    }
+}
+
+/// Converts an RGBA image (as in `ImageData`) into one model input item: resized to the spec's
+/// size by area averaging, alpha composited over black, converted to grayscale (ITU-R BT.601
+/// luma) when the spec has one channel, scaled to `[0, 1]`, channel-first. Not normalized:
+/// [`normalize`] does that (a session does it in `predict`).
+pub fn image_from_rgba(
+    spec: &ImageInput,
+    rgba: &[u8],
+    width: usize,
+    height: usize,
+) -> Result<Vec<f32>, PreprocessError> {
+    if width == 0 || height == 0 {
+        return Err(PreprocessError::EmptyImage { width, height });
+    }
+    let expected = width * height * 4;
+    if rgba.len() != expected {
+        return Err(PreprocessError::BufferSize {
+            width,
+            height,
+            expected,
+            got: rgba.len(),
+        });
+    }
+    let (tw, th) = (spec.width, spec.height);
+    let plane = tw * th;
+    let mut out = vec![0.0f32; plane * spec.channels];
+    for ty in 0..th {
+        let (y0, y1) = span(ty, th, height);
+        for tx in 0..tw {
+            let (x0, x1) = span(tx, tw, width);
+            let mut sum = [0.0f32; 3];
+            for y in y0..y1 {
+                for x in x0..x1 {
+                    let p = &rgba[(y * width + x) * 4..][..4];
+                    let a = f32::from(p[3]) / 255.0;
+                    for c in 0..3 {
+                        sum[c] += f32::from(p[c]) / 255.0 * a;
+                    }
+                }
+            }
+            let n = ((y1 - y0) * (x1 - x0)) as f32;
+            let rgb = sum.map(|s| s / n);
+            let i = ty * tw + tx;
+            if spec.channels == 1 {
+                out[i] = 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2];
+            } else {
+                for c in 0..3 {
+                    out[c * plane + i] = rgb[c];
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The source rows (or columns) `[start, end)` that target index `t` of `target` covers.
+fn span(t: usize, target: usize, source: usize) -> (usize, usize) {
+    let start = t * source / target;
+    let end = ((t + 1) * source).div_ceil(target).max(start + 1);
+    (start.min(source - 1), end.min(source))
+}
+
+/// Normalizes a batch of items in place: `(x − mean) / std` per channel (images, CHW) or per
+/// feature (tabular). `values.len()` must be a multiple of the spec's item length.
+pub fn normalize(spec: &InputSpec, values: &mut [f32]) {
+    let (mean, std, group) = match spec {
+        InputSpec::Image(i) => (&i.mean, &i.std, i.width * i.height),
+        InputSpec::Tabular(t) => (&t.mean, &t.std, 1),
+    };
+    let item = spec.len();
+    if mean.iter().all(|m| *m == 0.0) && std.iter().all(|s| *s == 1.0) {
+        return;
+    }
+    for (i, v) in values.iter_mut().enumerate() {
+        let channel = (i % item) / group;
+        let m = mean.get(channel).or(mean.first()).copied().unwrap_or(0.0);
+        let s = std.get(channel).or(std.first()).copied().unwrap_or(1.0);
+        *v = (*v - m) / s;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(w: usize, h: usize, channels: usize) -> ImageInput {
+        ImageInput {
+            width: w,
+            height: h,
+            channels,
+            mean: vec![0.0],
+            std: vec![1.0],
+            light_on_dark: true,
+        }
+    }
+
+    #[test]
+    fn downscales_by_area_average_to_grayscale() {
+        // 4x2 image: left half white, right half black → 2x1: [1, 0]
+        let mut rgba = Vec::new();
+        for _y in 0..2 {
+            for x in 0..4 {
+                let v = if x < 2 { 255 } else { 0 };
+                rgba.extend_from_slice(&[v, v, v, 255]);
+            }
+        }
+        let out = image_from_rgba(&spec(2, 1, 1), &rgba, 4, 2).unwrap();
+        assert!(
+            (out[0] - 1.0).abs() < 1e-6 && out[1].abs() < 1e-6,
+            "{out:?}"
+        );
+    }
+
+    #[test]
+    fn rgb_output_is_channel_first_and_transparent_is_black() {
+        let rgba = [255, 0, 0, 255, 0, 0, 255, 0]; // red, then transparent blue
+        let out = image_from_rgba(&spec(2, 1, 3), &rgba, 2, 1).unwrap();
+        assert_eq!(out, vec![1.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
+    }
+
+    #[test]
+    fn rejects_wrong_buffer_size() {
+        let err = image_from_rgba(&spec(2, 2, 1), &[0; 15], 2, 2).unwrap_err();
+        assert_eq!(err.code(), "IMAGE_BUFFER_SIZE");
+    }
+
+    #[test]
+    fn normalizes_per_channel() {
+        let mut s = spec(1, 1, 3);
+        s.mean = vec![0.5, 0.0, 1.0];
+        s.std = vec![0.5, 2.0, 1.0];
+        let mut v = vec![1.0, 1.0, 1.0, 0.5, 4.0, 0.0];
+        normalize(&InputSpec::Image(s), &mut v);
+        assert_eq!(v, vec![1.0, 0.5, 0.0, 0.0, 2.0, -1.0]);
+    }
+}

@@ -1,0 +1,229 @@
+//! Inference sessions: a verified bundle's model on a chosen device; `predict` returns
+//! probabilities, top-k with labels and per-item uncertainty. Reads are async (a synchronous
+//! tensor read panics on WebGPU).
+
+use burn::tensor::activation::softmax;
+use burn::tensor::{Tensor, TensorData};
+use serde::Serialize;
+use thiserror::Error;
+
+use crate::bundle::{Bundle, BundleError, Manifest};
+use crate::device::{Backend, DeviceChoice, DeviceError, SelectedDevice, select_device};
+use crate::model::Model;
+use crate::preprocess::normalize;
+use crate::uncertainty::Uncertainty;
+
+/// Why a session could not load or predict.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum SessionError {
+    /// The bundle was rejected.
+    #[error(transparent)]
+    Bundle(#[from] BundleError),
+    /// No device could be set up.
+    #[error(transparent)]
+    Device(#[from] DeviceError),
+    /// The input length does not match `batch × item length`.
+    #[error(
+        "input has {got} values but a batch of {batch} needs {expected} \
+         ({per_item} per item: {shape})"
+    )]
+    InputLength {
+        /// `batch × per_item`.
+        expected: usize,
+        /// The values given.
+        got: usize,
+        /// The batch size given.
+        batch: usize,
+        /// Values per item.
+        per_item: usize,
+        /// The item shape in words, e.g. `1x28x28 image`.
+        shape: String,
+    },
+    /// The batch size is zero.
+    #[error("batch size must be at least 1")]
+    EmptyBatch,
+    /// The input holds NaN or infinity.
+    #[error("input value at index {0} is not a finite number")]
+    NonFinite(usize),
+    /// Reading the result back from the device failed.
+    #[error("reading the result from the device failed: {0}")]
+    Read(String),
+}
+
+impl SessionError {
+    /// A stable, machine-readable code (shown to JavaScript as `error.code`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            SessionError::Bundle(e) => e.code(),
+            SessionError::Device(e) => e.code(),
+            SessionError::InputLength { .. } => "INPUT_SHAPE",
+            SessionError::EmptyBatch => "INPUT_EMPTY_BATCH",
+            SessionError::NonFinite(_) => "INPUT_NOT_FINITE",
+            SessionError::Read(_) => "DEVICE_READ_FAILED",
+        }
+    }
+}
+
+/// One class and its probability.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClassScore {
+    /// Output index.
+    pub index: usize,
+    /// Class label from the manifest.
+    pub label: String,
+    /// Probability in `[0, 1]`.
+    pub probability: f32,
+}
+
+/// The prediction for one item.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ItemPrediction {
+    /// The `k` most likely classes, most likely first.
+    pub top_k: Vec<ClassScore>,
+    /// Uncertainty scores of this item.
+    pub uncertainty: Uncertainty,
+}
+
+/// The result of [`Session::predict`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Prediction {
+    /// Probabilities, row-major `[batch, classes]`.
+    pub probs: Vec<f32>,
+    /// Number of classes (row length of `probs`).
+    pub classes: usize,
+    /// Per-item top-k and uncertainty.
+    pub items: Vec<ItemPrediction>,
+}
+
+/// A loaded model ready to predict.
+#[derive(Debug)]
+pub struct Session {
+    model: Model,
+    manifest: Manifest,
+    device: SelectedDevice,
+}
+
+impl Session {
+    /// Sets up the device for `choice` and loads the bundle's model onto it.
+    pub async fn load(bundle: &Bundle, choice: DeviceChoice) -> Result<Session, SessionError> {
+        let device = select_device(choice).await?;
+        Session::on_device(bundle, device)
+    }
+
+    /// Loads the bundle's model onto an already selected device.
+    pub fn on_device(bundle: &Bundle, device: SelectedDevice) -> Result<Session, SessionError> {
+        let model = bundle.load_model(&device.device)?;
+        Ok(Session {
+            model,
+            manifest: bundle.manifest().clone(),
+            device,
+        })
+    }
+
+    /// The backend that runs this session.
+    pub fn backend(&self) -> Backend {
+        self.device.backend
+    }
+
+    /// Why `auto` fell back to the CPU, if it did.
+    pub fn fallback_reason(&self) -> Option<&str> {
+        self.device.fallback_reason.as_deref()
+    }
+
+    /// The bundle's manifest.
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// Checks that `input` holds `batch` items of the right length, all finite.
+    pub fn check_input(&self, input: &[f32], batch: usize) -> Result<(), SessionError> {
+        if batch == 0 {
+            return Err(SessionError::EmptyBatch);
+        }
+        let per_item = self.manifest.input.len();
+        if input.len() != batch * per_item {
+            return Err(SessionError::InputLength {
+                expected: batch * per_item,
+                got: input.len(),
+                batch,
+                per_item,
+                shape: self.describe_item(),
+            });
+        }
+        if let Some(i) = input.iter().position(|v| !v.is_finite()) {
+            return Err(SessionError::NonFinite(i));
+        }
+        Ok(())
+    }
+
+    fn describe_item(&self) -> String {
+        match &self.manifest.input {
+            crate::bundle::InputSpec::Image(i) => {
+                format!("{}x{}x{} image, CHW", i.channels, i.height, i.width)
+            }
+            crate::bundle::InputSpec::Tabular(t) => format!("{} features", t.features.len()),
+        }
+    }
+
+    /// Class probabilities `[batch, classes]` (row-major) for `batch` raw items.
+    pub async fn probabilities(
+        &self,
+        input: &[f32],
+        batch: usize,
+    ) -> Result<Vec<f32>, SessionError> {
+        self.check_input(input, batch)?;
+        let per_item = self.manifest.input.len();
+        let mut values = input.to_vec();
+        normalize(&self.manifest.input, &mut values);
+        let x = Tensor::<2>::from_data(
+            TensorData::new(values, [batch, per_item]),
+            &self.device.device,
+        );
+        let probs = softmax(self.model.forward(x), 1);
+        let data = probs
+            .into_data_async()
+            .await
+            .map_err(|e| SessionError::Read(format!("{e:?}")))?;
+        data.try_to_vec::<f32>()
+            .map_err(|e| SessionError::Read(format!("{e:?}")))
+    }
+
+    /// Predicts `batch` raw items: probabilities, the `top_k` classes per item and uncertainty.
+    pub async fn predict(
+        &self,
+        input: &[f32],
+        batch: usize,
+        top_k: usize,
+    ) -> Result<Prediction, SessionError> {
+        let probs = self.probabilities(input, batch).await?;
+        let classes = self.manifest.labels.len();
+        let items = probs
+            .chunks(classes)
+            .map(|p| ItemPrediction {
+                top_k: top_classes(p, &self.manifest.labels, top_k),
+                uncertainty: Uncertainty::from_probs(p),
+            })
+            .collect();
+        Ok(Prediction {
+            probs,
+            classes,
+            items,
+        })
+    }
+}
+
+/// The `k` most likely classes of one item, most likely first (ties keep label order).
+pub fn top_classes(probs: &[f32], labels: &[String], k: usize) -> Vec<ClassScore> {
+    let mut order: Vec<usize> = (0..probs.len()).collect();
+    order.sort_by(|&a, &b| probs[b].total_cmp(&probs[a]).then(a.cmp(&b)));
+    order
+        .into_iter()
+        .take(k)
+        .map(|i| ClassScore {
+            index: i,
+            label: labels.get(i).cloned().unwrap_or_else(|| i.to_string()),
+            probability: probs[i],
+        })
+        .collect()
+}

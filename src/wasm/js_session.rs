@@ -1,0 +1,202 @@
+//! The `Session` class JavaScript sees.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::{Float32Array, Function, Reflect, Uint8Array};
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+
+use super::KindlingError;
+use super::fetch::{Progress, fetch_bundle};
+use crate::bundle::{Bundle, InputSpec};
+use crate::device::DeviceChoice;
+use crate::preprocess::image_from_rgba;
+use crate::session;
+
+/// A model loaded from a bundle, on the device it reports.
+#[wasm_bindgen]
+pub struct Session {
+    inner: RefCell<Option<Rc<session::Session>>>,
+    device: &'static str,
+    fallback_reason: Option<String>,
+}
+
+fn disposed() -> KindlingError {
+    KindlingError::new(
+        "SESSION_DISPOSED",
+        "this session was disposed; load the bundle again with Session.load()",
+    )
+}
+
+fn option(options: &JsValue, key: &str) -> JsValue {
+    if options.is_object() {
+        Reflect::get(options, &key.into()).unwrap_or(JsValue::UNDEFINED)
+    } else {
+        JsValue::UNDEFINED
+    }
+}
+
+/// Reads the bytes of a `Uint8Array` or `ArrayBuffer`.
+fn bytes_of(source: &JsValue) -> Option<Vec<u8>> {
+    if source.is_instance_of::<Uint8Array>() || source.is_instance_of::<js_sys::ArrayBuffer>() {
+        Some(Uint8Array::new(source).to_vec())
+    } else {
+        None
+    }
+}
+
+#[wasm_bindgen]
+impl Session {
+    /// Loads a bundle and sets up the device.
+    ///
+    /// `source` is a URL (a bundle directory, its `manifest.json`, or a `.kbundle` archive) or
+    /// the archive's bytes (`Uint8Array` / `ArrayBuffer`). `options.device` is `'auto'`
+    /// (default), `'webgpu'` or `'cpu'`. Rejects with a `KindlingError` whose `code` says what
+    /// was wrong with the bundle, the device or the download.
+    pub async fn load(
+        #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | ArrayBuffer")] source: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "LoadOptions")] options: JsValue,
+    ) -> Result<Session, JsValue> {
+        Ok(Self::load_inner(source, options).await?)
+    }
+
+    /// What actually runs this session: `'webgpu'`, `'cpu-simd'` or `'cpu'`.
+    #[wasm_bindgen(getter, unchecked_return_type = "DeviceName")]
+    pub fn device(&self) -> String {
+        self.device.to_string()
+    }
+
+    /// Why `device: 'auto'` did not get WebGPU, when it did not.
+    #[wasm_bindgen(getter, js_name = fallbackReason)]
+    pub fn fallback_reason(&self) -> Option<String> {
+        self.fallback_reason.clone()
+    }
+
+    /// The bundle's manifest.
+    #[wasm_bindgen(getter, unchecked_return_type = "Manifest")]
+    pub fn manifest(&self) -> Result<JsValue, JsValue> {
+        let inner = self.inner.borrow();
+        let s = inner.as_ref().ok_or_else(disposed)?;
+        let serializer = serde_wasm_bindgen::Serializer::json_compatible();
+        s.manifest()
+            .serialize(&serializer)
+            .map_err(|e| KindlingError::new("INTERNAL", e.to_string()).into())
+    }
+
+    /// Number of `f32` values one input item has.
+    #[wasm_bindgen(getter, js_name = inputLength)]
+    pub fn input_length(&self) -> Result<usize, JsValue> {
+        let inner = self.inner.borrow();
+        Ok(inner.as_ref().ok_or_else(disposed)?.manifest().input.len())
+    }
+
+    /// Predicts `batchSize` items laid out back to back in `input` (each `inputLength` values,
+    /// images channel-first in `[0, 1]`; normalization is applied here). Resolves to
+    /// probabilities, top-k and uncertainty per item.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Prediction>")]
+    pub fn predict(
+        &self,
+        input: Float32Array,
+        #[wasm_bindgen(js_name = batchSize)] batch_size: usize,
+        #[wasm_bindgen(unchecked_param_type = "PredictOptions")] options: JsValue,
+    ) -> js_sys::Promise {
+        let session = self.inner.borrow().clone();
+        let top_k = option(&options, "topK")
+            .as_f64()
+            .map_or(5, |k| k.max(1.0) as usize);
+        let values = input.to_vec();
+        future_to_promise(async move {
+            let started = now_ms();
+            // A dispose() while this runs frees the model once this prediction is done.
+            let s = session.ok_or_else(disposed)?;
+            let out = s
+                .predict(&values, batch_size, top_k)
+                .await
+                .map_err(KindlingError::from)?;
+            let latency = now_ms() - started;
+            to_js_prediction(&out, latency)
+        })
+    }
+
+    /// Turns RGBA pixels (`ImageData.data`) of a `width × height` image into one input item for
+    /// this model: resized, grayscale or RGB per the manifest, channel-first, in `[0, 1]`.
+    #[wasm_bindgen(js_name = preprocessImage)]
+    pub fn preprocess_image(
+        &self,
+        rgba: &[u8],
+        width: usize,
+        height: usize,
+    ) -> Result<Float32Array, JsValue> {
+        let inner = self.inner.borrow();
+        let s = inner.as_ref().ok_or_else(disposed)?;
+        let InputSpec::Image(spec) = &s.manifest().input else {
+            return Err(KindlingError::new(
+                "INPUT_NOT_IMAGE",
+                "this model takes tabular input, not images",
+            )
+            .into());
+        };
+        let values = image_from_rgba(spec, rgba, width, height).map_err(KindlingError::from)?;
+        Ok(Float32Array::from(values.as_slice()))
+    }
+
+    /// Frees the model's weights (after any prediction in flight). Later calls reject with code
+    /// `SESSION_DISPOSED`.
+    pub fn dispose(&self) {
+        self.inner.borrow_mut().take();
+    }
+}
+
+impl Session {
+    async fn load_inner(source: JsValue, options: JsValue) -> Result<Session, KindlingError> {
+        let choice = match option(&options, "device").as_string() {
+            Some(name) => name.parse::<DeviceChoice>()?,
+            None => DeviceChoice::Auto,
+        };
+        let progress = Progress(option(&options, "onProgress").dyn_into::<Function>().ok());
+        let bundle = if let Some(url) = source.as_string() {
+            fetch_bundle(&url, &progress).await?
+        } else if let Some(bytes) = bytes_of(&source) {
+            Bundle::from_archive(&bytes)?
+        } else {
+            return Err(KindlingError::new(
+                "INVALID_ARGUMENT",
+                "Session.load expects a URL string, a Uint8Array or an ArrayBuffer",
+            ));
+        };
+        let session = session::Session::load(&bundle, choice).await?;
+        progress.emit("ready", None, 1.0, 1.0);
+        Ok(Session {
+            device: session.backend().as_str(),
+            fallback_reason: session.fallback_reason().map(str::to_string),
+            inner: RefCell::new(Some(Rc::new(session))),
+        })
+    }
+}
+
+fn now_ms() -> f64 {
+    Reflect::get(&js_sys::global(), &"performance".into())
+        .ok()
+        .and_then(|p| p.dyn_into::<web_sys::Performance>().ok())
+        .map_or_else(js_sys::Date::now, |p| p.now())
+}
+
+fn to_js_prediction(out: &session::Prediction, latency_ms: f64) -> Result<JsValue, JsValue> {
+    let obj = js_sys::Object::new();
+    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
+    let items = out
+        .items
+        .serialize(&serializer)
+        .map_err(|e| KindlingError::new("INTERNAL", e.to_string()))?;
+    Reflect::set(
+        &obj,
+        &"probs".into(),
+        &Float32Array::from(out.probs.as_slice()),
+    )?;
+    Reflect::set(&obj, &"classes".into(), &(out.classes as f64).into())?;
+    Reflect::set(&obj, &"items".into(), &items)?;
+    Reflect::set(&obj, &"latencyMs".into(), &latency_ms.into())?;
+    Ok(obj.into())
+}

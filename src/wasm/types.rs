@@ -1,0 +1,79 @@
+//! TypeScript declarations for the structured values the API passes (the generated `.d.ts`
+//! includes them).
+
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &'static str = r#"
+/** Where a session runs: what was asked for. */
+export type DeviceChoice = 'auto' | 'webgpu' | 'cpu';
+/** What actually runs a session. */
+export type DeviceName = 'webgpu' | 'cpu-simd' | 'cpu';
+
+/** A loading progress event; `status` never goes backwards for one file. */
+export interface LoadProgress {
+  status: 'initiate' | 'done' | 'ready';
+  /** The URL being fetched (absent for `ready`). */
+  file?: string;
+  loaded: number;
+  total: number;
+}
+
+/** Options of `Session.load`. */
+export interface LoadOptions {
+  /** Default `'auto'`: WebGPU when an adapter is available, else the CPU. */
+  device?: DeviceChoice;
+  /** Called with progress events while the bundle downloads. */
+  onProgress?: (event: LoadProgress) => void;
+}
+
+/** Options of `session.predict`. */
+export interface PredictOptions {
+  /** How many classes to list per item (default 5, at most the number of classes). */
+  topK?: number;
+}
+
+/** One class and its probability. */
+export interface ClassScore { index: number; label: string; probability: number; }
+
+/** Uncertainty of one prediction. */
+export interface Uncertainty {
+  /** 1 − max p (higher = less certain). */
+  leastConfidence: number;
+  /** p1 − p2 (lower = less certain). */
+  margin: number;
+  /** −Σ p ln p, in nats (higher = less certain). */
+  entropy: number;
+}
+
+/** The prediction for one item. */
+export interface ItemPrediction { topK: ClassScore[]; uncertainty: Uncertainty; }
+
+/** The result of `session.predict`. */
+export interface Prediction {
+  /** Probabilities, row-major [batch, classes]. */
+  probs: Float32Array;
+  classes: number;
+  items: ItemPrediction[];
+  /** Milliseconds spent in the model, including the device read-back. */
+  latencyMs: number;
+}
+
+/** The `manifest.json` of a bundle (see docs/bundle-format.md). */
+export interface Manifest {
+  format_version: number;
+  name: string;
+  version: string;
+  architecture: { arch: 'mlp' | 'cnn'; [key: string]: unknown };
+  input:
+    | { kind: 'image'; width: number; height: number; channels: number; mean: number[]; std: number[]; light_on_dark: boolean }
+    | { kind: 'tabular'; features: string[]; mean: number[]; std: number[] };
+  labels: string[];
+  metrics?: { accuracy?: number; test_items?: number; [key: string]: unknown };
+  weights: { path: string; format: string; sha256: string; size: number };
+  created_at: string;
+}
+
+/** Errors thrown by kindling carry a stable `code`. */
+export interface KindlingError extends Error { name: 'KindlingError'; code: string; }
+"#;

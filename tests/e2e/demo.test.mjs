@@ -1,0 +1,83 @@
+// End-to-end test of the demo page in Debian's Chromium (playwright-core): it loads, reports
+// the device, predicts for a drawn digit, and nothing logs an error.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import { serve } from '../../scripts/serve-static.mjs';
+
+const DIST = path.resolve('www/dist');
+const ARTIFACTS = path.resolve('artifacts/screenshots');
+const ARGS = ['--no-sandbox', '--headless=new', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--disable-quic', '--enable-unsafe-webgpu'];
+
+let server;
+let browser;
+let base;
+
+before(async () => {
+  assert.ok(fs.existsSync(path.join(DIST, 'index.html')), 'www/dist is built (scripts/build-www.sh)');
+  server = await serve(DIST);
+  base = `http://127.0.0.1:${server.address().port}/`;
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ARGS });
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+/** Opens the demo and collects every console error and page error. */
+async function openDemo(query = '') {
+  const page = await browser.newPage();
+  const problems = [];
+  page.on('console', (msg) => { if (msg.type() === 'error') problems.push(`console: ${msg.text()}`); });
+  page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
+  await page.goto(base + query);
+  return { page, problems };
+}
+
+/** Draws a "7" on the pad with the mouse. */
+async function drawSeven(page) {
+  const box = await page.locator('#pad').boundingBox();
+  const at = (x, y) => [box.x + (x / 280) * box.width, box.y + (y / 280) * box.height];
+  await page.mouse.move(...at(60, 60));
+  await page.mouse.down();
+  for (const [x, y] of [[140, 60], [220, 60], [180, 150], [140, 240]]) {
+    await page.mouse.move(...at(x, y), { steps: 8 });
+  }
+  await page.mouse.up();
+}
+
+for (const device of ['cpu', 'auto']) {
+  test(`demo predicts a drawn digit (device=${device})`, async () => {
+    const { page, problems } = await openDemo();
+    if (device !== 'auto') await page.selectOption('#device', device);
+    await page.waitForSelector('#status[data-state="ready"]', { timeout: 60_000 });
+    const shown = await page.textContent('#device-name');
+    const expected = device === 'cpu' ? 'cpu-simd' : 'webgpu';
+    assert.ok(shown.startsWith(expected), `device shown: ${shown}`);
+    await drawSeven(page);
+    await page.waitForSelector('#results[data-predictions]', { timeout: 60_000 });
+    const bars = await page.locator('#bars .bar').count();
+    assert.equal(bars, 5);
+    const latency = await page.textContent('#latency');
+    assert.match(latency, /^\d+(\.\d+)? ms$/);
+    const entropy = Number((await page.textContent('#u-entropy')).split(' ')[0]);
+    assert.ok(entropy >= 0 && entropy <= Math.log(10) + 1e-3, `entropy ${entropy}`);
+    await page.screenshot({ path: path.join(ARTIFACTS, `demo-${device}.png`) });
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+}
+
+test('a missing model shows a coded error, not a crash', async () => {
+  const { page, problems } = await openDemo('?model=models/nope/');
+  await page.waitForSelector('#status[data-state="error"]', { timeout: 30_000 });
+  assert.match(await page.textContent('#error'), /^FETCH_FAILED: .*HTTP 404/);
+  // The failed download itself is logged by Chromium as a console error; nothing else may be.
+  assert.deepEqual(problems.filter((p) => !p.includes('404')), []);
+  await page.close();
+});

@@ -1,0 +1,151 @@
+/**
+ * The demo page: load a bundle, draw a digit or pick an image, see the top-k with bars, the
+ * uncertainty, the device that ran and the latency. All text goes through textContent.
+ */
+import { Session, type DeviceChoice, type Prediction } from 'kindling';
+
+const MODEL_URL = new URLSearchParams(location.search).get('model') ?? 'models/demo/';
+
+function el<T extends HTMLElement>(id: string): T {
+  const node = document.getElementById(id);
+  if (!node) throw new Error(`missing #${id}`);
+  return node as T;
+}
+
+const pad = el<HTMLCanvasElement>('pad');
+const ctx = pad.getContext('2d', { willReadFrequently: true })!;
+const status = el<HTMLParagraphElement>('status');
+const errorBox = el<HTMLParagraphElement>('error');
+let session: Session | undefined;
+let predicting = false;
+let pending = false;
+
+function setStatus(state: 'loading' | 'ready' | 'error', text: string): void {
+  status.dataset.state = state;
+  status.textContent = text;
+}
+
+function showError(err: unknown): void {
+  const code = (err as { code?: string }).code;
+  const message = err instanceof Error ? err.message : String(err);
+  errorBox.textContent = code ? `${code}: ${message}` : message;
+}
+
+function clearPad(): void {
+  ctx.fillStyle = '#000';
+  ctx.fillRect(0, 0, pad.width, pad.height);
+}
+
+async function loadSession(device: DeviceChoice): Promise<void> {
+  setStatus('loading', 'Loading the model…');
+  errorBox.textContent = '';
+  session?.dispose();
+  session = undefined;
+  try {
+    session = await Session.load(MODEL_URL, { device });
+    const m = session.manifest;
+    el('model').textContent = `${m.name} v${m.version}`;
+    el('device-name').textContent = session.fallbackReason
+      ? `${session.device} (WebGPU unavailable: ${session.fallbackReason})`
+      : session.device;
+    setStatus('ready', `Ready on ${session.device}. Draw a digit.`);
+  } catch (err) {
+    setStatus('error', 'The model could not be loaded.');
+    showError(err);
+  }
+}
+
+function renderPrediction(out: Prediction): void {
+  const bars = el('bars');
+  bars.replaceChildren();
+  const item = out.items[0];
+  if (!item) return;
+  for (const c of item.topK) {
+    const row = document.createElement('div');
+    row.className = 'bar';
+    const label = document.createElement('span');
+    label.textContent = c.label;
+    const track = document.createElement('div');
+    track.className = 'track';
+    const fill = document.createElement('div');
+    fill.className = 'fill';
+    fill.style.width = `${(c.probability * 100).toFixed(1)}%`;
+    track.append(fill);
+    const pct = document.createElement('span');
+    pct.textContent = `${(c.probability * 100).toFixed(1)}%`;
+    row.append(label, track, pct);
+    bars.append(row);
+  }
+  el('latency').textContent = `${out.latencyMs.toFixed(1)} ms`;
+  el('u-lc').textContent = item.uncertainty.leastConfidence.toFixed(3);
+  el('u-margin').textContent = item.uncertainty.margin.toFixed(3);
+  el('u-entropy').textContent = `${item.uncertainty.entropy.toFixed(3)} nats`;
+  el('results').dataset.predictions = String(Number(el('results').dataset.predictions ?? 0) + 1);
+}
+
+/** Predicts the pad; coalesces requests that arrive while one runs. */
+async function predictPad(): Promise<void> {
+  if (!session) return;
+  if (predicting) {
+    pending = true;
+    return;
+  }
+  predicting = true;
+  try {
+    const pixels = ctx.getImageData(0, 0, pad.width, pad.height);
+    const input = session.preprocessImage(new Uint8Array(pixels.data.buffer), pad.width, pad.height);
+    renderPrediction(await session.predict(input, 1, { topK: 5 }));
+    errorBox.textContent = '';
+  } catch (err) {
+    showError(err);
+  } finally {
+    predicting = false;
+    if (pending) {
+      pending = false;
+      void predictPad();
+    }
+  }
+}
+
+let drawing = false;
+function point(e: PointerEvent): [number, number] {
+  const r = pad.getBoundingClientRect();
+  return [((e.clientX - r.left) / r.width) * pad.width, ((e.clientY - r.top) / r.height) * pad.height];
+}
+pad.addEventListener('pointerdown', (e) => {
+  drawing = true;
+  pad.setPointerCapture(e.pointerId);
+  const [x, y] = point(e);
+  ctx.beginPath();
+  ctx.moveTo(x, y);
+});
+pad.addEventListener('pointermove', (e) => {
+  if (!drawing) return;
+  const [x, y] = point(e);
+  ctx.lineTo(x, y);
+  ctx.strokeStyle = '#fff';
+  ctx.lineWidth = 22;
+  ctx.lineCap = 'round';
+  ctx.lineJoin = 'round';
+  ctx.stroke();
+});
+pad.addEventListener('pointerup', () => {
+  drawing = false;
+  void predictPad();
+});
+
+el('clear').addEventListener('click', clearPad);
+el<HTMLSelectElement>('device').addEventListener('change', (e) => {
+  void loadSession((e.target as HTMLSelectElement).value as DeviceChoice);
+});
+el<HTMLInputElement>('file').addEventListener('change', async (e) => {
+  const file = (e.target as HTMLInputElement).files?.[0];
+  if (!file) return;
+  const bitmap = await createImageBitmap(file);
+  clearPad();
+  ctx.drawImage(bitmap, 0, 0, pad.width, pad.height);
+  void predictPad();
+});
+
+clearPad();
+void loadSession('auto');
