@@ -1,8 +1,7 @@
 //! `kindling`: the native command-line tool — make and inspect bundles, predict natively,
 //! write browser parity fixtures (and, as it grows, train and serve).
 
-mod cli;
-mod demo_bundle;
+use kindling_server::cli;
 
 use clap::{Parser, Subcommand};
 
@@ -23,6 +22,8 @@ enum Command {
     Predict(cli::predict::PredictArgs),
     /// Write the fixtures the browser parity tests compare against.
     Fixture(cli::fixture::FixtureArgs),
+    /// Train a model on a data set and write a bundle.
+    Train(cli::train::TrainArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -31,5 +32,6 @@ fn main() -> anyhow::Result<()> {
         Command::Bundle(cmd) => cli::bundle::run(cmd),
         Command::Predict(a) => cli::predict::run(a),
         Command::Fixture(a) => cli::fixture::run(a),
+        Command::Train(a) => cli::train::run(a),
     }
 }

@@ -3,6 +3,7 @@
 pub mod bundle;
 pub mod fixture;
 pub mod predict;
+pub mod train;
 
 /// The current time as RFC 3339 (UTC, seconds).
 pub fn now_rfc3339() -> String {

