@@ -54,10 +54,14 @@ async function drawSeven(page) {
 for (const device of ['cpu', 'auto']) {
   test(`demo predicts a drawn digit (device=${device})`, async () => {
     const { page, problems } = await openDemo();
-    if (device !== 'auto') await page.selectOption('#device', device);
     await page.waitForSelector('#status[data-state="ready"]', { timeout: 60_000 });
-    const shown = await page.textContent('#device-name');
     const expected = device === 'cpu' ? 'cpu-simd' : 'webgpu';
+    if (device !== 'auto') {
+      await page.selectOption('#device', device);
+      await page.waitForFunction((want) => document.querySelector('#status')?.dataset.state === 'ready'
+        && document.querySelector('#device-name')?.textContent?.startsWith(want), expected, { timeout: 60_000 });
+    }
+    const shown = await page.textContent('#device-name');
     assert.ok(shown.startsWith(expected), `device shown: ${shown}`);
     await drawSeven(page);
     await page.waitForSelector('#results[data-predictions]', { timeout: 60_000 });

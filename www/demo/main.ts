@@ -17,6 +17,8 @@ const ctx = pad.getContext('2d', { willReadFrequently: true })!;
 const status = el<HTMLParagraphElement>('status');
 const errorBox = el<HTMLParagraphElement>('error');
 let session: Session | undefined;
+/** Bumped by every load; a load that finishes after a newer one started is discarded. */
+let loadGeneration = 0;
 let predicting = false;
 let pending = false;
 
@@ -37,12 +39,18 @@ function clearPad(): void {
 }
 
 async function loadSession(device: DeviceChoice): Promise<void> {
+  const generation = ++loadGeneration;
   setStatus('loading', 'Loading the model…');
   errorBox.textContent = '';
   session?.dispose();
   session = undefined;
   try {
-    session = await Session.load(MODEL_URL, { device });
+    const loaded = await Session.load(MODEL_URL, { device });
+    if (generation !== loadGeneration) {
+      loaded.dispose();
+      return;
+    }
+    session = loaded;
     const m = session.manifest;
     el('model').textContent = `${m.name} v${m.version}`;
     el('device-name').textContent = session.fallbackReason
@@ -50,6 +58,7 @@ async function loadSession(device: DeviceChoice): Promise<void> {
       : session.device;
     setStatus('ready', `Ready on ${session.device}. Draw a digit.`);
   } catch (err) {
+    if (generation !== loadGeneration) return;
     setStatus('error', 'The model could not be loaded.');
     showError(err);
   }
