@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-scripts/models.sh
+scripts/models.sh --fashion
 scripts/build-pkg.sh
 scripts/build-www.sh
 . scripts/env.sh

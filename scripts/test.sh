@@ -11,8 +11,8 @@ step "native tests"
 cargo test --workspace --profile "$KINDLING_PROFILE"
 
 scripts/models.sh
-step "parity fixture (native predictions)"
-"$KINDLING_BIN" fixture --bundle artifacts/models/demo --out tests/fixtures/generated/parity --count 100
+step "parity fixture: 100 held-out MNIST test images, native predictions"
+"$KINDLING_BIN" fixture --bundle artifacts/models/mnist --data mnist --out tests/fixtures/generated/parity --count 100
 
 step "wasm tests in headless Chromium"
 CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=600 \

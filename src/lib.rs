@@ -14,6 +14,7 @@ pub mod device;
 pub mod model;
 pub mod preprocess;
 pub mod session;
+pub mod sync;
 pub mod uncertainty;
 
 #[cfg(target_arch = "wasm32")]

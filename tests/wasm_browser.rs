@@ -27,10 +27,10 @@ fn f32s(bytes: &[u8]) -> Vec<f32> {
         .collect()
 }
 
-fn options(device: &str) -> JsValue {
+fn options(device: &str) -> Option<Object> {
     let o = Object::new();
     Reflect::set(&o, &"device".into(), &device.into()).unwrap();
-    o.into()
+    Some(o)
 }
 
 async fn load(bytes: &[u8], device: &str) -> Result<Session, JsValue> {
@@ -68,7 +68,7 @@ async fn assert_parity(device: &str, expected_backend: &str, batch: usize) {
     let mut got = Vec::with_capacity(expected.len());
     for chunk in inputs.chunks(batch * per_item) {
         let n = chunk.len() / per_item;
-        let promise = session.predict(Float32Array::from(chunk), n, JsValue::UNDEFINED);
+        let promise = session.predict(Float32Array::from(chunk), n, None);
         let out = JsFuture::from(promise).await.expect("predict resolves");
         let probs = Reflect::get(&out, &"probs".into()).unwrap();
         got.extend(probs.unchecked_into::<Float32Array>().to_vec());
@@ -142,7 +142,7 @@ async fn bad_bundles_reject_with_codes() {
 async fn wrong_input_length_says_expected_and_got() {
     let session = load(BUNDLE, "cpu").await.unwrap();
     let per_item = session.input_length().unwrap();
-    let promise = session.predict(Float32Array::new_with_length(10), 2, JsValue::UNDEFINED);
+    let promise = session.predict(Float32Array::new_with_length(10), 2, None);
     let err = JsFuture::from(promise).await.err().unwrap();
     assert_eq!(code(&err), "INPUT_SHAPE");
     let msg = message(&err);
@@ -156,7 +156,7 @@ async fn wrong_input_length_says_expected_and_got() {
 async fn disposed_sessions_reject() {
     let session = load(BUNDLE, "cpu").await.unwrap();
     session.dispose();
-    let promise = session.predict(Float32Array::new_with_length(1), 1, JsValue::UNDEFINED);
+    let promise = session.predict(Float32Array::new_with_length(1), 1, None);
     let err = JsFuture::from(promise).await.err().unwrap();
     assert_eq!(code(&err), "SESSION_DISPOSED");
 }

@@ -24,6 +24,15 @@ enum Command {
     Fixture(cli::fixture::FixtureArgs),
     /// Train a model on a data set and write a bundle.
     Train(cli::train::TrainArgs),
+    /// Benchmarks (numbers to print).
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchCommand {
+    /// Train the README's recipes and print training time, throughput and test accuracy.
+    Train(cli::bench::BenchArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -33,5 +42,6 @@ fn main() -> anyhow::Result<()> {
         Command::Predict(a) => cli::predict::run(a),
         Command::Fixture(a) => cli::fixture::run(a),
         Command::Train(a) => cli::train::run(a),
+        Command::Bench(BenchCommand::Train(a)) => cli::bench::run(a),
     }
 }

@@ -16,5 +16,8 @@ fn training_is_reproducible_with_a_seed() {
     assert_eq!(first.test.predictions, second.test.predictions);
     a.seed += 1;
     let (third, _) = train_bundle(&a).unwrap();
-    assert_ne!(first.history[0].train_loss, third.history[0].train_loss, "the seed must matter");
+    assert_ne!(
+        first.history[0].train_loss, third.history[0].train_loss,
+        "the seed must matter"
+    );
 }

@@ -57,9 +57,9 @@ impl Session {
     /// was wrong with the bundle, the device or the download.
     pub async fn load(
         #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | ArrayBuffer")] source: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "LoadOptions")] options: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "LoadOptions")] options: Option<js_sys::Object>,
     ) -> Result<Session, JsValue> {
-        Ok(Self::load_inner(source, options).await?)
+        Ok(Self::load_inner(source, options.map_or(JsValue::UNDEFINED, JsValue::from)).await?)
     }
 
     /// What actually runs this session: `'webgpu'`, `'cpu-simd'` or `'cpu'`.
@@ -100,8 +100,9 @@ impl Session {
         &self,
         input: Float32Array,
         #[wasm_bindgen(js_name = batchSize)] batch_size: usize,
-        #[wasm_bindgen(unchecked_param_type = "PredictOptions")] options: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "PredictOptions")] options: Option<js_sys::Object>,
     ) -> js_sys::Promise {
+        let options = options.map_or(JsValue::UNDEFINED, JsValue::from);
         let session = self.inner.borrow().clone();
         let top_k = option(&options, "topK")
             .as_f64()

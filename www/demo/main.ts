@@ -4,7 +4,7 @@
  */
 import { Session, type DeviceChoice, type Prediction } from 'kindling';
 
-const MODEL_URL = new URLSearchParams(location.search).get('model') ?? 'models/demo/';
+const MODEL_URL = new URLSearchParams(location.search).get('model') ?? 'models/mnist/';
 
 function el<T extends HTMLElement>(id: string): T {
   const node = document.getElementById(id);

@@ -20,8 +20,12 @@ pub struct FixtureArgs {
     #[arg(long, default_value_t = 100)]
     pub count: usize,
     /// Raw little-endian f32 inputs to use (default: deterministic pseudo-random pixels).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "data")]
     pub inputs: Option<PathBuf>,
+    /// Take the first `count` items of this data set's held-out test split (`mnist`,
+    /// `fashion-mnist`, an IDX directory).
+    #[arg(long)]
+    pub data: Option<String>,
 }
 
 /// Deterministic pseudo-random values in `[0, 1)` (xorshift), for parity inputs.
@@ -46,8 +50,25 @@ fn write_f32(path: &std::path::Path, values: &[f32]) -> anyhow::Result<()> {
 pub fn run(args: FixtureArgs) -> anyhow::Result<()> {
     let bundle = super::bundle::read_bundle(&args.bundle)?;
     let per_item = bundle.manifest().input.len();
-    let inputs = match &args.inputs {
-        Some(p) => {
+    let inputs = match (&args.inputs, &args.data) {
+        (_, Some(spec)) => {
+            let data = crate::data::load(&crate::data::DataSource::parse(spec, "label")?, 28)?;
+            let test = data
+                .test
+                .context("this data set has no held-out test split")?;
+            anyhow::ensure!(
+                test.item_len == per_item,
+                "the data set's items have {} values, the bundle takes {per_item}",
+                test.item_len
+            );
+            anyhow::ensure!(
+                test.len() >= args.count,
+                "the test split has only {} items",
+                test.len()
+            );
+            test.items[..args.count * per_item].to_vec()
+        }
+        (Some(p), None) => {
             let v = super::predict::read_f32(p)?;
             anyhow::ensure!(
                 v.len() >= args.count * per_item,
@@ -57,7 +78,7 @@ pub fn run(args: FixtureArgs) -> anyhow::Result<()> {
             );
             v[..args.count * per_item].to_vec()
         }
-        None => pseudo_random(args.count * per_item, 0x5eed),
+        (None, None) => pseudo_random(args.count * per_item, 0x5eed),
     };
     let session = pollster::block_on(Session::load(&bundle, DeviceChoice::Cpu))?;
     let probs = pollster::block_on(session.probabilities(&inputs, args.count))?;

@@ -70,6 +70,32 @@ pub struct TrainArgs {
     pub quiet: bool,
 }
 
+impl TrainArgs {
+    /// The default recipe for `data`: the `cnn` preset, Adam at 1e-3, batch 64, seed 42.
+    pub fn recipe(data: &str, epochs: usize) -> TrainArgs {
+        TrainArgs {
+            data: data.into(),
+            arch: "cnn".into(),
+            config: None,
+            epochs,
+            batch_size: 64,
+            lr: 1e-3,
+            seed: 42,
+            val_split: 0.1,
+            test_split: 0.15,
+            patience: 3,
+            limit: None,
+            label_column: "label".into(),
+            image_size: 28,
+            out: None,
+            name: None,
+            model_version: "1".into(),
+            device: "cpu".into(),
+            quiet: false,
+        }
+    }
+}
+
 /// The preset architecture `name` sized to `input` and `classes`.
 pub fn preset(name: &str, input: &InputSpec, classes: usize) -> anyhow::Result<ArchConfig> {
     Ok(match (name, input) {
@@ -100,20 +126,36 @@ pub fn preset(name: &str, input: &InputSpec, classes: usize) -> anyhow::Result<A
 pub fn train_bundle(args: &TrainArgs) -> anyhow::Result<(TrainOutcome, Bundle)> {
     let source = DataSource::parse(&args.data, &args.label_column)?;
     let data = load(&source, args.image_size)?;
-    eprintln!("data: {} ({} items, {} classes{})", data.description, data.train.len(),
+    eprintln!(
+        "data: {} ({} items, {} classes{})",
+        data.description,
+        data.train.len(),
         data.train.classes.len(),
-        data.test.as_ref().map_or(String::new(), |t| format!(", {} in its test split", t.len())));
+        data.test.as_ref().map_or(String::new(), |t| format!(
+            ", {} in its test split",
+            t.len()
+        ))
+    );
     let arch = match &args.config {
         Some(path) => {
-            let text = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+            let text =
+                std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
             serde_json::from_slice(&text).with_context(|| format!("parsing {}", path.display()))?
         }
         None => preset(&args.arch, &data.train.input, data.train.classes.len())?,
     };
-    anyhow::ensure!(arch.input_len() == data.train.item_len,
-        "the architecture takes {} values per item but the data has {}", arch.input_len(), data.train.item_len);
-    anyhow::ensure!(arch.classes() == data.train.classes.len(),
-        "the architecture has {} classes but the data has {}", arch.classes(), data.train.classes.len());
+    anyhow::ensure!(
+        arch.input_len() == data.train.item_len,
+        "the architecture takes {} values per item but the data has {}",
+        arch.input_len(),
+        data.train.item_len
+    );
+    anyhow::ensure!(
+        arch.classes() == data.train.classes.len(),
+        "the architecture has {} classes but the data has {}",
+        arch.classes(),
+        data.train.classes.len()
+    );
     let opts = TrainOptions {
         epochs: args.epochs,
         batch_size: args.batch_size,
@@ -127,7 +169,11 @@ pub fn train_bundle(args: &TrainArgs) -> anyhow::Result<(TrainOutcome, Bundle)> 
     };
     let choice: DeviceChoice = args.device.parse()?;
     let device = pollster::block_on(kindling::device::select_device(choice))?;
-    eprintln!("training on {} ({})", device.backend, serde_json::to_string(&arch)?);
+    eprintln!(
+        "training on {} ({})",
+        device.backend,
+        serde_json::to_string(&arch)?
+    );
     let outcome = train(&arch, &data, &opts, &device.device)?;
     let mut metrics = outcome.test.metrics();
     let extra = serde_json::json!({
@@ -143,7 +189,11 @@ pub fn train_bundle(args: &TrainArgs) -> anyhow::Result<(TrainOutcome, Bundle)> 
         metrics.extra.extend(map);
     }
     let name = args.name.clone().unwrap_or_else(|| {
-        let base = args.data.rsplit('/').find(|s| !s.is_empty()).unwrap_or("data");
+        let base = args
+            .data
+            .rsplit('/')
+            .find(|s| !s.is_empty())
+            .unwrap_or("data");
         format!("{base}-{}", arch.arch_name())
     });
     let info = BundleInfo {
@@ -164,7 +214,12 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     print_report(&outcome);
     if let Some(out) = &args.out {
         bundle.write_dir(out)?;
-        println!("wrote bundle {} v{} to {}", bundle.manifest().name, bundle.manifest().version, out.display());
+        println!(
+            "wrote bundle {} v{} to {}",
+            bundle.manifest().name,
+            bundle.manifest().version,
+            out.display()
+        );
     }
     Ok(())
 }
@@ -172,15 +227,29 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
 /// Prints test accuracy, per-class precision/recall, the confusion matrix and the timing.
 pub fn print_report(outcome: &TrainOutcome) {
     let t = &outcome.test;
-    println!("test accuracy: {:.2}% on {} held-out items", 100.0 * t.accuracy, t.predictions.len());
+    println!(
+        "test accuracy: {:.2}% on {} held-out items",
+        100.0 * t.accuracy,
+        t.predictions.len()
+    );
     println!("{:>14}  precision  recall  support", "class");
     for c in t.per_class() {
-        println!("{:>14}  {:>8.2}%  {:>5.2}%  {:>7}", c.label, 100.0 * c.precision, 100.0 * c.recall, c.support);
+        println!(
+            "{:>14}  {:>8.2}%  {:>5.2}%  {:>7}",
+            c.label,
+            100.0 * c.precision,
+            100.0 * c.recall,
+            c.support
+        );
     }
     print!("{}", t.confusion_table());
     println!(
         "trained {} epochs in {:.1} s ({:.0} items/s; splits train/val/test = {}/{}/{})",
-        outcome.history.len(), outcome.train_seconds, outcome.items_per_second,
-        outcome.split_sizes[0], outcome.split_sizes[1], outcome.split_sizes[2]
+        outcome.history.len(),
+        outcome.train_seconds,
+        outcome.items_per_second,
+        outcome.split_sizes[0],
+        outcome.split_sizes[1],
+        outcome.split_sizes[2]
     );
 }

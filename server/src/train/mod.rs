@@ -16,13 +16,13 @@ use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use indicatif::{ProgressBar, ProgressStyle};
+use kindling::ArchConfig;
 use kindling::bundle::InputSpec;
 use kindling::model::Model;
 use kindling::preprocess::normalize;
-use kindling::ArchConfig;
-use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
 
 use crate::data::{Dataset, LoadedData};
 
@@ -122,19 +122,31 @@ fn normalized(data: &Dataset, spec: &InputSpec) -> Dataset {
 }
 
 /// A batch as tensors on `device`.
-pub fn batch_tensors(data: &Dataset, indices: &[usize], device: &Device) -> (Tensor<2>, Tensor<1, Int>) {
+pub fn batch_tensors(
+    data: &Dataset,
+    indices: &[usize],
+    device: &Device,
+) -> (Tensor<2>, Tensor<1, Int>) {
     let mut values = Vec::with_capacity(indices.len() * data.item_len);
     for &i in indices {
         values.extend_from_slice(data.item(i));
     }
-    let x = Tensor::<2>::from_data(TensorData::new(values, [indices.len(), data.item_len]), device);
+    let x = Tensor::<2>::from_data(
+        TensorData::new(values, [indices.len(), data.item_len]),
+        device,
+    );
     let labels: Vec<i64> = indices.iter().map(|&i| i64::from(data.labels[i])).collect();
     let y = Tensor::<1, Int>::from_data(TensorData::new(labels, [indices.len()]), device);
     (x, y)
 }
 
 /// Trains `arch` on `data` with burn's autodiff over `device` (a plain device: flex or wgpu).
-pub fn train(arch: &ArchConfig, data: &LoadedData, opts: &TrainOptions, device: &Device) -> anyhow::Result<TrainOutcome> {
+pub fn train(
+    arch: &ArchConfig,
+    data: &LoadedData,
+    opts: &TrainOptions,
+    device: &Device,
+) -> anyhow::Result<TrainOutcome> {
     let splits = split(data, opts)?;
     let spec = fit_normalization(&splits.train);
     let train_set = normalized(&splits.train, &spec);

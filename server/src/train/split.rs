@@ -40,8 +40,21 @@ pub fn split(data: &LoadedData, opts: &TrainOptions) -> anyhow::Result<Splits> {
         None => data.train.subset(&take(&mut pool, opts.test_split)),
     };
     let val_idx = take(&mut pool, opts.val_split);
-    ensure!(!pool.is_empty(), "no items left to train on after the validation and test splits");
-    ensure!(!val_idx.is_empty(), "the validation split is empty; raise --val-split or add data");
-    ensure!(!test.is_empty(), "the test split is empty; raise --test-split or add data");
-    Ok(Splits { train: data.train.subset(&pool), val: data.train.subset(&val_idx), test })
+    ensure!(
+        !pool.is_empty(),
+        "no items left to train on after the validation and test splits"
+    );
+    ensure!(
+        !val_idx.is_empty(),
+        "the validation split is empty; raise --val-split or add data"
+    );
+    ensure!(
+        !test.is_empty(),
+        "the test split is empty; raise --test-split or add data"
+    );
+    Ok(Splits {
+        train: data.train.subset(&pool),
+        val: data.train.subset(&val_idx),
+        test,
+    })
 }

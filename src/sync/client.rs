@@ -1,0 +1,421 @@
+//! The client side of sync, free of storage and transport: what to push, what a response means,
+//! how pulled changes merge. The browser keeps this state in IndexedDB; tests keep it in memory.
+//!
+//! The visible label of a key is the newest pending op of this client on it, else the last
+//! server copy. Ops leave the outbox only when the server acknowledges them, so a person's
+//! labels survive lost requests, lost responses, restarts and server restores.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::Hlc;
+use super::protocol::{
+    Change, LabelValue, Op, OpKind, Outcome, PullResponse, PushRequest, PushResponse,
+};
+
+/// A label as this client sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LocalLabel {
+    /// The label, `None` when deleted.
+    pub value: Option<LabelValue>,
+    /// Whether it waits in the outbox.
+    pub pending: bool,
+}
+
+/// Why a push did not go through, as the transport reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PushFailure {
+    /// HTTP 409: the server expects this `seq` next.
+    Gap {
+        /// The seq the server expects.
+        expected_seq: u64,
+        /// The server's epoch.
+        epoch: String,
+    },
+    /// Network error, timeout or 5xx: retry the same request later.
+    Transient,
+    /// HTTP 401: keep everything, sign in again.
+    Unauthorized,
+}
+
+/// Everything a client keeps: identity, clock, cursor, server copies and the outbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientState {
+    /// This client (browser profile / device).
+    pub client_id: String,
+    /// The person labeling.
+    pub annotator_id: String,
+    /// The server epoch last seen (empty before first contact).
+    pub epoch: String,
+    /// Pull cursor.
+    pub cursor: i64,
+    /// The last seq assigned to an op.
+    pub last_seq: u64,
+    /// The clock.
+    pub hlc: Hlc,
+    /// Server copies by `(item, annotator)`.
+    pub server: BTreeMap<(String, String), Change>,
+    /// Unacknowledged ops, in seq order.
+    pub outbox: Vec<Op>,
+}
+
+impl ClientState {
+    /// A fresh client.
+    pub fn new(client_id: impl Into<String>, annotator_id: impl Into<String>) -> Self {
+        Self {
+            client_id: client_id.into(),
+            annotator_id: annotator_id.into(),
+            epoch: String::new(),
+            cursor: 0,
+            last_seq: 0,
+            hlc: Hlc::default(),
+            server: BTreeMap::new(),
+            outbox: Vec::new(),
+        }
+    }
+
+    fn op_id(&self, hlc: Hlc) -> String {
+        format!("{}:{}:{}", self.client_id, hlc.wall, hlc.counter)
+    }
+
+    fn record(
+        &mut self,
+        item_id: &str,
+        kind: OpKind,
+        value: Option<LabelValue>,
+        now_ms: u64,
+    ) -> Op {
+        self.hlc = self.hlc.tick(now_ms);
+        self.last_seq += 1;
+        let key = (item_id.to_string(), self.annotator_id.clone());
+        let op = Op {
+            seq: self.last_seq,
+            op_id: self.op_id(self.hlc),
+            item_id: item_id.to_string(),
+            kind,
+            value,
+            base_version: self.server.get(&key).map(|c| c.version),
+            hlc: self.hlc,
+        };
+        self.outbox.push(op.clone());
+        op
+    }
+
+    /// Labels `item_id`; returns the op to store with the label (one transaction).
+    pub fn label(&mut self, item_id: &str, value: LabelValue, now_ms: u64) -> Op {
+        self.record(item_id, OpKind::Upsert, Some(value), now_ms)
+    }
+
+    /// Removes this person's label of `item_id`.
+    pub fn delete(&mut self, item_id: &str, now_ms: u64) -> Op {
+        self.record(item_id, OpKind::Delete, None, now_ms)
+    }
+
+    /// This person's visible label of `item_id`.
+    pub fn visible(&self, item_id: &str) -> Option<LocalLabel> {
+        if let Some(op) = self.outbox.iter().rev().find(|op| op.item_id == item_id) {
+            return Some(LocalLabel {
+                value: op.value.clone(),
+                pending: true,
+            });
+        }
+        self.server
+            .get(&(item_id.to_string(), self.annotator_id.clone()))
+            .map(|c| LocalLabel {
+                value: c.value.clone(),
+                pending: false,
+            })
+    }
+
+    /// Every key with a visible label of this person (tombstones as `None`).
+    pub fn visible_all(&self) -> BTreeMap<String, Option<LabelValue>> {
+        let mut out: BTreeMap<String, Option<LabelValue>> = self
+            .server
+            .iter()
+            .filter(|((_, a), _)| *a == self.annotator_id)
+            .map(|((item, _), c)| (item.clone(), c.value.clone()))
+            .collect();
+        for op in &self.outbox {
+            out.insert(op.item_id.clone(), op.value.clone());
+        }
+        out
+    }
+
+    /// The next push: up to `max_ops` of the outbox, `None` when it is empty.
+    pub fn push_request(&self, max_ops: usize) -> Option<PushRequest> {
+        if self.outbox.is_empty() {
+            return None;
+        }
+        Some(PushRequest {
+            client_id: self.client_id.clone(),
+            epoch: self.epoch.clone(),
+            ops: self.outbox.iter().take(max_ops).cloned().collect(),
+        })
+    }
+
+    /// Applies a successful push response: acknowledged ops leave the outbox; applied ones
+    /// become the server copy right away.
+    pub fn on_push_response(&mut self, resp: &PushResponse, now_ms: u64) {
+        if self.check_epoch(&resp.epoch) {
+            return;
+        }
+        for result in &resp.results {
+            let Some(op) = self.outbox.iter().find(|o| o.seq == result.seq) else {
+                continue;
+            };
+            if let (Outcome::Applied, Some(version)) = (result.outcome, result.version) {
+                let change = Change {
+                    version,
+                    item_id: op.item_id.clone(),
+                    annotator_id: self.annotator_id.clone(),
+                    deleted: op.kind == OpKind::Delete,
+                    value: op.value.clone(),
+                    hlc: op.hlc,
+                    client_id: self.client_id.clone(),
+                };
+                self.merge(change, now_ms);
+            }
+        }
+        self.outbox.retain(|o| o.seq > resp.acked_seq);
+    }
+
+    /// Handles a failed push. A gap renumbers the outbox from the seq the server expects (ops
+    /// it already has come back as duplicates, matched by `op_id`); other failures keep
+    /// everything for a retry.
+    pub fn on_push_failure(&mut self, failure: &PushFailure) {
+        if let PushFailure::Gap {
+            expected_seq,
+            epoch,
+        } = failure
+        {
+            self.check_epoch(epoch);
+            self.renumber(*expected_seq);
+        }
+    }
+
+    fn renumber(&mut self, from: u64) {
+        for (i, op) in self.outbox.iter_mut().enumerate() {
+            op.seq = from + i as u64;
+        }
+        self.last_seq = from + self.outbox.len() as u64 - 1;
+        if self.outbox.is_empty() {
+            self.last_seq = from - 1;
+        }
+    }
+
+    /// On a new server epoch (a restore from backup): re-push every label this client wrote,
+    /// with its original clock and op id, and pull everything again. Returns whether the
+    /// epoch changed.
+    fn check_epoch(&mut self, epoch: &str) -> bool {
+        if self.epoch == epoch {
+            return false;
+        }
+        let first_contact = self.epoch.is_empty();
+        self.epoch = epoch.to_string();
+        if first_contact {
+            return false;
+        }
+        let mine: Vec<Op> = self
+            .server
+            .values()
+            .filter(|c| c.client_id == self.client_id && c.annotator_id == self.annotator_id)
+            .filter(|c| !self.outbox.iter().any(|o| o.item_id == c.item_id))
+            .map(|c| Op {
+                seq: 0,
+                op_id: self.op_id(c.hlc),
+                item_id: c.item_id.clone(),
+                kind: if c.deleted {
+                    OpKind::Delete
+                } else {
+                    OpKind::Upsert
+                },
+                value: c.value.clone(),
+                base_version: None,
+                hlc: c.hlc,
+            })
+            .collect();
+        let mut outbox = mine;
+        outbox.append(&mut self.outbox);
+        outbox.sort_by_key(|o| o.hlc);
+        self.outbox = outbox;
+        let next = self
+            .outbox
+            .first()
+            .map_or(self.last_seq + 1, |o| o.seq.max(1));
+        self.renumber(next);
+        self.cursor = 0;
+        true
+    }
+
+    /// Merges pulled changes and moves the cursor.
+    pub fn on_pull(&mut self, resp: &PullResponse, now_ms: u64) {
+        if self.check_epoch(&resp.epoch) {
+            return;
+        }
+        for change in &resp.changes {
+            self.merge(change.clone(), now_ms);
+        }
+        self.cursor = resp.next_cursor;
+    }
+
+    /// The server forgot the cursor (HTTP 410): pull everything again, keep the outbox.
+    pub fn on_cursor_expired(&mut self) {
+        self.cursor = 0;
+    }
+
+    fn merge(&mut self, change: Change, now_ms: u64) {
+        self.hlc = self.hlc.receive(change.hlc, now_ms);
+        let key = (change.item_id.clone(), change.annotator_id.clone());
+        if self
+            .server
+            .get(&key)
+            .is_none_or(|c| c.version < change.version)
+        {
+            self.server.insert(key, change);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sync::OpResult;
+
+    fn value(class: &str) -> LabelValue {
+        LabelValue {
+            class: class.into(),
+            suggestion: None,
+            model_version: None,
+            accepted: None,
+        }
+    }
+
+    fn ack(state: &ClientState, upto: u64, first_version: i64) -> PushResponse {
+        PushResponse {
+            acked_seq: upto,
+            results: state
+                .outbox
+                .iter()
+                .filter(|o| o.seq <= upto)
+                .enumerate()
+                .map(|(i, o)| OpResult {
+                    seq: o.seq,
+                    outcome: Outcome::Applied,
+                    version: Some(first_version + i as i64),
+                    reason: None,
+                })
+                .collect(),
+            epoch: "e1".into(),
+        }
+    }
+
+    #[test]
+    fn labels_stay_pending_until_acknowledged() {
+        let mut c = ClientState::new("c1", "ann");
+        c.epoch = "e1".into();
+        c.label("a", value("cat"), 100);
+        c.label("b", value("dog"), 101);
+        c.label("a", value("bird"), 102);
+        assert_eq!(
+            c.visible("a"),
+            Some(LocalLabel {
+                value: Some(value("bird")),
+                pending: true
+            })
+        );
+        let req = c.push_request(2).unwrap();
+        assert_eq!(
+            req.ops.iter().map(|o| o.seq).collect::<Vec<_>>(),
+            vec![1, 2]
+        );
+        // A lost response: nothing changes, the same request goes again.
+        c.on_push_failure(&PushFailure::Transient);
+        assert_eq!(c.push_request(2).unwrap(), req);
+        let resp = ack(&c, 2, 10);
+        c.on_push_response(&resp, 103);
+        assert_eq!(c.outbox.len(), 1);
+        // "a" still shows the pending "bird", not the acknowledged "cat".
+        assert_eq!(c.visible("a").unwrap().value, Some(value("bird")));
+        assert_eq!(
+            c.visible("b"),
+            Some(LocalLabel {
+                value: Some(value("dog")),
+                pending: false
+            })
+        );
+    }
+
+    #[test]
+    fn a_pending_op_wins_locally_over_pulled_changes() {
+        let mut c = ClientState::new("c1", "ann");
+        c.label("a", value("cat"), 100);
+        let pulled = PullResponse {
+            changes: vec![Change {
+                version: 5,
+                item_id: "a".into(),
+                annotator_id: "ann".into(),
+                deleted: false,
+                value: Some(value("dog")),
+                hlc: Hlc {
+                    wall: 500,
+                    counter: 0,
+                },
+                client_id: "c2".into(),
+            }],
+            next_cursor: 5,
+            has_more: false,
+            epoch: "e1".into(),
+        };
+        c.on_pull(&pulled, 101);
+        assert_eq!(c.visible("a").unwrap().value, Some(value("cat")));
+        assert_eq!(c.cursor, 5);
+        // The clock moved past what it saw: the next write orders after the pulled one.
+        let op = c.label("b", value("x"), 102);
+        assert!(
+            op.hlc
+                > Hlc {
+                    wall: 500,
+                    counter: 0
+                }
+        );
+    }
+
+    #[test]
+    fn gap_renumbers_the_outbox_from_the_expected_seq() {
+        let mut c = ClientState::new("c1", "ann");
+        c.epoch = "e1".into();
+        c.label("a", value("cat"), 1);
+        c.label("b", value("dog"), 2);
+        c.on_push_failure(&PushFailure::Gap {
+            expected_seq: 7,
+            epoch: "e1".into(),
+        });
+        assert_eq!(
+            c.outbox.iter().map(|o| o.seq).collect::<Vec<_>>(),
+            vec![7, 8]
+        );
+        assert_eq!(c.label("c", value("x"), 3).seq, 9);
+    }
+
+    #[test]
+    fn new_epoch_re_pushes_own_labels_with_their_original_clock() {
+        let mut c = ClientState::new("c1", "ann");
+        c.epoch = "e1".into();
+        let first = c.label("a", value("cat"), 10);
+        let resp = ack(&c, 1, 1);
+        c.on_push_response(&resp, 11);
+        assert!(c.outbox.is_empty());
+        c.cursor = 40;
+        c.on_push_failure(&PushFailure::Gap {
+            expected_seq: 1,
+            epoch: "e2".into(),
+        });
+        assert_eq!(c.epoch, "e2");
+        assert_eq!(c.cursor, 0);
+        assert_eq!(c.outbox.len(), 1);
+        assert_eq!(c.outbox[0].op_id, first.op_id);
+        assert_eq!(c.outbox[0].hlc, first.hlc);
+        assert_eq!(c.outbox[0].seq, 1);
+    }
+}

@@ -1,0 +1,136 @@
+//! Wire types of the sync endpoints (`POST …/sync/push`, `GET …/sync/pull`), as JSON.
+
+use serde::{Deserialize, Serialize};
+
+use super::Hlc;
+
+/// What a person said about one item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LabelValue {
+    /// The class label chosen.
+    pub class: String,
+    /// The model's suggestion shown at the time, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suggestion: Option<String>,
+    /// The model version that made the suggestion.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_version: Option<String>,
+    /// Whether the person accepted the suggestion (`false`: corrected it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accepted: Option<bool>,
+}
+
+/// Whether an op sets or removes a label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OpKind {
+    /// Set the label.
+    Upsert,
+    /// Remove the label (a tombstone).
+    Delete,
+}
+
+/// One change a client makes to its own label of one item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Op {
+    /// Per-client sequence number: 1, 2, 3, … without gaps.
+    pub seq: u64,
+    /// Globally unique id of this op.
+    pub op_id: String,
+    /// The item labeled.
+    pub item_id: String,
+    /// Upsert or delete.
+    pub kind: OpKind,
+    /// The label (upserts only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<LabelValue>,
+    /// The server version of this key the client had seen, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_version: Option<i64>,
+    /// When the client made the change.
+    pub hlc: Hlc,
+}
+
+/// `POST /api/v1/projects/{p}/sync/push`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushRequest {
+    /// The pushing client (one browser profile / device).
+    pub client_id: String,
+    /// The server epoch the client last saw (empty on first contact).
+    pub epoch: String,
+    /// Ops with consecutive `seq`s.
+    pub ops: Vec<Op>,
+}
+
+/// What happened to one pushed op.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// It is now the current value of its key.
+    Applied,
+    /// It had been received before (same `op_id`); nothing changed.
+    Duplicate,
+    /// A write with a greater `(hlc, client_id)` holds the key; the op is kept in the history.
+    Superseded,
+    /// Invalid or forbidden (unknown item, unknown class); recorded, nothing changed.
+    Rejected,
+}
+
+/// The outcome of one op.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpResult {
+    /// The op's `seq`.
+    pub seq: u64,
+    /// What happened.
+    pub outcome: Outcome,
+    /// The key's version after the op (applied) or the winner's (superseded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<i64>,
+    /// Why it was rejected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// The answer to a push.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushResponse {
+    /// The highest `seq` the server has recorded for this client.
+    pub acked_seq: u64,
+    /// One result per pushed op, stored ones included on a replay.
+    pub results: Vec<OpResult>,
+    /// The server's epoch.
+    pub epoch: String,
+}
+
+/// One committed change of a label, as pulled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Change {
+    /// Commit-ordered version (the pull cursor).
+    pub version: i64,
+    /// The item.
+    pub item_id: String,
+    /// Whose label it is.
+    pub annotator_id: String,
+    /// A tombstone: the label was removed.
+    pub deleted: bool,
+    /// The label (absent for tombstones).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<LabelValue>,
+    /// The winning write's clock.
+    pub hlc: Hlc,
+    /// The winning write's client.
+    pub client_id: String,
+}
+
+/// `GET /api/v1/projects/{p}/sync/pull?cursor=&limit=`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PullResponse {
+    /// Changes after the cursor, in version order (the latest per key).
+    pub changes: Vec<Change>,
+    /// The cursor for the next pull.
+    pub next_cursor: i64,
+    /// Whether more changes wait.
+    pub has_more: bool,
+    /// The server's epoch.
+    pub epoch: String,
+}
