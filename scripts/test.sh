@@ -7,6 +7,11 @@ scripts/setup.sh
 . scripts/env.sh
 started=$(date +%s)
 
+step "PostgreSQL for the server tests"
+KINDLING_TEST_POSTGRES=$(scripts/postgres.sh start)
+export KINDLING_TEST_POSTGRES
+trap 'scripts/postgres.sh stop' EXIT
+
 step "native tests"
 cargo test --workspace --profile "$KINDLING_PROFILE"
 

@@ -4,4 +4,5 @@
 pub mod cli;
 pub mod data;
 pub mod demo_bundle;
+pub mod serve;
 pub mod train;

@@ -24,6 +24,11 @@ enum Command {
     Fixture(cli::fixture::FixtureArgs),
     /// Train a model on a data set and write a bundle.
     Train(cli::train::TrainArgs),
+    /// Serve the HTTP API (and the front end with --static-dir).
+    Serve(cli::admin::ServeArgs),
+    /// Users, tokens, projects, members, imports, publishing, epochs.
+    #[command(subcommand)]
+    Admin(cli::admin::AdminCommand),
     /// Benchmarks (numbers to print).
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -42,6 +47,8 @@ fn main() -> anyhow::Result<()> {
         Command::Predict(a) => cli::predict::run(a),
         Command::Fixture(a) => cli::fixture::run(a),
         Command::Train(a) => cli::train::run(a),
+        Command::Serve(a) => cli::admin::run_serve(a),
+        Command::Admin(c) => cli::admin::run(c),
         Command::Bench(BenchCommand::Train(a)) => cli::bench::run(a),
     }
 }

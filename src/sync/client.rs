@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Hlc;
 use super::protocol::{
-    Change, LabelValue, Op, OpKind, Outcome, PullResponse, PushRequest, PushResponse,
+    Change, LabelValue, Op, OpKind, OpResult, Outcome, PullResponse, PushRequest, PushResponse,
 };
 
 /// A label as this client sees it.
@@ -154,16 +154,23 @@ impl ClientState {
         })
     }
 
-    /// Applies a successful push response: acknowledged ops leave the outbox; applied ones
-    /// become the server copy right away.
-    pub fn on_push_response(&mut self, resp: &PushResponse, now_ms: u64) {
+    /// Applies the response to `sent`: its acknowledged ops leave the outbox (matched by
+    /// `op_id`, so a late answer to an older request never drops a different op that reuses a
+    /// seq); applied ones become the server copy right away.
+    pub fn on_push_response(&mut self, sent: &PushRequest, resp: &PushResponse, now_ms: u64) {
         if self.check_epoch(&resp.epoch) {
             return;
         }
-        for result in &resp.results {
-            let Some(op) = self.outbox.iter().find(|o| o.seq == result.seq) else {
+        let mut confused = false;
+        for op in sent.ops.iter().filter(|o| o.seq <= resp.acked_seq) {
+            let Some(result) = resp.results.iter().find(|r| r.seq == op.seq) else {
                 continue;
             };
+            if result.op_id != op.op_id {
+                // The server holds another op under this seq: never treat ours as delivered.
+                confused = true;
+                continue;
+            }
             if let (Outcome::Applied, Some(version)) = (result.outcome, result.version) {
                 let change = Change {
                     version,
@@ -176,8 +183,12 @@ impl ClientState {
                 };
                 self.merge(change, now_ms);
             }
+            self.outbox.retain(|o| o.op_id != op.op_id);
         }
-        self.outbox.retain(|o| o.seq > resp.acked_seq);
+        if confused {
+            // Move past every seq the server may know; its gap answer gives the right start.
+            self.renumber(self.last_seq.max(resp.acked_seq) + 1);
+        }
     }
 
     /// Handles a failed push. A gap renumbers the outbox from the seq the server expects (ops
@@ -239,11 +250,12 @@ impl ClientState {
         outbox.append(&mut self.outbox);
         outbox.sort_by_key(|o| o.hlc);
         self.outbox = outbox;
-        let next = self
-            .outbox
-            .first()
-            .map_or(self.last_seq + 1, |o| o.seq.max(1));
-        self.renumber(next);
+        // Never reuse a seq the server may hold an outcome for: continue after the last one; the
+        // server's gap answer then says where its numbering for this client resumes.
+        self.renumber(self.last_seq + 1);
+        // Versions restart with the restored database: the old copies cannot be compared with
+        // the new timeline, so pull it whole (this person's labels stay visible: re-queued).
+        self.server.clear();
         self.cursor = 0;
         true
     }
@@ -259,8 +271,10 @@ impl ClientState {
         self.cursor = resp.next_cursor;
     }
 
-    /// The server forgot the cursor (HTTP 410): pull everything again, keep the outbox.
-    pub fn on_cursor_expired(&mut self) {
+    /// The server does not know the cursor (HTTP 410, with the server's epoch): pull
+    /// everything again, keep the outbox (and re-push what this client owns on a new epoch).
+    pub fn on_cursor_expired(&mut self, epoch: &str) {
+        self.check_epoch(epoch);
         self.cursor = 0;
     }
 
@@ -280,7 +294,6 @@ impl ClientState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sync::OpResult;
 
     fn value(class: &str) -> LabelValue {
         LabelValue {
@@ -301,6 +314,7 @@ mod tests {
                 .enumerate()
                 .map(|(i, o)| OpResult {
                     seq: o.seq,
+                    op_id: o.op_id.clone(),
                     outcome: Outcome::Applied,
                     version: Some(first_version + i as i64),
                     reason: None,
@@ -333,7 +347,7 @@ mod tests {
         c.on_push_failure(&PushFailure::Transient);
         assert_eq!(c.push_request(2).unwrap(), req);
         let resp = ack(&c, 2, 10);
-        c.on_push_response(&resp, 103);
+        c.on_push_response(&req, &resp, 103);
         assert_eq!(c.outbox.len(), 1);
         // "a" still shows the pending "bird", not the acknowledged "cat".
         assert_eq!(c.visible("a").unwrap().value, Some(value("bird")));
@@ -404,7 +418,8 @@ mod tests {
         c.epoch = "e1".into();
         let first = c.label("a", value("cat"), 10);
         let resp = ack(&c, 1, 1);
-        c.on_push_response(&resp, 11);
+        let sent = c.push_request(10).unwrap();
+        c.on_push_response(&sent, &resp, 11);
         assert!(c.outbox.is_empty());
         c.cursor = 40;
         c.on_push_failure(&PushFailure::Gap {
@@ -413,9 +428,12 @@ mod tests {
         });
         assert_eq!(c.epoch, "e2");
         assert_eq!(c.cursor, 0);
+        assert!(c.server.is_empty());
+        assert_eq!(c.visible("a").unwrap().value, Some(value("cat")));
         assert_eq!(c.outbox.len(), 1);
         assert_eq!(c.outbox[0].op_id, first.op_id);
         assert_eq!(c.outbox[0].hlc, first.hlc);
+        // Renumbered from the seq the server expects, not from a seq it may hold.
         assert_eq!(c.outbox[0].seq, 1);
     }
 }

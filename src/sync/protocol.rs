@@ -81,6 +81,8 @@ pub enum Outcome {
 pub struct OpResult {
     /// The op's `seq`.
     pub seq: u64,
+    /// The op's id: a client acknowledges only the op it sent under this seq.
+    pub op_id: String,
     /// What happened.
     pub outcome: Outcome,
     /// The key's version after the op (applied) or the winner's (superseded).

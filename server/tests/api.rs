@@ -1,0 +1,653 @@
+//! HTTP tests against a real `kindling serve` process, once on SQLite and once on PostgreSQL:
+//! auth and project isolation on every route, roles, sync push/pull semantics, limits and
+//! malformed input, item and model files with caching.
+
+mod harness;
+
+use harness::{Server, cli, fresh_db, seed_project};
+use reqwest::{Client, Method, StatusCode};
+use serde_json::{Value, json};
+
+struct Ctx {
+    server: Server,
+    http: Client,
+    tokens: std::collections::HashMap<String, String>,
+}
+
+impl Ctx {
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self.http.request(method, self.server.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status();
+        let text = resp.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+    fn token(&self, user: &str) -> &str {
+        &self.tokens[user]
+    }
+}
+
+fn op(seq: u64, item: &str, class: &str, wall: u64) -> Value {
+    json!({"seq": seq, "op_id": format!("op-{item}-{wall}"), "item_id": item, "kind": "upsert",
+           "value": {"class": class, "suggestion": "3", "model_version": "v1", "accepted": class == "3"},
+           "hlc": {"wall": wall, "counter": 0}})
+}
+
+async fn setup(kind: &str) -> Ctx {
+    let db = fresh_db(kind, "api");
+    let mut tokens = seed_project(
+        &db,
+        "alpha",
+        &[("olga", "owner"), ("ann", "annotator"), ("rev", "reviewer")],
+        30,
+    );
+    cli(&["admin", "user-add", "bert", "--db", &db]);
+    tokens.insert(
+        "bert".into(),
+        cli(&["admin", "token-create", "bert", "--db", &db]),
+    );
+    cli(&[
+        "admin",
+        "project-create",
+        "--id",
+        "beta",
+        "--name",
+        "Beta",
+        "--labels",
+        "a,b",
+        "--owner",
+        "bert",
+        "--db",
+        &db,
+    ]);
+    cli(&["admin", "user-add", "old", "--db", &db]);
+    cli(&[
+        "admin",
+        "member-set",
+        "--project",
+        "alpha",
+        "--user",
+        "old",
+        "--role",
+        "annotator",
+        "--db",
+        &db,
+    ]);
+    tokens.insert(
+        "expired".into(),
+        cli(&[
+            "admin",
+            "token-create",
+            "old",
+            "--expires-days",
+            "0",
+            "--db",
+            &db,
+        ]),
+    );
+    Ctx {
+        server: Server::start(&db).await,
+        http: Client::new(),
+        tokens,
+    }
+}
+
+/// Every route of project `p`, with a body where it takes one.
+fn routes(p: &str) -> Vec<(Method, String, Option<Value>)> {
+    vec![
+        (Method::GET, format!("/projects/{p}"), None),
+        (
+            Method::PUT,
+            format!("/projects/{p}/members/ann"),
+            Some(json!({"role": "reviewer"})),
+        ),
+        (Method::GET, format!("/projects/{p}/items"), None),
+        (
+            Method::PUT,
+            format!("/projects/{p}/items/new-item"),
+            Some(json!("text")),
+        ),
+        (
+            Method::GET,
+            format!("/projects/{p}/items/000001/content"),
+            None,
+        ),
+        (Method::GET, format!("/projects/{p}/models"), None),
+        (Method::GET, format!("/projects/{p}/models/current"), None),
+        (
+            Method::PUT,
+            format!("/projects/{p}/models/v1/current"),
+            None,
+        ),
+        (
+            Method::GET,
+            format!("/projects/{p}/models/v1/manifest.json"),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("/projects/{p}/sync/push"),
+            Some(json!({"client_id": "x", "epoch": "", "ops": [op(1, "000001", "1", 5)]})),
+        ),
+        (Method::GET, format!("/projects/{p}/sync/pull"), None),
+        (Method::GET, format!("/projects/{p}/labels/export"), None),
+    ]
+}
+
+async fn auth_and_isolation(c: &Ctx) {
+    for (m, path, body) in routes("alpha").into_iter().chain([
+        (Method::GET, "/projects".to_string(), None),
+        (Method::GET, "/openapi.json".to_string(), None),
+    ]) {
+        let (s, b) = c.call(m.clone(), &path, None, body.clone()).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED, "{m} {path} without a token");
+        assert_eq!(b["code"], "unauthenticated");
+        let (s, b) = c
+            .call(m.clone(), &path, Some("kt_forged"), body.clone())
+            .await;
+        assert_eq!(
+            (s, b["code"].as_str()),
+            (StatusCode::UNAUTHORIZED, Some("invalid_token")),
+            "{m} {path}"
+        );
+        let (s, b) = c
+            .call(m.clone(), &path, Some(c.token("expired")), body.clone())
+            .await;
+        assert_eq!(
+            (s, b["code"].as_str()),
+            (StatusCode::UNAUTHORIZED, Some("token_expired")),
+            "{m} {path}"
+        );
+    }
+    // A member of beta only can neither read nor write alpha, on any route, and vice versa.
+    for (m, path, body) in routes("alpha") {
+        let (s, b) = c.call(m.clone(), &path, Some(c.token("bert")), body).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "bert: {m} {path}: {b}");
+    }
+    for (m, path, body) in routes("beta") {
+        let (s, _) = c.call(m.clone(), &path, Some(c.token("ann")), body).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "ann: {m} {path}");
+    }
+    let (s, list) = c
+        .call(Method::GET, "/projects", Some(c.token("bert")), None)
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["id"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        vec!["beta"]
+    );
+}
+
+async fn roles(c: &Ctx) {
+    let push = json!({"client_id": "rev-1", "epoch": "", "ops": [op(1, "000001", "1", 5)]});
+    let (s, b) = c
+        .call(
+            Method::POST,
+            "/projects/alpha/sync/push",
+            Some(c.token("rev")),
+            Some(push),
+        )
+        .await;
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("forbidden"))
+    );
+    let (s, _) = c
+        .call(
+            Method::GET,
+            "/projects/alpha/labels/export",
+            Some(c.token("ann")),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) = c
+        .call(
+            Method::PUT,
+            "/projects/alpha/members/rev",
+            Some(c.token("ann")),
+            Some(json!({"role": "owner"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) = c
+        .call(
+            Method::GET,
+            "/projects/alpha/sync/pull",
+            Some(c.token("rev")),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+}
+
+async fn push_pull(c: &Ctx) {
+    let t = Some(c.token("ann"));
+    let req = json!({"client_id": "ann-1", "epoch": "", "ops": [op(1, "000001", "3", 10), op(2, "000002", "7", 11), op(3, "000003", "nope", 12)]});
+    let (s, first) = c
+        .call(
+            Method::POST,
+            "/projects/alpha/sync/push",
+            t,
+            Some(req.clone()),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{first}");
+    assert_eq!(first["acked_seq"], 3);
+    let outcomes: Vec<&str> = first["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes, vec!["applied", "applied", "rejected"]);
+    assert!(
+        first["results"][2]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("not a class")
+    );
+    // The same push again (a response lost after commit): the stored outcomes, nothing new.
+    let (_, again) = c
+        .call(Method::POST, "/projects/alpha/sync/push", t, Some(req))
+        .await;
+    assert_eq!(again, first);
+    // A gap: 409 with the seq the server expects; nothing applied.
+    let (s, b) = c
+        .call(
+            Method::POST,
+            "/projects/alpha/sync/push",
+            t,
+            Some(json!({"client_id": "ann-1", "epoch": "", "ops": [op(6, "000004", "1", 13)]})),
+        )
+        .await;
+    assert_eq!(
+        (s, b["code"].as_str(), b["expected_seq"].as_u64()),
+        (StatusCode::CONFLICT, Some("seq_gap"), Some(4))
+    );
+    // Another device of the same person writes item 1 with an older clock: superseded.
+    let (_, b) = c
+        .call(
+            Method::POST,
+            "/projects/alpha/sync/push",
+            t,
+            Some(json!({"client_id": "ann-2", "epoch": "", "ops": [op(1, "000001", "5", 9)]})),
+        )
+        .await;
+    assert_eq!(b["results"][0]["outcome"], "superseded");
+    // A newer clock wins.
+    let (_, b) = c
+        .call(
+            Method::POST,
+            "/projects/alpha/sync/push",
+            t,
+            Some(json!({"client_id": "ann-2", "epoch": "", "ops": [op(2, "000001", "8", 20)]})),
+        )
+        .await;
+    assert_eq!(b["results"][0]["outcome"], "applied");
+    // A client id belongs to one user.
+    let (s, _) = c
+        .call(
+            Method::POST,
+            "/projects/alpha/sync/push",
+            Some(c.token("olga")),
+            Some(json!({"client_id": "ann-2", "epoch": "", "ops": [op(3, "000001", "1", 30)]})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+
+    // Pull everything, one change per page.
+    let mut cursor = 0;
+    let mut seen = Vec::new();
+    loop {
+        let (s, page) = c
+            .call(
+                Method::GET,
+                &format!("/projects/alpha/sync/pull?cursor={cursor}&limit=1"),
+                t,
+                None,
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        for ch in page["changes"].as_array().unwrap() {
+            seen.push((
+                ch["item_id"].as_str().unwrap().to_string(),
+                ch["value"]["class"].as_str().unwrap().to_string(),
+            ));
+        }
+        cursor = page["next_cursor"].as_i64().unwrap();
+        if !page["has_more"].as_bool().unwrap() {
+            break;
+        }
+    }
+    assert_eq!(
+        seen,
+        vec![("000002".into(), "7".into()), ("000001".into(), "8".into())]
+    );
+    let (s, b) = c
+        .call(
+            Method::GET,
+            &format!("/projects/alpha/sync/pull?cursor={}", cursor + 100),
+            t,
+            None,
+        )
+        .await;
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (StatusCode::GONE, Some("cursor_expired"))
+    );
+    let (s, b) = c
+        .call(Method::GET, "/projects/alpha/sync/pull?limit=5000", t, None)
+        .await;
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_limit"))
+    );
+
+    // The history keeps the loser and the rejected op.
+    let (_, csv) = c
+        .call(
+            Method::GET,
+            "/projects/alpha/labels/export?format=csv",
+            Some(c.token("olga")),
+            None,
+        )
+        .await;
+    let csv = csv.as_str().unwrap().to_string();
+    assert!(
+        csv.starts_with("item_id,annotator,label,suggestion,model_version,accepted,version\n"),
+        "{csv}"
+    );
+    assert!(csv.contains("000001,ann,8,3,v1,false,"), "{csv}");
+    assert_eq!(csv.lines().count(), 3);
+    let (_, progress) = c.call(Method::GET, "/projects/alpha", t, None).await;
+    assert_eq!(progress["progress"]["labeled"], 2);
+    assert_eq!(progress["progress"]["items"], 30);
+    assert_eq!(progress["progress"]["per_annotator"]["ann"], 2);
+}
+
+async fn limits_and_malformed(c: &Ctx) {
+    let t = Some(c.token("ann"));
+    let (_, before) = c
+        .call(Method::GET, "/projects/alpha/sync/pull", t, None)
+        .await;
+    let resp = c
+        .http
+        .post(c.server.url("/projects/alpha/sync/push"))
+        .bearer_auth(c.token("ann"))
+        .header("content-type", "application/json")
+        .body("{\"client_id\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        resp.json::<Value>().await.unwrap()["code"],
+        "malformed_request"
+    );
+    let resp = c
+        .http
+        .post(c.server.url("/projects/alpha/sync/push"))
+        .bearer_auth(c.token("ann"))
+        .header("content-type", "application/json")
+        .body(format!("{{\"client_id\": \"{}\"}}", "x".repeat(3 << 20)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        resp.json::<Value>().await.unwrap()["code"],
+        "body_too_large"
+    );
+    let ops: Vec<Value> = (1..=1001).map(|i| op(i, "000005", "1", 100 + i)).collect();
+    let (s, b) = c
+        .call(
+            Method::POST,
+            "/projects/alpha/sync/push",
+            t,
+            Some(json!({"client_id": "ann-9", "epoch": "", "ops": ops})),
+        )
+        .await;
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (StatusCode::PAYLOAD_TOO_LARGE, Some("too_many_ops"))
+    );
+    let (s, b) = c.call(Method::POST, "/projects/alpha/sync/push", t, Some(json!({"client_id": "ann-9", "epoch": "", "ops": [op(1, "a", "1", 1), op(3, "b", "1", 2)]}))).await;
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("non_consecutive_seq"))
+    );
+    let (_, after) = c
+        .call(Method::GET, "/projects/alpha/sync/pull", t, None)
+        .await;
+    assert_eq!(before, after, "rejected requests changed nothing");
+    let (s, b) = c
+        .call(Method::GET, "/projects/alpha/nothing-here", t, None)
+        .await;
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
+}
+
+async fn items_and_models(c: &Ctx) {
+    let owner = c.token("olga");
+    let resp = c
+        .http
+        .get(c.server.url("/projects/alpha/items/000001/content"))
+        .bearer_auth(owner)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.headers()["content-type"], "image/png");
+    assert!(
+        resp.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("immutable")
+    );
+    let etag = resp.headers()["etag"].to_str().unwrap().to_string();
+    let resp = c
+        .http
+        .get(c.server.url("/projects/alpha/items/000001/content"))
+        .bearer_auth(owner)
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_MODIFIED);
+    // Paged listing.
+    let (_, page) = c
+        .call(
+            Method::GET,
+            "/projects/alpha/items?limit=20",
+            Some(owner),
+            None,
+        )
+        .await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 20);
+    assert!(page["has_more"].as_bool().unwrap());
+    let (_, rest) = c
+        .call(
+            Method::GET,
+            &format!(
+                "/projects/alpha/items?cursor={}&limit=20",
+                page["next_cursor"]
+            ),
+            Some(owner),
+            None,
+        )
+        .await;
+    assert_eq!(rest["items"].as_array().unwrap().len(), 10);
+    // Text items are stored as given and served as plain text.
+    let xss = "<img src=x onerror=alert(1)>";
+    let resp = c
+        .http
+        .put(c.server.url("/projects/alpha/items/t1"))
+        .bearer_auth(owner)
+        .header("content-type", "text/plain")
+        .body(xss)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let resp = c
+        .http
+        .get(c.server.url("/projects/alpha/items/t1/content"))
+        .bearer_auth(owner)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.headers()["content-type"], "text/plain; charset=utf-8");
+    assert_eq!(resp.text().await.unwrap(), xss);
+    let resp = c
+        .http
+        .put(c.server.url("/projects/alpha/items/t1"))
+        .bearer_auth(owner)
+        .header("content-type", "text/plain")
+        .body("other")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::CONFLICT);
+
+    // Model versions: a real bundle archive.
+    let dir = std::env::temp_dir().join(format!("kindling-api-bundle-{}", std::process::id()));
+    cli(&["bundle", "demo", "--out", dir.to_str().unwrap()]);
+    let archive = dir.with_extension("kbundle");
+    cli(&[
+        "bundle",
+        "pack",
+        dir.to_str().unwrap(),
+        "--out",
+        archive.to_str().unwrap(),
+    ]);
+    let bytes = std::fs::read(&archive).unwrap();
+    let mut bad = bytes.clone();
+    let n = bad.len();
+    bad[n - 3] ^= 0x40;
+    let resp = c
+        .http
+        .post(c.server.url("/projects/alpha/models"))
+        .bearer_auth(owner)
+        .body(bad)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        resp.json::<Value>().await.unwrap()["message"]
+            .as_str()
+            .unwrap()
+            .contains("BUNDLE_HASH_MISMATCH")
+    );
+    let resp = c
+        .http
+        .post(c.server.url("/projects/alpha/models"))
+        .bearer_auth(c.token("ann"))
+        .body(bytes.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    let resp = c
+        .http
+        .post(c.server.url("/projects/alpha/models"))
+        .bearer_auth(owner)
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let version = resp.json::<Value>().await.unwrap()["version"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (s, _) = c
+        .call(
+            Method::GET,
+            "/projects/alpha/models/current",
+            Some(owner),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = c
+        .call(
+            Method::PUT,
+            &format!("/projects/alpha/models/{version}/current"),
+            Some(owner),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (_, cur) = c
+        .call(
+            Method::GET,
+            "/projects/alpha/models/current",
+            Some(c.token("ann")),
+            None,
+        )
+        .await;
+    assert_eq!(cur["version"], version.as_str());
+    let resp = c
+        .http
+        .get(
+            c.server
+                .url(&format!("/projects/alpha/models/{version}/weights.bpk")),
+        )
+        .bearer_auth(owner)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let weights = resp.bytes().await.unwrap();
+    assert_eq!(
+        weights.as_ref(),
+        std::fs::read(dir.join("weights.bpk")).unwrap().as_slice()
+    );
+    let (s, doc) = c
+        .call(Method::GET, "/openapi.json", Some(owner), None)
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(doc["paths"]["/api/v1/projects/{p}/sync/push"].is_object());
+}
+
+async fn suite(kind: &str) {
+    let c = setup(kind).await;
+    auth_and_isolation(&c).await;
+    roles(&c).await;
+    push_pull(&c).await;
+    limits_and_malformed(&c).await;
+    items_and_models(&c).await;
+}
+
+#[tokio::test]
+async fn api_on_sqlite() {
+    suite("sqlite").await;
+}
+
+#[tokio::test]
+async fn api_on_postgres() {
+    suite("postgres").await;
+}
