@@ -44,6 +44,9 @@ pub struct TrainArgs {
     /// Early stopping: epochs without a better validation accuracy.
     #[arg(long, default_value_t = 3)]
     pub patience: usize,
+    /// Shift training images at random by up to this many pixels (augmentation; 0 = off).
+    #[arg(long, default_value_t = 0)]
+    pub augment_shift: usize,
     /// Train on only this many items (and test on at most as many): quick runs.
     #[arg(long)]
     pub limit: Option<usize>,
@@ -83,7 +86,8 @@ impl TrainArgs {
             seed: 42,
             val_split: 0.1,
             test_split: 0.15,
-            patience: 3,
+            patience: 4,
+            augment_shift: if data == "mnist" { 2 } else { 0 },
             limit: None,
             label_column: "label".into(),
             image_size: 28,
@@ -164,6 +168,7 @@ pub fn train_bundle(args: &TrainArgs) -> anyhow::Result<(TrainOutcome, Bundle)> 
         val_split: args.val_split,
         test_split: args.test_split,
         patience: args.patience,
+        augment_shift: args.augment_shift,
         limit: args.limit,
         quiet: args.quiet,
     };
@@ -182,7 +187,7 @@ pub fn train_bundle(args: &TrainArgs) -> anyhow::Result<(TrainOutcome, Bundle)> 
         "epochs_run": outcome.history.len(),
         "train_seconds": outcome.train_seconds,
         "items_per_second": outcome.items_per_second,
-        "seed": args.seed, "batch_size": args.batch_size, "learning_rate": args.lr,
+        "seed": args.seed, "batch_size": args.batch_size, "learning_rate": args.lr, "augment_shift": args.augment_shift,
         "history": outcome.history,
     });
     if let serde_json::Value::Object(map) = extra {

@@ -2,6 +2,7 @@
 //! training split, Adam, early stopping on validation accuracy, and an honest evaluation on a
 //! held-out test split.
 
+mod augment;
 mod evaluate;
 mod split;
 
@@ -43,6 +44,8 @@ pub struct TrainOptions {
     pub test_split: f64,
     /// Epochs without a better validation accuracy before stopping.
     pub patience: usize,
+    /// Shift training images at random by up to this many pixels (0: no augmentation).
+    pub augment_shift: usize,
     /// Use only this many items of the training pool (quick runs); `None` uses all.
     pub limit: Option<usize>,
     /// Hide the progress bar.
@@ -160,6 +163,7 @@ pub fn train(
     let loss_fn = CrossEntropyLossConfig::new().init(&ad);
     let mut rng = StdRng::seed_from_u64(opts.seed);
     let mut order: Vec<usize> = (0..train_set.len()).collect();
+    let shift = augment::Shift::new(&spec, opts.augment_shift);
 
     let mut history = Vec::new();
     let mut best: Option<(f64, Model)> = None;
@@ -173,7 +177,18 @@ pub fn train(
         let bar = progress_bar(batches as u64, epoch, opts);
         let (mut loss_sum, mut correct) = (0.0f64, 0usize);
         for chunk in order.chunks(opts.batch_size) {
-            let (x, y) = batch_tensors(&train_set, chunk, &ad);
+            let (x, y) = match &shift {
+                Some(shift) => {
+                    let mut values = Vec::with_capacity(chunk.len() * train_set.item_len);
+                    for &i in chunk {
+                        shift.apply(train_set.item(i), &mut rng, &mut values);
+                    }
+                    let x = Tensor::<2>::from_data(TensorData::new(values, [chunk.len(), train_set.item_len]), &ad);
+                    let labels: Vec<i64> = chunk.iter().map(|&i| i64::from(train_set.labels[i])).collect();
+                    (x, Tensor::<1, Int>::from_data(TensorData::new(labels, [chunk.len()]), &ad))
+                }
+                None => batch_tensors(&train_set, chunk, &ad),
+            };
             let logits = model.forward(x);
             let loss = loss_fn.forward(logits.clone(), y.clone());
             let hits = logits.argmax(1).flatten::<1>(0, 1).equal(y).int().sum();

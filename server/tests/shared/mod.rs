@@ -20,6 +20,7 @@ pub fn args(arch: &str) -> TrainArgs {
         val_split: 0.1,
         test_split: 0.15,
         patience: 3,
+        augment_shift: 1,
         limit: Some(1500),
         label_column: "label".into(),
         image_size: 28,
