@@ -9,14 +9,14 @@ cd "$(dirname "$0")/.."
 step "cargo build kindling CLI ($KINDLING_PROFILE)"
 cargo build -p kindling-server --profile "$KINDLING_PROFILE"
 mkdir -p artifacts/models
-train() { # name, data, epochs
+train() { # name, data, epochs, extra options...
   if [ -f "artifacts/models/$1/manifest.json" ] && "$KINDLING_BIN" bundle inspect "artifacts/models/$1" >/dev/null; then
     echo "artifacts/models/$1 exists"
     return
   fi
   step "train $1 ($2, up to $3 epochs)"
-  "$KINDLING_BIN" train --data "$2" --arch cnn --epochs "$3" --name "$1-cnn" --out "artifacts/models/$1"
+  "$KINDLING_BIN" train --data "$2" --arch cnn --epochs "$3" "${@:4}" --name "$1-cnn" --out "artifacts/models/$1"
 }
-train mnist mnist 10
+train mnist mnist 12 --augment-shift 2 --patience 4
 [ "${1:-}" = "--fashion" ] && train fashion-mnist fashion-mnist 10
 exit 0

@@ -27,13 +27,26 @@ async fn concurrent_writers_never_make_a_pull_skip_a_change() {
     let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
 
     let reader = {
-        let (http, url, token, done) = (http.clone(), servers[0].url("/projects/conc/sync/pull"), tokens["owner"].clone(), done.clone());
+        let (http, url, token, done) = (
+            http.clone(),
+            servers[0].url("/projects/conc/sync/pull"),
+            tokens["owner"].clone(),
+            done.clone(),
+        );
         tokio::spawn(async move {
             let mut cursor = 0;
             let mut seen = BTreeSet::new();
             loop {
                 let finished = done.load(std::sync::atomic::Ordering::SeqCst);
-                let page: PullResponse = http.get(format!("{url}?cursor={cursor}&limit=13")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+                let page: PullResponse = http
+                    .get(format!("{url}?cursor={cursor}&limit=13"))
+                    .bearer_auth(&token)
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
                 for c in &page.changes {
                     seen.insert((c.item_id.clone(), c.annotator_id.clone()));
                 }
@@ -64,5 +77,8 @@ async fn concurrent_writers_never_make_a_pull_skip_a_change() {
     let seen = reader.await.unwrap();
     assert_eq!(seen.len(), WRITERS * OPS_EACH, "the reader missed changes");
     let history = cli(&["admin", "verify-history", "--project", "conc", "--db", &db]);
-    assert!(history.starts_with(&format!("ok: {}", WRITERS * OPS_EACH)), "{history}");
+    assert!(
+        history.starts_with(&format!("ok: {}", WRITERS * OPS_EACH)),
+        "{history}"
+    );
 }

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Hlc;
 use super::protocol::{
-    Change, LabelValue, Op, OpKind, OpResult, Outcome, PullResponse, PushRequest, PushResponse,
+    Change, LabelValue, Op, OpKind, Outcome, PullResponse, PushRequest, PushResponse,
 };
 
 /// A label as this client sees it.

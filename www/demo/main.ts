@@ -4,6 +4,13 @@
  */
 import { Session, type DeviceChoice, type Prediction } from 'kindling';
 
+declare global {
+  interface Window {
+    /** The demo's live session, for scripts/bench-browser.mjs. */
+    kindlingSession?: Session;
+  }
+}
+
 const MODEL_URL = new URLSearchParams(location.search).get('model') ?? 'models/mnist/';
 
 function el<T extends HTMLElement>(id: string): T {
@@ -51,6 +58,7 @@ async function loadSession(device: DeviceChoice): Promise<void> {
       return;
     }
     session = loaded;
+    window.kindlingSession = loaded;
     const m = session.manifest;
     el('model').textContent = `${m.name} v${m.version}`;
     el('device-name').textContent = session.fallbackReason

@@ -16,7 +16,9 @@ pub struct Shift {
 impl Shift {
     /// `None` for tabular data or a zero shift.
     pub fn new(spec: &InputSpec, max_shift: usize) -> Option<Shift> {
-        let InputSpec::Image(i) = spec else { return None };
+        let InputSpec::Image(i) = spec else {
+            return None;
+        };
         if max_shift == 0 {
             return None;
         }
@@ -24,7 +26,9 @@ impl Shift {
         Some(Shift {
             max_shift: max_shift as i64,
             shape: (i.channels, i.height, i.width),
-            fill: (0..i.channels).map(|c| -at(&i.mean, c) / at(&i.std, c)).collect(),
+            fill: (0..i.channels)
+                .map(|c| -at(&i.mean, c) / at(&i.std, c))
+                .collect(),
         })
     }
 

@@ -183,9 +183,18 @@ pub fn train(
                     for &i in chunk {
                         shift.apply(train_set.item(i), &mut rng, &mut values);
                     }
-                    let x = Tensor::<2>::from_data(TensorData::new(values, [chunk.len(), train_set.item_len]), &ad);
-                    let labels: Vec<i64> = chunk.iter().map(|&i| i64::from(train_set.labels[i])).collect();
-                    (x, Tensor::<1, Int>::from_data(TensorData::new(labels, [chunk.len()]), &ad))
+                    let x = Tensor::<2>::from_data(
+                        TensorData::new(values, [chunk.len(), train_set.item_len]),
+                        &ad,
+                    );
+                    let labels: Vec<i64> = chunk
+                        .iter()
+                        .map(|&i| i64::from(train_set.labels[i]))
+                        .collect();
+                    (
+                        x,
+                        Tensor::<1, Int>::from_data(TensorData::new(labels, [chunk.len()]), &ad),
+                    )
                 }
                 None => batch_tensors(&train_set, chunk, &ad),
             };
