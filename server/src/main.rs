@@ -26,6 +26,12 @@ enum Command {
     Train(cli::train::TrainArgs),
     /// Serve the HTTP API (and the front end with --static-dir).
     Serve(cli::admin::ServeArgs),
+    /// Users (`kindling user add NAME`).
+    #[command(subcommand)]
+    User(cli::admin::UserCommand),
+    /// API tokens (`kindling token create NAME`).
+    #[command(subcommand)]
+    Token(cli::admin::TokenCommand),
     /// Users, tokens, projects, members, imports, publishing, epochs.
     #[command(subcommand)]
     Admin(cli::admin::AdminCommand),
@@ -49,6 +55,8 @@ fn main() -> anyhow::Result<()> {
         Command::Train(a) => cli::train::run(a),
         Command::Serve(a) => cli::admin::run_serve(a),
         Command::Admin(c) => cli::admin::run(c),
+        Command::User(c) => cli::admin::run(c.into()),
+        Command::Token(c) => cli::admin::run(c.into()),
         Command::Bench(BenchCommand::Train(a)) => cli::bench::run(a),
     }
 }

@@ -142,8 +142,77 @@ pub enum AdminCommand {
     },
 }
 
-/// Runs `kindling serve`.
+/// `kindling user …`.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user (prints its id).
+    Add {
+        /// User name.
+        name: String,
+        #[command(flatten)]
+        db: DbArg,
+    },
+}
+
+/// `kindling token …`.
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token for a user (printed once; only its hash is stored).
+    Create {
+        /// User name.
+        name: String,
+        /// Expire after this many days (default: never).
+        #[arg(long)]
+        expires_days: Option<u64>,
+        #[command(flatten)]
+        db: DbArg,
+    },
+}
+
+impl From<UserCommand> for AdminCommand {
+    fn from(c: UserCommand) -> Self {
+        match c {
+            UserCommand::Add { name, db } => AdminCommand::UserAdd { name, db },
+        }
+    }
+}
+
+impl From<TokenCommand> for AdminCommand {
+    fn from(c: TokenCommand) -> Self {
+        match c {
+            TokenCommand::Create {
+                name,
+                expires_days,
+                db,
+            } => AdminCommand::TokenCreate {
+                name,
+                expires_days,
+                db,
+            },
+        }
+    }
+}
+
+/// Stores a trained bundle as the current model version of `project` (`kindling train
+/// --publish`).
+pub fn publish(db: &DbArg, project: &str, bundle: &kindling::Bundle) -> anyhow::Result<String> {
+    runtime()?.block_on(async {
+        let s = state(db).await?;
+        crate::serve::models::store_bundle(&s, project, bundle, true)
+            .await
+            .map_err(api)
+    })
+}
+
+/// Runs `kindling serve` (logs with `tracing`; `RUST_LOG` filters, default `info`).
 pub fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     runtime()?.block_on(serve(&args.db.db, &args.addr, args.static_dir))
 }
 
@@ -286,6 +355,9 @@ async fn import(
         return Ok(added);
     }
     let source = crate::data::DataSource::parse(data, "label")?;
+    if let crate::data::DataSource::ImageFolder(root) = &source {
+        return import_image_folder(s, project, root, limit).await;
+    }
     let loaded = crate::data::load(&source, 28)?;
     let set = loaded.test.unwrap_or(loaded.train);
     let kindling::bundle::InputSpec::Image(spec) = &set.input else {
@@ -411,4 +483,64 @@ async fn verify_history(s: &AppState, project: &str) -> anyhow::Result<usize> {
         );
     }
     Ok(current.len())
+}
+
+/// Imports the image files of a folder with one subfolder per class, bytes as they are; the
+/// subfolder name is kept as the item's true label. Item ids are `class/file`.
+async fn import_image_folder(
+    s: &AppState,
+    project: &str,
+    root: &std::path::Path,
+    limit: usize,
+) -> anyhow::Result<usize> {
+    let mut added = 0;
+    let mut classes: Vec<_> = std::fs::read_dir(root)?
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    classes.sort();
+    let mut seen = 0;
+    for dir in classes {
+        let class = dir
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        let mut files: Vec<_> = std::fs::read_dir(&dir)?
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .collect();
+        files.sort();
+        for file in files {
+            let ext = file
+                .extension()
+                .and_then(|e| e.to_str())
+                .unwrap_or("")
+                .to_ascii_lowercase();
+            let ct = match ext.as_str() {
+                "png" => "image/png",
+                "jpg" | "jpeg" => "image/jpeg",
+                _ => continue,
+            };
+            if seen >= limit {
+                return Ok(added);
+            }
+            seen += 1;
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            image::load_from_memory(&bytes)
+                .with_context(|| format!("unreadable image {}", file.display()))?;
+            let id = format!(
+                "{class}-{}",
+                file.file_name().unwrap_or_default().to_string_lossy()
+            );
+            added += usize::from(
+                insert_item(s, project, &id, ct, &bytes, Some(&class))
+                    .await
+                    .map_err(api)?,
+            );
+        }
+    }
+    Ok(added)
 }

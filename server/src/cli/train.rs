@@ -71,6 +71,12 @@ pub struct TrainArgs {
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
+    /// Publish the bundle as the current model version of this project (in `--db`).
+    #[arg(long)]
+    pub publish: Option<String>,
+    /// The server database, for `--publish`.
+    #[command(flatten)]
+    pub db: super::admin::DbArg,
 }
 
 impl TrainArgs {
@@ -96,6 +102,10 @@ impl TrainArgs {
             model_version: "1".into(),
             device: "cpu".into(),
             quiet: false,
+            publish: None,
+            db: super::admin::DbArg {
+                db: "sqlite://kindling-data/kindling.db".into(),
+            },
         }
     }
 }

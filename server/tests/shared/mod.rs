@@ -29,5 +29,7 @@ pub fn args(arch: &str) -> TrainArgs {
         model_version: "test".into(),
         device: "cpu".into(),
         quiet: true,
+        publish: None,
+        db: kindling_server::cli::admin::DbArg { db: String::new() },
     }
 }
