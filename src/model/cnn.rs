@@ -3,7 +3,7 @@
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{AvgPool2d, AvgPool2dConfig, MaxPool2d, MaxPool2dConfig};
-use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig, PaddingConfig2d};
+use burn::nn::{Dropout, DropoutConfig, Linear, PaddingConfig2d};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
@@ -125,13 +125,7 @@ impl CnnConfig {
             in_channels = self.conv_channels[i];
         }
         let (c, h, w) = self.feature_map().unwrap_or((in_channels, 1, 1));
-        let mut widths = vec![c * h * w];
-        widths.extend(&self.dense_sizes);
-        widths.push(self.classes);
-        let dense = widths
-            .windows(2)
-            .map(|w| LinearConfig::new(w[0], w[1]).init(device))
-            .collect();
+        let dense = super::linear_stack(c * h * w, &self.dense_sizes, self.classes, device);
         Cnn {
             blocks,
             dense,

@@ -1,7 +1,7 @@
 //! The `mlp` architecture: dense layers with ReLU and dropout over a flat feature vector.
 
 use burn::module::Module;
-use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
+use burn::nn::{Dropout, DropoutConfig, Linear};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
@@ -37,15 +37,8 @@ impl MlpConfig {
 
     /// Builds the network with freshly initialized weights (call [`Self::validate`] first).
     pub fn init(&self, device: &Device) -> Mlp {
-        let mut widths = vec![self.input_size];
-        widths.extend(&self.hidden_sizes);
-        widths.push(self.classes);
-        let layers = widths
-            .windows(2)
-            .map(|w| LinearConfig::new(w[0], w[1]).init(device))
-            .collect();
         Mlp {
-            layers,
+            layers: super::linear_stack(self.input_size, &self.hidden_sizes, self.classes, device),
             dropout: DropoutConfig::new(self.dropout).init(),
         }
     }

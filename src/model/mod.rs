@@ -13,6 +13,23 @@ use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
+/// Dense layers mapping `input` through each of `hidden` to `output` features.
+pub(crate) fn linear_stack(
+    input: usize,
+    hidden: &[usize],
+    output: usize,
+    device: &Device,
+) -> Vec<burn::nn::Linear> {
+    let widths: Vec<usize> = std::iter::once(input)
+        .chain(hidden.iter().copied())
+        .chain([output])
+        .collect();
+    widths
+        .windows(2)
+        .map(|w| burn::nn::LinearConfig::new(w[0], w[1]).init(device))
+        .collect()
+}
+
 /// The architecture names this build understands, as they appear in `{"arch": ...}`.
 pub const KNOWN_ARCHITECTURES: &[&str] = &["mlp", "cnn"];
 

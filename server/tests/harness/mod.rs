@@ -115,11 +115,7 @@ impl Server {
 
     /// Kills the process (no graceful shutdown) and starts a new one on the same port and DB.
     pub async fn restart(&mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-        let next = Self::start_on(&self.db.clone(), self.port).await;
-        let old = std::mem::replace(self, next);
-        std::mem::forget(old);
+        self.restart_with(|| {}).await;
     }
 
     /// Kills the process, runs `between` (e.g. restoring files), and starts it again.
