@@ -32,6 +32,8 @@ enum Command {
     /// API tokens (`kindling token create NAME`).
     #[command(subcommand)]
     Token(cli::admin::TokenCommand),
+    /// Import items into a project (same as `kindling admin import`).
+    Import(cli::admin::ImportArgs),
     /// Users, tokens, projects, members, imports, publishing, epochs.
     #[command(subcommand)]
     Admin(cli::admin::AdminCommand),
@@ -56,6 +58,7 @@ fn main() -> anyhow::Result<()> {
         Command::Serve(a) => cli::admin::run_serve(a),
         Command::Admin(c) => cli::admin::run(c),
         Command::User(c) => cli::admin::run(c.into()),
+        Command::Import(a) => cli::admin::run(a.into()),
         Command::Token(c) => cli::admin::run(c.into()),
         Command::Bench(BenchCommand::Train(a)) => cli::bench::run(a),
     }

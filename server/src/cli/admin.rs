@@ -154,6 +154,34 @@ pub enum UserCommand {
     },
 }
 
+/// `kindling import`: items into a project.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Project id.
+    #[arg(long)]
+    project: String,
+    /// `fashion-mnist` / `mnist` / an IDX directory (test split images as PNG), an image folder
+    /// (one subfolder per class; files kept as they are), or a JSONL / CSV file of texts.
+    #[arg(long)]
+    data: String,
+    /// Import at most this many items.
+    #[arg(long)]
+    limit: Option<usize>,
+    #[command(flatten)]
+    db: DbArg,
+}
+
+impl From<ImportArgs> for AdminCommand {
+    fn from(a: ImportArgs) -> Self {
+        AdminCommand::Import {
+            project: a.project,
+            data: a.data,
+            limit: a.limit,
+            db: a.db,
+        }
+    }
+}
+
 /// `kindling token …`.
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {
