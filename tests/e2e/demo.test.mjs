@@ -67,6 +67,8 @@ for (const device of ['cpu', 'auto']) {
     await page.waitForSelector('#results[data-predictions]', { timeout: 60_000 });
     const bars = await page.locator('#bars .bar').count();
     assert.equal(bars, 5);
+    // The demo serves the trained MNIST model: a drawn 7 must come out as 7.
+    assert.equal(await page.locator('#bars .bar span').first().textContent(), '7');
     const latency = await page.textContent('#latency');
     assert.match(latency, /^\d+(\.\d+)? ms$/);
     const entropy = Number((await page.textContent('#u-entropy')).split(' ')[0]);
