@@ -7,10 +7,13 @@ scripts/setup.sh
 . scripts/env.sh
 started=$(date +%s)
 
-step "PostgreSQL for the server tests"
+step "PostgreSQL for the server tests (private data directory and port)"
+KINDLING_PG_DATA=${KINDLING_PG_DATA:-$(mktemp -d /tmp/kindling-pg.XXXXXX)}
+KINDLING_PG_PORT=${KINDLING_PG_PORT:-$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
+export KINDLING_PG_DATA KINDLING_PG_PORT
 KINDLING_TEST_POSTGRES=$(scripts/postgres.sh start)
 export KINDLING_TEST_POSTGRES
-trap 'scripts/postgres.sh stop' EXIT
+trap 'scripts/postgres.sh stop; rm -rf "$KINDLING_PG_DATA"' EXIT
 
 step "native tests"
 cargo test --workspace --profile "$KINDLING_PROFILE"
