@@ -294,6 +294,7 @@ impl ClientState {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sync::OpResult;
 
     fn value(class: &str) -> LabelValue {
         LabelValue {
