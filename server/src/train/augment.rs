@@ -51,3 +51,47 @@ impl Shift {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kindling::bundle::ImageInput;
+    use rand::SeedableRng;
+
+    fn spec() -> InputSpec {
+        InputSpec::Image(ImageInput {
+            width: 5,
+            height: 5,
+            channels: 1,
+            mean: vec![0.5],
+            std: vec![0.25],
+            light_on_dark: true,
+        })
+    }
+
+    #[test]
+    fn shifts_keep_the_content_and_fill_with_normalized_black() {
+        let shift = Shift::new(&spec(), 1).unwrap();
+        let mut item = vec![0.0f32; 25];
+        item[12] = 7.0; // the centre pixel
+        let mut rng = StdRng::seed_from_u64(3);
+        let mut moved = std::collections::BTreeSet::new();
+        for _ in 0..50 {
+            let mut out = Vec::new();
+            shift.apply(&item, &mut rng, &mut out);
+            assert_eq!(out.len(), 25);
+            let at: Vec<usize> = (0..25).filter(|&i| out[i] == 7.0).collect();
+            assert_eq!(at.len(), 1, "the centre pixel survives a 1-pixel shift");
+            let (y, x) = (at[0] / 5, at[0] % 5);
+            assert!((1..=3).contains(&y) && (1..=3).contains(&x));
+            moved.insert(at[0]);
+            // Pixels shifted in from outside are black after normalization: (0 - 0.5) / 0.25.
+            let filled = out.iter().filter(|v| **v == -2.0).count();
+            let (dy, dx) = (y as i64 - 2, x as i64 - 2);
+            let expected = 25 - (5 - dy.unsigned_abs() as usize) * (5 - dx.unsigned_abs() as usize);
+            assert_eq!(filled, expected);
+        }
+        assert!(moved.len() > 3, "shifts vary: {moved:?}");
+        assert!(Shift::new(&spec(), 0).is_none());
+    }
+}
