@@ -75,6 +75,23 @@ async fn setup(kind: &str) -> Ctx {
         "--db",
         &db,
     ]);
+    cli(&["admin", "user-add", "amy", "--db", &db]);
+    cli(&[
+        "admin",
+        "member-set",
+        "--project",
+        "alpha",
+        "--user",
+        "amy",
+        "--role",
+        "annotator",
+        "--db",
+        &db,
+    ]);
+    tokens.insert(
+        "amy".into(),
+        cli(&["admin", "token-create", "amy", "--db", &db]),
+    );
     cli(&["admin", "user-add", "old", "--db", &db]);
     cli(&[
         "admin",
@@ -346,6 +363,25 @@ async fn push_pull(c: &Ctx) {
         seen,
         vec![("000002".into(), "7".into()), ("000001".into(), "8".into())]
     );
+    // A reviewer sees everyone's labels; another annotator sees none of ann's.
+    let (_, all) = c
+        .call(
+            Method::GET,
+            "/projects/alpha/sync/pull",
+            Some(c.token("rev")),
+            None,
+        )
+        .await;
+    assert_eq!(all["changes"].as_array().unwrap().len(), 2);
+    let (_, none) = c
+        .call(
+            Method::GET,
+            "/projects/alpha/sync/pull",
+            Some(c.token("amy")),
+            None,
+        )
+        .await;
+    assert_eq!(none["changes"].as_array().unwrap().len(), 0);
     let (s, b) = c
         .call(
             Method::GET,

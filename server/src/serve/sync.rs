@@ -326,7 +326,7 @@ pub fn change_from_row(row: &sqlx::any::AnyRow) -> Result<Change, sqlx::Error> {
 }
 
 /// Handles a pull: the latest change of every key with a version after the cursor, in
-/// version order. Versions are handed out under the project's row lock inside the writing
+/// version order (an annotator's own keys only). Versions are handed out under the project's row lock inside the writing
 /// transaction, so they commit in order and a cursor never skips a change.
 pub async fn pull(
     State(state): State<AppState>,
@@ -334,7 +334,10 @@ pub async fn pull(
     Path(project): Path<String>,
     ApiQuery(q): ApiQuery<PullQuery>,
 ) -> Result<Json<PullResponse>, ApiError> {
-    caller.role_in(&state, &project).await?;
+    let role = caller.role_in(&state, &project).await?;
+    // Annotators see only their own labels (no anchoring on colleagues' answers); owners and
+    // reviewers see everyone's.
+    let only = (role == Role::Annotator).then_some(caller.user_id.as_str());
     let limit = q.limit.unwrap_or(MAX_PULL_LIMIT);
     if !(1..=MAX_PULL_LIMIT).contains(&limit) {
         return Err(ApiError::bad_request(
@@ -356,8 +359,8 @@ pub async fn pull(
         )
         .with(serde_json::json!({"epoch": epoch})));
     }
-    let rows = sqlx::query("SELECT item_id, annotator_id, value, deleted, hlc_wall, hlc_counter, client_id, version FROM labels WHERE project_id = $1 AND version > $2 ORDER BY version LIMIT $3")
-        .bind(&project).bind(q.cursor).bind(limit + 1).fetch_all(&state.db.pool).await?;
+    let rows = sqlx::query("SELECT item_id, annotator_id, value, deleted, hlc_wall, hlc_counter, client_id, version FROM labels WHERE project_id = $1 AND version > $2 AND ($3 IS NULL OR annotator_id = $3) ORDER BY version LIMIT $4")
+        .bind(&project).bind(q.cursor).bind(only).bind(limit + 1).fetch_all(&state.db.pool).await?;
     let has_more = rows.len() as i64 > limit;
     let changes = rows
         .iter()
