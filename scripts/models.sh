@@ -6,8 +6,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
-step "cargo build kindling CLI ($KINDLING_PROFILE)"
-cargo build -p kindling-server --profile "$KINDLING_PROFILE"
+# scripts/test.sh has just built the CLI with `cargo test` (KINDLING_CLI_BUILT=1): building it
+# again here would re-resolve features without dev-dependencies and relink for nothing.
+if [ "${KINDLING_CLI_BUILT:-0}" != 1 ]; then
+  step "cargo build kindling CLI ($KINDLING_PROFILE)"
+  cargo build -p kindling-server --profile "$KINDLING_PROFILE"
+fi
 mkdir -p artifacts/models
 train() { # name, data, epochs, extra options...
   if [ -f "artifacts/models/$1/manifest.json" ] && "$KINDLING_BIN" bundle inspect "artifacts/models/$1" >/dev/null; then

@@ -18,7 +18,7 @@ trap 'scripts/postgres.sh stop; rm -rf "$KINDLING_PG_DATA"' EXIT
 step "native tests"
 cargo test --workspace --profile "$KINDLING_PROFILE"
 
-scripts/models.sh
+KINDLING_CLI_BUILT=1 scripts/models.sh
 step "parity fixture: 100 held-out MNIST test images, native predictions"
 "$KINDLING_BIN" fixture --bundle artifacts/models/mnist --data mnist --out tests/fixtures/generated/parity --count 100
 
