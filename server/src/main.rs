@@ -58,7 +58,7 @@ fn main() -> anyhow::Result<()> {
         Command::Serve(a) => cli::admin::run_serve(a),
         Command::Admin(c) => cli::admin::run(c),
         Command::User(c) => cli::admin::run(c.into()),
-        Command::Import(a) => cli::admin::run(a.into()),
+        Command::Import(a) => cli::admin::run(cli::admin::AdminCommand::Import(a)),
         Command::Token(c) => cli::admin::run(c.into()),
         Command::Bench(BenchCommand::Train(a)) => cli::bench::run(a),
     }

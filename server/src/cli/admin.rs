@@ -92,21 +92,8 @@ pub enum AdminCommand {
         #[command(flatten)]
         db: DbArg,
     },
-    /// Import items: `fashion-mnist` / `mnist` / an IDX directory (test split images as PNG),
-    /// an image folder, or a JSONL / CSV file of texts.
-    Import {
-        /// Project id.
-        #[arg(long)]
-        project: String,
-        /// The data.
-        #[arg(long)]
-        data: String,
-        /// Import at most this many items.
-        #[arg(long)]
-        limit: Option<usize>,
-        #[command(flatten)]
-        db: DbArg,
-    },
+    /// Import items into a project (same as `kindling import`).
+    Import(ImportArgs),
     /// Store a bundle as a model version of a project.
     Publish {
         /// Project id.
@@ -169,17 +156,6 @@ pub struct ImportArgs {
     limit: Option<usize>,
     #[command(flatten)]
     db: DbArg,
-}
-
-impl From<ImportArgs> for AdminCommand {
-    fn from(a: ImportArgs) -> Self {
-        AdminCommand::Import {
-            project: a.project,
-            data: a.data,
-            limit: a.limit,
-            db: a.db,
-        }
-    }
 }
 
 /// `kindling token …`.
@@ -306,7 +282,7 @@ pub fn run(cmd: AdminCommand) -> anyhow::Result<()> {
                 sqlx::query("DELETE FROM members WHERE project_id = $1 AND user_id = $2").bind(&project).bind(&uid).execute(&s.db.pool).await?;
                 sqlx::query("INSERT INTO members (project_id, user_id, role) VALUES ($1, $2, $3)").bind(&project).bind(&uid).bind(&role).execute(&s.db.pool).await?;
             }
-            AdminCommand::Import { project, data, limit, db } => {
+            AdminCommand::Import(ImportArgs { project, data, limit, db }) => {
                 let s = state(&db).await?;
                 let n = import(&s, &project, &data, limit).await?;
                 println!("imported {n} items into {project}");
