@@ -20,15 +20,15 @@ pub struct Evaluation {
     pub classes: Vec<String>,
 }
 
-/// Predicts every item of `data` (already normalized) with `model` (plain device) in batches.
-pub fn evaluate(model: &Model, data: &Dataset) -> Evaluation {
-    let device: Device = Device::flex();
+/// Predicts every item of `data` (already normalized) with `model`, which lives on the plain
+/// (non-autodiff) `device`, in batches.
+pub fn evaluate(model: &Model, data: &Dataset, device: &Device) -> Evaluation {
     let classes = data.classes.len();
     let mut confusion = vec![vec![0u32; classes]; classes];
     let mut predictions = Vec::with_capacity(data.len());
     let indices: Vec<usize> = (0..data.len()).collect();
     for chunk in indices.chunks(500) {
-        let (x, _) = batch_tensors(data, chunk, &device);
+        let (x, _) = batch_tensors(data, chunk, device);
         let logits = model.forward(x).into_data();
         let values = logits.try_to_vec::<f32>().expect("f32 logits");
         for (row, &i) in values.chunks(classes).zip(chunk) {

@@ -211,7 +211,7 @@ pub fn train(
             bar.set_message(format!("loss {:.4}", loss_value));
         }
         let n = train_set.len() as f64;
-        let val = evaluate(&model.valid(), &val_set);
+        let val = evaluate(&model.valid(), &val_set, device);
         bar.finish_and_clear();
         let stats = EpochStats {
             epoch,
@@ -245,7 +245,7 @@ pub fn train(
     }
     let train_seconds = started.elapsed().as_secs_f64();
     let (_, best_model) = best.context("no epoch ran (epochs = 0?)")?;
-    let test = evaluate(&best_model, &test_set);
+    let test = evaluate(&best_model, &test_set, device);
     Ok(TrainOutcome {
         model: best_model,
         input: spec,
