@@ -120,9 +120,7 @@ pub async fn select_device(choice: DeviceChoice) -> Result<SelectedDevice, Devic
 pub fn cpu_device(fallback_reason: Option<String>) -> Result<SelectedDevice, DeviceError> {
     #[cfg(feature = "cpu")]
     {
-        let backend = if cfg!(all(target_arch = "wasm32", not(target_feature = "simd128"))) {
-            Backend::Cpu
-        } else if cfg!(target_arch = "wasm32") {
+        let backend = if cfg!(all(target_arch = "wasm32", target_feature = "simd128")) {
             Backend::CpuSimd
         } else {
             Backend::Cpu

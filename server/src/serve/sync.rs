@@ -234,10 +234,7 @@ async fn apply(
                 .bind(project).bind(&op.item_id).bind(annotator).fetch_optional(&mut **tx).await?;
             let beaten = match &current {
                 Some(row) => {
-                    let hlc = Hlc {
-                        wall: row.try_get::<i64, _>("hlc_wall")? as u64,
-                        counter: row.try_get::<i64, _>("hlc_counter")? as u32,
-                    };
+                    let hlc = hlc_from_row(row)?;
                     let holder: String = row.try_get("client_id")?;
                     (!wins((op.hlc, client), (hlc, &holder)))
                         .then_some(row.try_get::<i64, _>("version")?)
@@ -317,11 +314,16 @@ pub fn change_from_row(row: &sqlx::any::AnyRow) -> Result<Change, sqlx::Error> {
         annotator_id: row.try_get("annotator_id")?,
         deleted: row.try_get::<i64, _>("deleted")? != 0,
         value: value.and_then(|v| serde_json::from_str::<LabelValue>(&v).ok()),
-        hlc: Hlc {
-            wall: row.try_get::<i64, _>("hlc_wall")? as u64,
-            counter: row.try_get::<i64, _>("hlc_counter")? as u32,
-        },
+        hlc: hlc_from_row(row)?,
         client_id: row.try_get("client_id")?,
+    })
+}
+
+/// Reads the `hlc_wall` and `hlc_counter` columns of a `labels` row.
+fn hlc_from_row(row: &sqlx::any::AnyRow) -> Result<Hlc, sqlx::Error> {
+    Ok(Hlc {
+        wall: row.try_get::<i64, _>("hlc_wall")? as u64,
+        counter: row.try_get::<i64, _>("hlc_counter")? as u32,
     })
 }
 
