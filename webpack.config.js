@@ -1,19 +1,74 @@
 // Bundles the front end in www/ against the npm package that scripts/build-pkg.sh writes to
-// pkg/. Model bundles from artifacts/models/ are copied next to the pages.
+// pkg/: the labeling app (index.html, its inference worker and service worker) and the demo
+// (demo.html). Model bundles from artifacts/models/ are copied next to the pages for the demo.
 import path from 'node:path';
 import fs from 'node:fs';
+import crypto from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import webpack from 'webpack';
 import HtmlWebpackPlugin from 'html-webpack-plugin';
 import CopyPlugin from 'copy-webpack-plugin';
 
 const root = path.dirname(fileURLToPath(import.meta.url));
 const models = path.join(root, 'artifacts', 'models');
 
+/**
+ * The page and the worker each get their own copy of the same wasm (webpack hashes the module
+ * per runtime): keep one file, point every script at it. Saves 30 MB of download and cache.
+ */
+function dedupeWasm(compilation, assets) {
+  const first = new Map();
+  for (const name of Object.keys(assets).filter((f) => f.endsWith('.wasm')).sort()) {
+    const digest = crypto.createHash('sha256').update(assets[name].source()).digest('hex');
+    const keep = first.get(digest);
+    if (!keep) {
+      first.set(digest, name);
+      continue;
+    }
+    const [from, to] = [name, keep].map((f) => f.replace(/\.module\.wasm$/, ''));
+    for (const js of Object.keys(assets).filter((f) => f.endsWith('.js'))) {
+      const text = assets[js].source().toString();
+      if (text.includes(from)) compilation.updateAsset(js, new webpack.sources.RawSource(text.split(from).join(to)));
+    }
+    compilation.deleteAsset(name);
+  }
+}
+
+/**
+ * Prepends the app shell's file list and a version (a hash of the files' contents) to sw.js,
+ * so the service worker precaches exactly this deploy, and a new deploy is a new sw.js.
+ */
+class PrecacheManifest {
+  apply(compiler) {
+    compiler.hooks.thisCompilation.tap('PrecacheManifest', (compilation) => {
+      compilation.hooks.processAssets.tap(
+        { name: 'PrecacheManifest', stage: webpack.Compilation.PROCESS_ASSETS_STAGE_SUMMARIZE },
+        (assets) => {
+          dedupeWasm(compilation, assets);
+          const files = Object.keys(assets)
+            .filter((f) => f !== 'sw.js' && !f.startsWith('models/') && f !== 'demo.html' && !f.startsWith('demo.'))
+            .sort();
+          const hash = crypto.createHash('sha256');
+          for (const f of files) hash.update(f).update(assets[f].source());
+          const manifest = { version: hash.digest('hex').slice(0, 16), files: ['./', ...files] };
+          const sw = assets['sw.js'].source().toString();
+          compilation.updateAsset('sw.js', new webpack.sources.RawSource(
+            `self.__KINDLING_PRECACHE__=${JSON.stringify(manifest)};\n${sw}`));
+        });
+    });
+  }
+}
+
 export default {
-  entry: { demo: './www/demo/main.ts' },
+  entry: {
+    app: './www/app/main.ts',
+    sw: './www/app/sw.ts',
+    demo: './www/demo/main.ts',
+  },
   output: {
     path: path.join(root, 'www', 'dist'),
-    filename: '[name].[contenthash].js',
+    filename: (chunk) => (chunk.chunk.name === 'sw' ? 'sw.js' : '[name].[contenthash].js'),
+    chunkFilename: '[name].[contenthash].js',
     clean: true,
   },
   experiments: { asyncWebAssembly: true },
@@ -25,10 +80,15 @@ export default {
     rules: [{ test: /\.ts$/, use: 'ts-loader', exclude: /node_modules/ }],
   },
   plugins: [
-    new HtmlWebpackPlugin({ template: './www/demo/index.html', filename: 'index.html', chunks: ['demo'] }),
-    ...(fs.existsSync(models)
-      ? [new CopyPlugin({ patterns: [{ from: models, to: 'models' }] })]
-      : []),
+    new HtmlWebpackPlugin({ template: './www/app/index.html', filename: 'index.html', chunks: ['app'] }),
+    new HtmlWebpackPlugin({ template: './www/demo/demo.html', filename: 'demo.html', chunks: ['demo'] }),
+    new CopyPlugin({
+      patterns: [
+        { from: 'www/app/app.webmanifest', to: 'app.webmanifest' },
+        ...(fs.existsSync(models) ? [{ from: models, to: 'models' }] : []),
+      ],
+    }),
+    new PrecacheManifest(),
   ],
   performance: { hints: false },
   devtool: false,

@@ -11,7 +11,7 @@ const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', arg
 const rows = [];
 for (const device of ['cpu', 'webgpu']) {
   const page = await browser.newPage();
-  await page.goto(`http://127.0.0.1:${server.address().port}/`);
+  await page.goto(`http://127.0.0.1:${server.address().port}/demo.html`);
   await page.waitForSelector('#status[data-state="ready"]', { timeout: 120_000 });
   await page.selectOption('#device', device);
   await page.waitForFunction((d) => document.querySelector('#status')?.dataset.state === 'ready'

@@ -1,24 +1,37 @@
 #!/usr/bin/env bash
-# Sets up everything, trains the MNIST model, builds the npm package and the demo, prepares a
-# SQLite database with a project of 2,000 digits to label (the trained model published as its
-# current version), and serves the API and the demo on http://127.0.0.1:${PORT:-8080}/.
+# Sets up everything, trains the models (MNIST digits ~2 min, Fashion-MNIST ~12 min; once),
+# builds the npm package and the front end, prepares a SQLite database with two projects to
+# label — Fashion-MNIST (2,000 clothing images) and MNIST (2,000 digits), each with its trained
+# model published as the current version — and serves the labeling app and the API on
+# http://127.0.0.1:${PORT:-8080}/ (the demo is at /demo.html).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-scripts/models.sh
+scripts/models.sh --fashion
 scripts/build-pkg.sh
 scripts/build-www.sh
 . scripts/env.sh
 DB="sqlite://kindling-data/kindling.db"
-if [ ! -f kindling-data/kindling.db ]; then
-  step "database with a project to label"
+mkdir -p kindling-data
+if [ ! -f kindling-data/admin-token ]; then
+  step "database: user admin and an access token"
   "$KINDLING_BIN" admin user-add admin --db "$DB" >/dev/null
-  "$KINDLING_BIN" admin token-create admin --db "$DB" > kindling-data/admin-token
-  "$KINDLING_BIN" admin project-create --id mnist --name "MNIST digits" --labels 0,1,2,3,4,5,6,7,8,9 --owner admin --db "$DB" >/dev/null
-  "$KINDLING_BIN" admin import --project mnist --data mnist --limit 2000 --db "$DB"
-  "$KINDLING_BIN" admin publish --project mnist --bundle artifacts/models/mnist --current --db "$DB"
+  "$KINDLING_BIN" admin token-create admin --db "$DB" > kindling-data/admin-token.tmp
+  mv kindling-data/admin-token.tmp kindling-data/admin-token
 fi
+project() { # id, name, data, model, labels
+  [ -f "kindling-data/.project-$1" ] && return
+  step "project $1: 2,000 items from $3, model $4"
+  "$KINDLING_BIN" admin project-create --id "$1" --name "$2" --labels "$5" --owner admin --db "$DB" >/dev/null
+  "$KINDLING_BIN" admin import --project "$1" --data "$3" --limit 2000 --db "$DB"
+  "$KINDLING_BIN" admin publish --project "$1" --bundle "artifacts/models/$4" --current --db "$DB"
+  touch "kindling-data/.project-$1"
+}
+project fashion "Fashion-MNIST clothing" fashion-mnist fashion-mnist "T-shirt/top,Trouser,Pullover,Dress,Coat,Sandal,Shirt,Sneaker,Bag,Ankle boot"
+project mnist "MNIST digits" mnist mnist "0,1,2,3,4,5,6,7,8,9"
+URL="http://127.0.0.1:${PORT:-8080}/"
 step "serving"
-echo "demo:      http://127.0.0.1:${PORT:-8080}/"
-echo "API:       http://127.0.0.1:${PORT:-8080}/api/v1/  (token in kindling-data/admin-token: $(cat kindling-data/admin-token))"
+echo "labeling app: ${URL}#/p/fashion/label"
+echo "sign in with: $(cat kindling-data/admin-token)   (also in kindling-data/admin-token)"
+echo "demo:         ${URL}demo.html     API: ${URL}api/v1/openapi.json"
 exec "$KINDLING_BIN" serve --db "$DB" --addr "127.0.0.1:${PORT:-8080}" --static-dir www/dist

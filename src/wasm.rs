@@ -4,10 +4,12 @@
 mod error;
 mod fetch;
 mod js_session;
+mod sync_client;
 mod types;
 
 pub use error::KindlingError;
 pub use js_session::Session;
+pub use sync_client::SyncClient;
 
 use js_sys::Reflect;
 use wasm_bindgen::prelude::*;

@@ -160,3 +160,80 @@ async fn disposed_sessions_reject() {
     let err = JsFuture::from(promise).await.err().unwrap();
     assert_eq!(code(&err), "SESSION_DISPOSED");
 }
+
+fn js(v: serde_json::Value) -> JsValue {
+    js_sys::JSON::parse(&v.to_string()).unwrap()
+}
+
+fn from_js(v: &JsValue) -> serde_json::Value {
+    serde_json::from_str(&String::from(js_sys::JSON::stringify(v).unwrap())).unwrap()
+}
+
+fn seqs(ops: &serde_json::Value) -> Vec<u64> {
+    ops.as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["seq"].as_u64().unwrap())
+        .collect()
+}
+
+/// The protocol client the app runs (`SyncClient`) reports exactly what to store, and a client
+/// restored from those pieces carries on where the old one stopped.
+#[wasm_bindgen_test]
+fn sync_client_reports_what_to_store_and_restores() {
+    use kindling::wasm::SyncClient;
+    use serde_json::json;
+    let mut c = SyncClient::new("c1".into(), "ann".into());
+    let e = from_js(&c.label("a", js(json!({"class": "cat"})), 100.0).unwrap());
+    assert_eq!(seqs(&e["outbox_put"]), vec![1]);
+    assert_eq!(e["header"]["last_seq"], 1);
+    c.label("b", js(json!({"class": "dog", "suggestion": "cat", "model_version": "v1", "accepted": false})), 101.0)
+        .unwrap();
+    let req = c.push_request(10).unwrap();
+    let sent = from_js(&req);
+    assert_eq!(seqs(&sent["ops"]), vec![1, 2]);
+    // The server has recorded only the first op so far.
+    let resp = json!({"acked_seq": 1, "epoch": "e1", "results": [
+        {"seq": 1, "op_id": sent["ops"][0]["op_id"], "outcome": "applied", "version": 7}]});
+    let e = from_js(&c.on_push_response(req, js(resp), 102.0).unwrap());
+    assert_eq!(e["outbox_delete"], json!([sent["ops"][0]["op_id"]]));
+    assert_eq!(e["outbox_put"], json!([]));
+    assert_eq!(e["server_put"][0]["version"], 7);
+    assert_eq!(e["server_cleared"], false);
+    assert_eq!(c.pending(), 1);
+
+    let mut r = SyncClient::restore(
+        c.header().unwrap(),
+        js(json!([sent["ops"][1]])),
+        js(e["server_put"].clone()),
+    )
+    .unwrap();
+    assert_eq!(r.pending(), 1);
+    assert_eq!(
+        from_js(&r.visible_all().unwrap()),
+        json!({"a": {"class": "cat"}, "b": {"class": "dog", "suggestion": "cat", "model_version": "v1", "accepted": false}})
+    );
+    let e = from_js(&r.label("c", js(json!({"class": "bird"})), 103.0).unwrap());
+    assert_eq!(seqs(&e["outbox_put"]), vec![3]);
+    // A gap renumbers what waits: both ops are stored again under their new seqs.
+    let e = from_js(&r.on_push_failure(js(json!({"kind": "gap", "expected_seq": 10, "epoch": "e1"}))).unwrap());
+    assert_eq!(seqs(&e["outbox_put"]), vec![10, 11]);
+    // A new server epoch voids the stored copies and queues this client's own label again.
+    let e = from_js(
+        &r.on_pull(js(json!({"changes": [], "next_cursor": 0, "has_more": false, "epoch": "e2"})), 104.0)
+            .unwrap(),
+    );
+    assert_eq!(e["server_cleared"], true);
+    let items: Vec<&str> = e["outbox_put"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["item_id"].as_str().unwrap())
+        .collect();
+    assert!(items.contains(&"a"), "{items:?}");
+    assert_eq!(r.pending(), 3);
+    // Malformed input is an Error with a code, and changes nothing.
+    let err = r.label("x", js(json!({"nope": 1})), 105.0).unwrap_err();
+    assert_eq!(code(&err), "SYNC_INVALID_ARGUMENT");
+    assert_eq!(r.pending(), 3);
+}

@@ -166,6 +166,16 @@ fn routes(p: &str) -> Vec<(Method, String, Option<Value>)> {
         ),
         (Method::GET, format!("/projects/{p}/sync/pull"), None),
         (Method::GET, format!("/projects/{p}/labels/export"), None),
+        (
+            Method::POST,
+            format!("/projects/{p}/leases"),
+            Some(json!({"limit": 2})),
+        ),
+        (
+            Method::GET,
+            format!("/projects/{p}/items/000001/history"),
+            None,
+        ),
     ]
 }
 
@@ -672,6 +682,126 @@ async fn items_and_models(c: &Ctx) {
     assert!(doc["paths"]["/api/v1/projects/{p}/sync/push"].is_object());
 }
 
+/// Leases hand out unlabeled items with their content, never an item a colleague holds;
+/// the history keeps every op on an item, conflict losers included.
+async fn leases_and_history(c: &Ctx) {
+    use base64::Engine;
+    let lease = |user: &'static str, body: Value| {
+        c.call(
+            Method::POST,
+            "/projects/alpha/leases",
+            Some(c.token(user)),
+            Some(body),
+        )
+    };
+    let ids = |v: &Value| -> Vec<String> {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (s, export) = c
+        .call(
+            Method::GET,
+            "/projects/alpha/labels/export?format=csv",
+            Some(c.token("olga")),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    // One row per item and annotator: the set of labeled items.
+    let labeled: std::collections::BTreeSet<String> = export
+        .as_str()
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap().to_string())
+        .collect();
+
+    let (_, project) = c
+        .call(Method::GET, "/projects/alpha", Some(c.token("olga")), None)
+        .await;
+    let total = project["progress"]["items"].as_i64().unwrap();
+    let (s, first) = lease("ann", json!({"limit": 5})).await;
+    assert_eq!(s, StatusCode::OK, "{first}");
+    let ann1 = ids(&first);
+    assert_eq!(ann1.len(), 5);
+    assert!(ann1.iter().all(|id| !labeled.contains(id)), "leased a labeled item");
+    let available = first["available"].as_i64().unwrap();
+    assert_eq!(available, total - labeled.len() as i64, "labeled: {labeled:?}");
+    for item in first["items"].as_array().unwrap() {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(item["content_b64"].as_str().unwrap())
+            .unwrap();
+        assert!(bytes.starts_with(b"\x89PNG"), "an image item comes as its PNG");
+        assert_eq!(
+            kindling::bundle::sha256_hex(&bytes),
+            item["sha256"].as_str().unwrap()
+        );
+    }
+    // A colleague never gets what ann holds; ann asking again gets the rest, not a repeat.
+    let (_, amy) = lease("amy", json!({"limit": 3})).await;
+    let amy = ids(&amy);
+    assert_eq!(amy.len(), 3);
+    assert!(amy.iter().all(|id| !ann1.contains(id)));
+    let (_, second) = lease("ann", json!({"limit": 5, "exclude": ann1})).await;
+    let ann2 = ids(&second);
+    assert_eq!(ann2.len(), 5);
+    assert!(ann2.iter().all(|id| !ann1.contains(id) && !amy.contains(id)));
+    assert_eq!(second["available"].as_i64().unwrap(), available - 3);
+    // Limits and roles.
+    for (body, status, code) in [
+        (json!({"limit": 0}), 400, "invalid_limit"),
+        (json!({"limit": 1001}), 400, "invalid_limit"),
+        (json!({"bogus": 1}), 422, "malformed_request"),
+    ] {
+        let (s, e) = lease("ann", body).await;
+        assert_eq!((s.as_u16(), e["code"].as_str()), (status, Some(code)), "{e}");
+    }
+    let (s, _) = lease("rev", json!({})).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+
+    // History: a later write from one client, then an earlier one from another: superseded.
+    let item = &ann2[0];
+    let push = |client: &str, class: &str, wall: u64| {
+        c.call(
+            Method::POST,
+            "/projects/alpha/sync/push",
+            Some(c.token("ann")),
+            Some(json!({"client_id": client, "epoch": "", "ops": [op(1, item, class, wall)]})),
+        )
+    };
+    let (s, r) = push("hist-late", "7", 9_000_000).await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    let (_, r) = push("hist-early", "2", 8_000_000).await;
+    assert_eq!(r["results"][0]["outcome"], "superseded");
+    let history_path = format!("/projects/alpha/items/{item}/history");
+    let history = |user: &'static str| {
+        c.call(Method::GET, &history_path, Some(c.token(user)), None)
+    };
+    let (s, h) = history("olga").await;
+    assert_eq!(s, StatusCode::OK);
+    let events = h["events"].as_array().unwrap();
+    let outcomes: Vec<(&str, &str)> = events
+        .iter()
+        .map(|e| {
+            (
+                e["value"]["class"].as_str().unwrap(),
+                e["outcome"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(outcomes, vec![("7", "applied"), ("2", "superseded")]);
+    // Annotators see only their own ops.
+    let (_, h) = history("amy").await;
+    assert_eq!(h["events"].as_array().unwrap().len(), 0);
+    // A labeled item is no longer leased to anyone.
+    let (_, third) = lease("ann", json!({"limit": 1000})).await;
+    assert!(!ids(&third).contains(item));
+}
+
 async fn suite(kind: &str) {
     let c = setup(kind).await;
     auth_and_isolation(&c).await;
@@ -679,6 +809,7 @@ async fn suite(kind: &str) {
     push_pull(&c).await;
     limits_and_malformed(&c).await;
     items_and_models(&c).await;
+    leases_and_history(&c).await;
 }
 
 #[tokio::test]

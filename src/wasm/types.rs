@@ -74,6 +74,29 @@ export interface Manifest {
   created_at: string;
 }
 
+/** A hybrid logical clock reading. */
+export interface Hlc { wall: number; counter: number; }
+/** What a person said about one item (see docs/sync-protocol.md). */
+export interface LabelValue { class: string; suggestion?: string; model_version?: string; accepted?: boolean; }
+/** One change a client makes to its own label of one item. */
+export interface SyncOp { seq: number; op_id: string; item_id: string; kind: 'upsert' | 'delete'; value?: LabelValue; base_version?: number; hlc: Hlc; }
+/** One committed change of a label, as pulled. */
+export interface SyncChange { version: number; item_id: string; annotator_id: string; deleted: boolean; value?: LabelValue; hlc: Hlc; client_id: string; }
+/** The body of `POST …/sync/push`. */
+export interface PushRequest { client_id: string; epoch: string; ops: SyncOp[]; }
+/** The answer to a push. */
+export interface PushResponse { acked_seq: number; results: { seq: number; op_id: string; outcome: 'applied' | 'duplicate' | 'superseded' | 'rejected'; version?: number; reason?: string }[]; epoch: string; }
+/** The answer to `GET …/sync/pull`. */
+export interface PullResponse { changes: SyncChange[]; next_cursor: number; has_more: boolean; epoch: string; }
+/** How a push failed. */
+export type PushFailure = { kind: 'gap'; expected_seq: number; epoch: string } | { kind: 'transient' } | { kind: 'unauthorized' };
+/** The fixed-size part of a sync client's state. */
+export interface SyncHeader { client_id: string; annotator_id: string; epoch: string; cursor: number; last_seq: number; hlc: Hlc; }
+/** A label as this client sees it. */
+export interface LocalLabel { value: LabelValue | null; pending: boolean; }
+/** What a `SyncClient` call changed: write it in one IndexedDB transaction. */
+export interface SyncEffects { header: SyncHeader; outbox_put: SyncOp[]; outbox_delete: string[]; server_put: SyncChange[]; server_cleared: boolean; }
+
 /** Errors thrown by kindling carry a stable `code`. */
 export interface KindlingError extends Error { name: 'KindlingError'; code: string; }
 "#;

@@ -17,7 +17,7 @@ let browser;
 let base;
 
 before(async () => {
-  assert.ok(fs.existsSync(path.join(DIST, 'index.html')), 'www/dist is built (scripts/build-www.sh)');
+  assert.ok(fs.existsSync(path.join(DIST, 'demo.html')), 'www/dist is built (scripts/build-www.sh)');
   server = await serve(DIST);
   base = `http://127.0.0.1:${server.address().port}/`;
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ARGS });
@@ -35,7 +35,7 @@ async function openDemo(query = '') {
   const problems = [];
   page.on('console', (msg) => { if (msg.type() === 'error') problems.push(`console: ${msg.text()}`); });
   page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
-  await page.goto(base + query);
+  await page.goto(base + 'demo.html' + query);
   return { page, problems };
 }
 

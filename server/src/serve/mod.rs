@@ -4,7 +4,9 @@ pub mod auth;
 pub mod db;
 pub mod error;
 pub mod export;
+pub mod history;
 pub mod items;
+pub mod leases;
 pub mod models;
 pub mod openapi;
 pub mod projects;
@@ -52,6 +54,8 @@ pub fn router(state: AppState) -> Router {
             put(items::upload).layer(DefaultBodyLimit::max(MAX_ITEM_BODY)),
         )
         .route("/projects/{p}/items/{id}/content", get(items::content))
+        .route("/projects/{p}/items/{id}/history", get(history::history))
+        .route("/projects/{p}/leases", post(leases::lease))
         .route(
             "/projects/{p}/models",
             get(models::list)

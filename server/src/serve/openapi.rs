@@ -24,6 +24,8 @@ pub fn document() -> serde_json::Value {
             "/api/v1/projects/{p}/items": {"get": op("List items (paged: cursor, limit ≤ 500)", "any member")},
             "/api/v1/projects/{p}/items/{id}": {"put": op("Upload an item (image/* or text/plain body)", "owner")},
             "/api/v1/projects/{p}/items/{id}/content": {"get": op("Item content (immutable, ETag)", "any member")},
+            "/api/v1/projects/{p}/items/{id}/history": {"get": op("The audit history of an item's labels (every op, with its outcome)", "any member (annotators: own ops)")},
+            "/api/v1/projects/{p}/leases": {"post": op("Lease unlabeled items with their content for offline labeling ({limit, exclude})", "owner, annotator")},
             "/api/v1/projects/{p}/models": {"get": op("List model versions", "any member"), "post": op("Upload a model bundle archive (.kbundle)", "owner")},
             "/api/v1/projects/{p}/models/current": {"get": op("The current model version", "any member")},
             "/api/v1/projects/{p}/models/{v}/current": {"put": op("Make a version current", "owner")},

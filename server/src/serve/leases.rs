@@ -1,0 +1,145 @@
+//! Leases: batches of unlabeled items, content included, handed to one person's browser so it
+//! can keep labeling offline. A lease is soft: it keeps the items out of colleagues' next
+//! batches until it expires, and never blocks a label.
+
+use std::collections::HashSet;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+
+use super::AppState;
+use super::auth::{Caller, Role};
+use super::db::now_ms;
+use super::error::{ApiError, ApiJson};
+
+/// Most items one lease hands out.
+pub const MAX_LEASE: usize = 1000;
+/// How long a lease holds (a working day offline, and then some).
+pub const LEASE_MS: i64 = 24 * 3600 * 1000;
+
+/// `POST /projects/{p}/leases`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LeaseRequest {
+    /// How many items (default 500, at most 1000).
+    pub limit: Option<usize>,
+    /// Items the browser holds already (they are not sent again).
+    #[serde(default)]
+    pub exclude: Vec<String>,
+}
+
+/// One leased item with its content.
+#[derive(Debug, Serialize)]
+pub struct LeasedItem {
+    /// Item id.
+    pub id: String,
+    /// `image` or `text`.
+    pub kind: String,
+    /// MIME type of the content.
+    pub content_type: String,
+    /// sha256 of the content.
+    pub sha256: String,
+    /// The content, base64.
+    pub content_b64: String,
+}
+
+/// The answer: the items and when their lease ends.
+#[derive(Debug, Serialize)]
+pub struct Lease {
+    /// Unlabeled items, in upload order.
+    pub items: Vec<LeasedItem>,
+    /// Milliseconds since the Unix epoch.
+    pub expires_at: i64,
+    /// Unlabeled items in the project that nobody else holds (this lease included).
+    pub available: i64,
+}
+
+/// Hands the caller up to `limit` unlabeled items nobody else holds, and (re)leases them.
+pub async fn lease(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(project): Path<String>,
+    ApiJson(req): ApiJson<LeaseRequest>,
+) -> Result<Json<Lease>, ApiError> {
+    caller
+        .require(&state, &project, &[Role::Owner, Role::Annotator])
+        .await?;
+    let limit = req.limit.unwrap_or(500);
+    if !(1..=MAX_LEASE).contains(&limit) {
+        return Err(ApiError::bad_request(
+            "invalid_limit",
+            format!("limit must be 1 to {MAX_LEASE}"),
+        ));
+    }
+    if req.exclude.len() > 10 * MAX_LEASE {
+        return Err(ApiError::bad_request(
+            "too_many_excluded",
+            format!("exclude at most {} ids", 10 * MAX_LEASE),
+        ));
+    }
+    let exclude: HashSet<&str> = req.exclude.iter().map(String::as_str).collect();
+    let now = now_ms();
+    const FREE: &str = "FROM items i WHERE i.project_id = $1
+          AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.project_id = i.project_id AND l.item_id = i.id AND l.deleted = 0)
+          AND NOT EXISTS (SELECT 1 FROM leases s WHERE s.project_id = i.project_id AND s.item_id = i.id AND s.user_id <> $2 AND s.expires_at > $3)";
+    let _guard = state.db.write_guard().await;
+    let mut tx = state.db.pool.begin().await?;
+    let rows = sqlx::query(&format!(
+        "SELECT i.id, i.kind, i.content_type, i.sha256, i.content {FREE} ORDER BY i.seq LIMIT $4"
+    ))
+    .bind(&project)
+    .bind(&caller.user_id)
+    .bind(now)
+    .bind((limit + exclude.len()) as i64)
+    .fetch_all(&mut *tx)
+    .await?;
+    let available: i64 = sqlx::query(&format!("SELECT COUNT(*) AS n {FREE}"))
+        .bind(&project)
+        .bind(&caller.user_id)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get("n")?;
+    let expires_at = now + LEASE_MS;
+    let mut items = Vec::new();
+    for r in rows {
+        let id: String = r.try_get("id")?;
+        if exclude.contains(id.as_str()) {
+            continue;
+        }
+        if items.len() == limit {
+            break;
+        }
+        sqlx::query("DELETE FROM leases WHERE project_id = $1 AND item_id = $2")
+            .bind(&project)
+            .bind(&id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO leases (project_id, item_id, user_id, expires_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(&project)
+        .bind(&id)
+        .bind(&caller.user_id)
+        .bind(expires_at)
+        .execute(&mut *tx)
+        .await?;
+        let content: Vec<u8> = r.try_get("content")?;
+        items.push(LeasedItem {
+            id,
+            kind: r.try_get("kind")?,
+            content_type: r.try_get("content_type")?,
+            sha256: r.try_get("sha256")?,
+            content_b64: base64::engine::general_purpose::STANDARD.encode(content),
+        });
+    }
+    tx.commit().await?;
+    Ok(Json(Lease {
+        items,
+        expires_at,
+        available,
+    }))
+}

@@ -1,0 +1,269 @@
+// End-to-end tests of the labeling app in Debian's Chromium (playwright-core) against a real
+// `kindling serve` on SQLite: keyboard labeling, offline labeling across a reload, two tabs on
+// one item, a server killed mid-push, and text that must never become HTML. Every test fails
+// on a console error or a page error. Screenshots go to artifacts/screenshots/.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import { KindlingServer } from './kindling-server.mjs';
+
+const ARTIFACTS = path.resolve('artifacts/screenshots');
+const MODEL = path.resolve('artifacts/models/mnist');
+const ARGS = ['--no-sandbox', '--headless=new', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--disable-quic'];
+const XSS = '<img src=x onerror=alert(1)>';
+
+let server;
+let browser;
+let token;
+const latencies = [];
+
+before(async () => {
+  assert.ok(fs.existsSync(path.resolve('www/dist/index.html')), 'www/dist is built (scripts/build-www.sh)');
+  assert.ok(fs.existsSync(path.join(MODEL, 'manifest.json')), 'the MNIST model is trained (scripts/models.sh)');
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  server = await KindlingServer.create();
+  server.cli('admin', 'user-add', 'alice');
+  token = server.cli('admin', 'token-create', 'alice');
+  server.cli('admin', 'project-create', '--id', 'digits', '--name', 'Digits <b>bold?</b>', '--labels', '0,1,2,3,4,5,6,7,8,9', '--owner', 'alice');
+  server.cli('admin', 'import', '--project', 'digits', '--data', 'mnist', '--limit', '1000');
+  server.cli('admin', 'publish', '--project', 'digits', '--bundle', MODEL, '--current');
+  server.cli('admin', 'project-create', '--id', 'notes', '--name', 'Notes', '--task', 'text', '--labels', 'spam,ham', '--owner', 'alice');
+  await server.start();
+  for (const [id, text] of [['n1-xss', XSS], ['n2', 'Plain words & <b>not bold</b>'], ['n3', 'third note']]) {
+    await server.api(token, 'PUT', `/projects/notes/items/${id}`, text, 'text/plain');
+  }
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ARGS });
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.destroy();
+  if (latencies.length) {
+    const sorted = [...latencies].sort((a, b) => a - b);
+    const q = (p) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))].toFixed(1);
+    console.log(`key press → next item on screen: p50 ${q(0.5)} ms, p95 ${q(0.95)} ms, max ${sorted.at(-1).toFixed(1)} ms (${sorted.length} labels)`);
+  }
+});
+
+/** A page that records every console error and page error (and dialogs: none may open). */
+function watch(page, problems, allowed = []) {
+  page.on('console', (msg) => {
+    if (msg.type() !== 'error') return;
+    const text = msg.text();
+    if (allowed.some((re) => re.test(text))) return;
+    problems.push(`console: ${text}`);
+  });
+  page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
+  page.on('dialog', (d) => {
+    problems.push(`dialog: ${d.message()}`);
+    void d.dismiss();
+  });
+}
+
+/** A fresh browser profile, signed in, on the labeling view of `project`. */
+async function openApp(problems, project = 'digits', { allowed = [], context } = {}) {
+  context ??= await browser.newContext({ viewport: { width: 1100, height: 900 } });
+  const page = await context.newPage();
+  watch(page, problems, allowed);
+  await page.goto(`${server.base}/?device=cpu`);
+  if (await page.locator('#signin').isVisible()) {
+    await page.fill('#token', token);
+    await page.click('#signin-form button[type=submit]');
+    await page.waitForSelector('#projects:not([hidden])');
+  }
+  await page.goto(`${server.base}/?device=cpu#/p/${project}/label`);
+  await page.waitForSelector('#label:not([hidden])');
+  return { context, page };
+}
+
+/** Waits until the app is ready to label offline: model loaded, items held, shell cached. */
+async function readyOffline(page, minItems = 100) {
+  await page.waitForFunction((n) => window.kindlingApp?.modelVersion() && window.kindlingApp.queued() >= n
+    && navigator.serviceWorker.controller !== null, minItems, { timeout: 120_000 });
+}
+
+/** Waits for the item on screen to have the model's suggestion. */
+async function waitSuggestion(page) {
+  await page.waitForFunction(() => /%/.test(document.querySelector('#suggestion')?.textContent ?? ''), null, { timeout: 60_000 });
+}
+
+/**
+ * Labels the item on screen with a key; returns what was labeled. Even steps accept the
+ * suggestion (Enter), odd ones correct it (a digit other than the suggestion).
+ */
+async function labelOne(page, step) {
+  await waitSuggestion(page);
+  const before = await page.evaluate(() => window.kindlingApp.current());
+  const suggested = (await page.textContent('#suggestion')).split(' · ')[0];
+  let key;
+  let cls;
+  if (step % 2 === 0) {
+    key = 'Enter';
+    cls = suggested;
+  } else {
+    cls = String((Number(suggested) + 1) % 10);
+    // Class "k" is label number k+1: keys 1–9 for classes 0–8, key 0 for class 9.
+    key = cls === '9' ? '0' : String(Number(cls) + 1);
+  }
+  await page.keyboard.press(key);
+  await page.waitForFunction((id) => window.kindlingApp.current() !== id, before, { timeout: 10_000 });
+  return { item: before, cls, accepted: key === 'Enter', suggested };
+}
+
+async function pending(page) {
+  return Number(await page.getAttribute('#pending', 'data-count'));
+}
+
+async function collectLatencies(page) {
+  latencies.push(...await page.evaluate(() => window.kindlingApp.latencies));
+}
+
+/** Asserts that each labeled item is on the server once, as labeled, with its provenance. */
+async function assertOnServer(done, project = 'digits') {
+  const rows = await server.labels(token, project);
+  const byItem = new Map();
+  for (const r of rows) {
+    assert.ok(!byItem.has(r.item_id), `item ${r.item_id} exported twice`);
+    byItem.set(r.item_id, r);
+  }
+  for (const d of done) {
+    const row = byItem.get(d.item);
+    assert.ok(row, `label of ${d.item} is on the server`);
+    assert.equal(row.label, d.cls, `class of ${d.item}`);
+    assert.equal(row.suggestion, d.suggested, `suggestion of ${d.item}`);
+    assert.equal(row.accepted, d.accepted, `accepted flag of ${d.item}`);
+    assert.match(row.model_version ?? '', /.+/, `model version of ${d.item}`);
+    const applied = (await server.history(token, project, d.item)).filter((e) => e.outcome === 'applied');
+    assert.equal(applied.length, 1, `${d.item} was applied exactly once: ${JSON.stringify(applied)}`);
+  }
+}
+
+test('label 20 items by keyboard: each on the server once, with suggestion, accepted flag and model version', async () => {
+  const problems = [];
+  const { context, page } = await openApp(problems);
+  const done = [];
+  for (let i = 0; i < 20; i++) done.push(await labelOne(page, i));
+  await page.waitForSelector('#pending[data-count="0"]', { timeout: 20_000 });
+  await page.screenshot({ path: path.join(ARTIFACTS, 'app-labeling.png') });
+  await collectLatencies(page);
+  // The help dialog opens with ? and closes with Escape.
+  await page.keyboard.press('?');
+  assert.ok(await page.locator('#help').isVisible());
+  await page.keyboard.press('Escape');
+  await assertOnServer(done);
+  // Undo removes the last label (a tombstone on the server) and shows the item again.
+  await page.keyboard.press('Backspace');
+  await page.waitForFunction((id) => window.kindlingApp.current() === id, done.at(-1).item);
+  await page.waitForSelector('#pending[data-count="0"]', { timeout: 20_000 });
+  const after = await server.labels(token, 'digits');
+  assert.ok(!after.some((r) => r.item_id === done.at(-1).item), 'the undone label left the server');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('offline: label 30, reload offline, label 10 more, back online: all 40 on the server once', async () => {
+  const problems = [];
+  const { context, page } = await openApp(problems);
+  await readyOffline(page, 100);
+  await context.setOffline(true);
+  await page.waitForSelector('#net[data-state="offline"]');
+  const done = [];
+  for (let i = 0; i < 30; i++) done.push(await labelOne(page, i));
+  assert.equal(await pending(page), 30);
+  await collectLatencies(page);
+  // Reload with no network: the service worker serves the app, IndexedDB still has the 30.
+  await page.reload();
+  await page.waitForSelector('#label:not([hidden])', { timeout: 30_000 });
+  await page.waitForFunction(() => Number(document.querySelector('#pending')?.dataset.count) === 30, null, { timeout: 30_000 });
+  for (let i = 0; i < 10; i++) done.push(await labelOne(page, i));
+  assert.equal(await pending(page), 40);
+  await page.screenshot({ path: path.join(ARTIFACTS, 'app-offline.png') });
+  await collectLatencies(page);
+  assert.equal(new Set(done.map((d) => d.item)).size, 40, 'forty different items');
+  const online = Date.now();
+  await context.setOffline(false);
+  await page.waitForSelector('#pending[data-count="0"]', { timeout: 10_000 });
+  console.log(`offline labels synced ${Date.now() - online} ms after going online`);
+  await assertOnServer(done);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('two tabs label one item: the later write wins on the server and in both tabs, the other is in the history', async () => {
+  const problems = [];
+  const { context, page: tab1 } = await openApp(problems);
+  await readyOffline(tab1, 50);
+  await waitSuggestion(tab1);
+  const item = await tab1.evaluate(() => window.kindlingApp.current());
+  const tab2 = await context.newPage();
+  watch(tab2, problems);
+  await tab2.goto(`${server.base}/?device=cpu#/p/digits/label/${item}`);
+  await tab2.waitForFunction((id) => window.kindlingApp?.current() === id, item, { timeout: 60_000 });
+  // Both tabs label it with no network, tab 1 first: tab 2's clock is later.
+  await context.setOffline(true);
+  await tab1.waitForSelector('#net[data-state="offline"]');
+  await tab1.keyboard.press('4'); // class "3"
+  await tab1.waitForFunction((id) => window.kindlingApp.visible(id)?.class === '3', item);
+  await tab2.waitForTimeout(5);
+  await tab2.keyboard.press('6'); // class "5"
+  await tab2.waitForFunction((id) => window.kindlingApp.visible(id)?.class === '5', item);
+  await context.setOffline(false);
+  for (const tab of [tab1, tab2]) {
+    await tab.waitForFunction((id) => window.kindlingApp.visible(id)?.class === '5'
+      && Number(document.querySelector('#pending')?.dataset.count) === 0, item, { timeout: 20_000 });
+  }
+  const row = (await server.labels(token, 'digits')).find((r) => r.item_id === item);
+  assert.equal(row?.label, '5', 'the later write is on the server');
+  const events = await server.history(token, 'digits', item);
+  const loser = events.find((e) => e.value?.class === '3');
+  assert.ok(loser, `the earlier write is in the history: ${JSON.stringify(events)}`);
+  assert.ok(['applied', 'superseded'].includes(loser.outcome));
+  assert.notEqual(loser.client_id, events.find((e) => e.value?.class === '5').client_id, 'two clients (tabs)');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('the server is killed mid-push and restarted: nothing lost, nothing duplicated', async () => {
+  const problems = [];
+  // While the server is down the browser itself logs the refused requests; nothing else may.
+  const allowed = [/net::ERR_CONNECTION_REFUSED/];
+  const { context, page } = await openApp(problems, 'digits', { allowed });
+  await readyOffline(page, 100);
+  const done = [];
+  for (let i = 0; i < 12; i++) {
+    done.push(await labelOne(page, i));
+    if (i === 7) await server.kill(); // pushes of the labels just made are in flight
+  }
+  await page.waitForFunction(() => Number(document.querySelector('#pending')?.dataset.count) > 0);
+  await server.start();
+  await page.waitForSelector('#pending[data-count="0"]', { timeout: 40_000 });
+  await assertOnServer(done);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('text items are shown as text, never as HTML', async () => {
+  const problems = [];
+  const { context, page } = await openApp(problems, 'notes');
+  await page.waitForFunction(() => window.kindlingApp?.current() === 'n1-xss', null, { timeout: 30_000 });
+  assert.equal(await page.textContent('#item-text'), XSS);
+  assert.equal(await page.locator('#item img').count(), 0, 'no <img> element was created');
+  assert.equal(await page.textContent('#label-project'), 'Notes');
+  await page.keyboard.press('1');
+  await page.waitForFunction(() => window.kindlingApp.current() === 'n2');
+  assert.equal(await page.textContent('#item-text'), 'Plain words & <b>not bold</b>');
+  await page.waitForSelector('#pending[data-count="0"]', { timeout: 20_000 });
+  const rows = await server.labels(token, 'notes');
+  assert.deepEqual(rows.map((r) => [r.item_id, r.label]), [['n1-xss', 'spam']]);
+  // The project page renders names as text too.
+  await page.goto(`${server.base}/#/p/digits`);
+  await page.waitForSelector('#project:not([hidden])');
+  assert.equal(await page.textContent('#project-name'), 'Digits <b>bold?</b>');
+  assert.equal(await page.locator('#project-name b').count(), 0);
+  await page.waitForTimeout(300);
+  assert.deepEqual(problems, []);
+  await context.close();
+});

@@ -1,0 +1,543 @@
+/**
+ * The labeling view: one item at a time, the model's suggestion with its probability and the
+ * top-k, keys to confirm or correct, undo and skip. The queue is ranked in the browser from
+ * predictions made in the worker; the next item is decoded ahead, so it appears in the frame
+ * after the key press — once its label is durable in IndexedDB.
+ */
+import type { ClassScore, DeviceChoice, LabelValue, Uncertainty } from 'kindling';
+import { Api, ApiError, NetworkError, describe, type Lease, type ProjectInfo } from './api';
+import { Inference } from './inference';
+import { rank, STRATEGIES, type Strategy } from './queue';
+import { QuotaError, Store, type StoredItem } from './store';
+import { SyncEngine } from './sync';
+import { $, formatPercent } from './dom';
+
+/** Keep at least this many unlabeled items held (offline reserve), topped up when online. */
+export const HOLD_TARGET = 700;
+/** Top up when fewer than this many unlabeled items are held. */
+const HOLD_LOW = 600;
+/** How often the view checks for a new model version and tops up its lease. */
+const REFRESH_MS = 15_000;
+/** Decoded images kept ahead of the current item. */
+const PRELOAD = 4;
+
+interface Pred { topK: ClassScore[]; uncertainty: Uncertainty; }
+
+/** What the view exposes to tests and benchmarks (`window.kindlingApp`). */
+export interface AppProbe {
+  /** Key press to next item on screen, in ms, one entry per label. */
+  latencies: number[];
+  /** The item on screen. */
+  current(): string | null;
+  /** This person's visible label of an item (pending or synced). */
+  visible(itemId: string): LabelValue | null | undefined;
+  /** The model version in use. */
+  modelVersion(): string | null;
+  /** Items held and not labeled. */
+  queued(): number;
+  /** Items that have a prediction of the current model. */
+  predicted(): number;
+}
+
+declare global {
+  interface Window { kindlingApp?: AppProbe; }
+}
+
+function b64ToBytes(b64: string): Uint8Array<ArrayBuffer> {
+  const bin = atob(b64);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+/** One project's labeling session in this tab. */
+export class LabelingView {
+  private items = new Map<string, StoredItem>();
+  private preds = new Map<string, Pred>();
+  private predVersion: string | null = null;
+  private labeled: Record<string, LabelValue | null> = {};
+  private order: string[] = [];
+  private skipped: string[] = [];
+  private current: string | null = null;
+  private history: string[] = [];
+  private images = new Map<string, { url: string; img: HTMLImageElement }>();
+  private chain: Promise<void> = Promise.resolve();
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private strategy: Strategy;
+  private readonly seed: number;
+  private stopped = false;
+  private readonly latencies: number[] = [];
+  private readonly keyHandler = (e: KeyboardEvent) => this.onKey(e);
+
+  constructor(
+    private api: Api,
+    private readonly store: Store,
+    private readonly sync: SyncEngine,
+    private readonly inference: Inference,
+    private readonly project: ProjectInfo,
+    private readonly device: DeviceChoice,
+    private readonly onFatal: (message: string) => void,
+    /** An item to show first (a link to one item), if it is held. */
+    private readonly firstItem: string | null = null,
+  ) {
+    const saved = localStorage.getItem('kindling.strategy') as Strategy | null;
+    this.strategy = saved && STRATEGIES.includes(saved) ? saved : 'least-confidence';
+    // One seed per project: every tab of this person shows the same order.
+    this.seed = [...project.id].reduce((h, c) => Math.imul(h ^ c.charCodeAt(0), 16777619) >>> 0, 2166136261);
+  }
+
+  /** Uses a new token after signing in again. */
+  setApi(api: Api): void {
+    this.api = api;
+  }
+
+  /** Loads what is held, shows the first item, then brings model and lease up to date. */
+  async start(): Promise<void> {
+    this.buildControls();
+    for (const item of await this.store.items(this.project.id)) this.items.set(item.id, item);
+    const cached = await this.store.getMeta<{ version: string; entries: [string, Pred][] }>(`preds:${this.project.id}`);
+    if (cached) {
+      this.predVersion = cached.version;
+      this.preds = new Map(cached.entries);
+    }
+    this.labeled = this.sync.visibleAll();
+    this.sync.onLabelsChanged(() => this.onRemoteLabels());
+    this.rerank();
+    if (this.firstItem && this.items.has(this.firstItem)) {
+      this.current = this.firstItem;
+      this.order = this.order.filter((id) => id !== this.firstItem);
+      this.render();
+      this.preload();
+    } else {
+      this.advance();
+    }
+    document.addEventListener('keydown', this.keyHandler);
+    window.kindlingApp = {
+      latencies: this.latencies,
+      current: () => this.current,
+      visible: (id) => this.labeled[id],
+      modelVersion: () => this.inference.model?.version ?? null,
+      queued: () => this.unlabeled().length,
+      predicted: () => [...this.preds.keys()].filter((id) => this.items.has(id)).length,
+    };
+    void this.refresh();
+    this.timer = setInterval(() => void this.refresh(), REFRESH_MS);
+  }
+
+  /** Leaves the view. */
+  stop(): void {
+    this.stopped = true;
+    document.removeEventListener('keydown', this.keyHandler);
+    if (this.timer !== undefined) clearInterval(this.timer);
+    for (const { url } of this.images.values()) URL.revokeObjectURL(url);
+    this.images.clear();
+  }
+
+  // ----- model, lease, predictions -----
+
+  /** Checks for a new model version and tops up the lease; quiet when offline. */
+  async refresh(): Promise<void> {
+    await Promise.allSettled([this.ensureModel(), this.topUp()]);
+    this.updateOfflineReady();
+  }
+
+  private modelBase(version: string): string {
+    return this.api.url(`/projects/${encodeURIComponent(this.project.id)}/models/${encodeURIComponent(version)}/`);
+  }
+
+  private async ensureModel(): Promise<void> {
+    if (this.project.task !== 'image') {
+      this.setModelInfo('No model for text projects yet: label without suggestions.');
+      return;
+    }
+    const key = `model:${this.project.id}`;
+    let version = await this.store.getMeta<string>(key);
+    try {
+      version = (await this.api.get<{ version: string }>(`/projects/${encodeURIComponent(this.project.id)}/models/current`)).version;
+      await this.store.setMeta(key, version);
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404) {
+        this.setModelInfo('No model published for this project yet: label without suggestions.');
+        return;
+      }
+      if (!(err instanceof NetworkError)) throw err;
+      // Offline: the version seen last (its files are in the Cache API).
+    }
+    if (!version || this.inference.model?.version === version) return;
+    const bar = $<HTMLProgressElement>('model-progress');
+    const label = $('model-progress-label');
+    bar.hidden = false;
+    label.hidden = false;
+    label.textContent = `Loading model ${version}…`;
+    try {
+      const model = await this.inference.load(this.modelBase(version), this.api.token, this.device, version, (loaded, total) => {
+        bar.max = total;
+        bar.value = loaded;
+        label.textContent = `Downloading model ${version}: ${formatPercent(loaded / total)}`;
+      });
+      const fallback = model.fallbackReason ? ` (WebGPU unavailable: ${model.fallbackReason})` : '';
+      this.setModelInfo(`Model ${model.version} on ${model.device}${fallback}`);
+    } catch (err) {
+      this.setModelInfo(`The model could not be loaded: ${describe(err)}`);
+      return;
+    } finally {
+      bar.hidden = true;
+      label.hidden = true;
+    }
+    await this.predictMissing();
+  }
+
+  /** Predicts every held, unlabeled item that has no prediction of the model in use. */
+  private async predictMissing(): Promise<void> {
+    const model = this.inference.model;
+    if (!model) return;
+    if (this.predVersion !== model.version) {
+      this.preds.clear();
+      this.predVersion = model.version;
+    }
+    // The item on screen and the next few first, so their suggestions show soonest.
+    const first = [this.current, ...this.order.slice(0, PRELOAD)].filter((id): id is string => !!id);
+    const ids = [...new Set([...first, ...this.order, ...this.skipped])].filter((id) => !this.preds.has(id));
+    if (ids.length === 0) return;
+    const items = ids.map((id) => ({ id, content: this.items.get(id)!.content }));
+    try {
+      await this.inference.predict(items, (results, version) => {
+        if (version !== this.predVersion) return;
+        for (const r of results) this.preds.set(r.id, { topK: r.topK, uncertainty: r.uncertainty });
+        this.rerank();
+        if (this.current && results.some((r) => r.id === this.current)) this.renderSuggestion();
+        this.renderQueueInfo();
+      });
+      await this.store.setMeta(`preds:${this.project.id}`, { version: this.predVersion, entries: [...this.preds] });
+    } catch (err) {
+      if ((err as Error).message !== 'superseded') this.setModelInfo(`Prediction failed: ${describe(err)}`);
+    }
+  }
+
+  /** Leases more items while fewer than `HOLD_LOW` unlabeled ones are held. */
+  private async topUp(): Promise<void> {
+    const unlabeled = this.unlabeled().length + (this.current ? 1 : 0);
+    if (unlabeled >= HOLD_LOW || this.stopped) return;
+    let lease: Lease;
+    try {
+      lease = await this.api.post<Lease>(`/projects/${encodeURIComponent(this.project.id)}/leases`, {
+        limit: Math.min(1000, HOLD_TARGET - unlabeled),
+        exclude: [...this.items.keys()],
+      });
+    } catch (err) {
+      if (err instanceof NetworkError) return;
+      throw err;
+    }
+    const base = this.items.size;
+    const stored: StoredItem[] = lease.items.map((item, i) => ({
+      project: this.project.id,
+      id: item.id,
+      kind: item.kind,
+      content_type: item.content_type,
+      content: item.kind === 'text'
+        ? new TextDecoder().decode(b64ToBytes(item.content_b64))
+        : new Blob([b64ToBytes(item.content_b64)], { type: item.content_type }),
+      order: base + i,
+      leased_until: lease.expires_at,
+    }));
+    try {
+      await this.store.putItems(stored);
+    } catch (err) {
+      if (err instanceof QuotaError) this.onFatal(err.message);
+      throw err;
+    }
+    for (const item of stored) this.items.set(item.id, item);
+    this.rerank();
+    if (!this.current) this.advance();
+    this.renderQueueInfo();
+    void this.predictMissing();
+  }
+
+  private updateOfflineReady(): void {
+    const held = this.unlabeled().length + (this.current ? 1 : 0);
+    const sw = navigator.serviceWorker?.controller ? 'app cached' : 'app not cached yet';
+    const model = this.inference.model ? `model ${this.inference.model.version} cached` : 'no model';
+    $('offline-ready').textContent = `Offline reserve: ${held} items held · ${model} · ${sw}`;
+  }
+
+  // ----- queue -----
+
+  private unlabeled(): string[] {
+    return [...this.items.values()]
+      .filter((i) => !this.labeled[i.id] && i.id !== this.current)
+      .sort((a, b) => a.order - b.order)
+      .map((i) => i.id);
+  }
+
+  private rerank(): void {
+    const skipped = new Set(this.skipped);
+    const candidates = this.unlabeled().filter((id) => !skipped.has(id));
+    const uncertainty = new Map([...this.preds].map(([id, p]) => [id, p.uncertainty]));
+    this.order = rank(candidates, uncertainty, this.strategy, this.seed);
+    this.skipped = this.skipped.filter((id) => this.items.has(id) && !this.labeled[id] && id !== this.current);
+    this.preload();
+  }
+
+  /** Shows the next item of the queue (skipped ones last). */
+  private advance(): void {
+    this.current = this.order.shift() ?? this.skipped.shift() ?? null;
+    this.render();
+    this.preload();
+  }
+
+  private preload(): void {
+    const wanted = new Set([this.current, ...this.order.slice(0, PRELOAD)].filter((id): id is string => !!id));
+    for (const id of wanted) {
+      const item = this.items.get(id);
+      if (!item || item.kind !== 'image' || this.images.has(id)) continue;
+      const img = new Image();
+      const url = URL.createObjectURL(item.content as Blob);
+      img.src = url;
+      img.alt = `Item ${id}`;
+      img.className = 'item-image';
+      img.decode().catch(() => {});
+      this.images.set(id, { url, img });
+    }
+    const keep = new Set([...wanted, ...this.history.slice(-2)]);
+    for (const [id, { url }] of this.images) {
+      if (!keep.has(id)) {
+        URL.revokeObjectURL(url);
+        this.images.delete(id);
+      }
+    }
+  }
+
+  private onRemoteLabels(): void {
+    this.labeled = this.sync.visibleAll();
+    this.rerank();
+    if (this.current && this.labeled[this.current]) this.advance();
+    this.renderRecent();
+    this.renderQueueInfo();
+  }
+
+  // ----- actions -----
+
+  /** Runs actions one after another, in key-press order. */
+  private enqueue(action: () => Promise<void>): void {
+    this.chain = this.chain.then(action).catch((err) => {
+      if (err instanceof QuotaError) this.onFatal(err.message);
+      else $('label-error').textContent = describe(err);
+    });
+  }
+
+  private labelCurrent(classIndex: number, pressedAt: number): void {
+    this.enqueue(async () => {
+      const id = this.current;
+      const cls = this.project.labels[classIndex];
+      if (!id || cls === undefined) return;
+      const pred = this.preds.get(id);
+      const suggestion = pred?.topK[0]?.label;
+      const value: LabelValue = { class: cls };
+      if (suggestion !== undefined && this.predVersion) {
+        value.suggestion = suggestion;
+        value.model_version = this.predVersion;
+        value.accepted = suggestion === cls;
+      }
+      // Durable first: the label and its outbox op commit together before the view moves on.
+      await this.sync.label(id, value);
+      $('label-error').textContent = '';
+      this.labeled[id] = value;
+      this.history.push(id);
+      this.advance();
+      this.renderRecent();
+      requestAnimationFrame(() => this.latencies.push(performance.now() - pressedAt));
+    });
+  }
+
+  private acceptSuggestion(pressedAt: number): void {
+    const id = this.current;
+    const top = id ? this.preds.get(id)?.topK[0] : undefined;
+    if (!top) {
+      $('label-error').textContent = 'No suggestion to accept yet: pick a class with 1–9 / 0.';
+      return;
+    }
+    this.labelCurrent(top.index, pressedAt);
+  }
+
+  private undo(): void {
+    this.enqueue(async () => {
+      const id = this.history.pop();
+      if (!id) {
+        $('label-error').textContent = 'Nothing to undo.';
+        return;
+      }
+      await this.sync.remove(id);
+      this.labeled[id] = null;
+      if (this.current) this.order.unshift(this.current);
+      this.current = id;
+      this.render();
+      this.renderRecent();
+    });
+  }
+
+  private skip(): void {
+    this.enqueue(async () => {
+      if (!this.current) return;
+      this.skipped.push(this.current);
+      this.advance();
+    });
+  }
+
+  private onKey(e: KeyboardEvent): void {
+    const target = e.target as HTMLElement | null;
+    if (target && ['INPUT', 'SELECT', 'TEXTAREA'].includes(target.tagName)) return;
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    const help = $<HTMLDialogElement>('help');
+    if (help.open) {
+      if (e.key === '?' || e.key === 'Escape') {
+        help.close();
+        e.preventDefault();
+      }
+      return;
+    }
+    const pressedAt = e.timeStamp;
+    if (/^[0-9]$/.test(e.key)) {
+      const index = e.key === '0' ? 9 : Number(e.key) - 1;
+      if (index < this.project.labels.length) this.labelCurrent(index, pressedAt);
+    } else if (e.key === 'Enter') {
+      if (target?.tagName === 'BUTTON') return; // the focused button handles it
+      this.acceptSuggestion(pressedAt);
+    } else if (e.key === 'Backspace' || e.key === 'z') {
+      this.undo();
+    } else if (e.key === 's') {
+      this.skip();
+    } else if (e.key === '?') {
+      help.showModal();
+    } else {
+      return;
+    }
+    e.preventDefault();
+  }
+
+  // ----- rendering (text only through textContent) -----
+
+  private buildControls(): void {
+    const classes = $('classes');
+    classes.replaceChildren(...this.project.labels.map((label, i) => {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.className = 'class-button';
+      b.dataset.index = String(i);
+      const key = i < 9 ? String(i + 1) : i === 9 ? '0' : '';
+      const kbd = document.createElement('kbd');
+      kbd.textContent = key;
+      const name = document.createElement('span');
+      name.textContent = label;
+      b.append(kbd, name);
+      b.setAttribute('aria-label', key ? `${label} (key ${key})` : label);
+      b.addEventListener('click', (e) => this.labelCurrent(i, e.timeStamp));
+      return b;
+    }));
+    $('accept').onclick = (e) => this.acceptSuggestion(e.timeStamp);
+    $('undo').onclick = () => this.undo();
+    $('skip').onclick = () => this.skip();
+    $('help-button').onclick = () => $<HTMLDialogElement>('help').showModal();
+    const select = $<HTMLSelectElement>('strategy');
+    select.replaceChildren(...STRATEGIES.map((s) => new Option(s, s, false, s === this.strategy)));
+    select.onchange = () => {
+      this.strategy = select.value as Strategy;
+      localStorage.setItem('kindling.strategy', this.strategy);
+      this.rerank();
+      this.renderQueueInfo();
+    };
+  }
+
+  private setModelInfo(text: string): void {
+    $('model-info').textContent = text;
+  }
+
+  private render(): void {
+    const figure = $('item');
+    const text = $('item-text');
+    const id = this.current;
+    $('item-id').textContent = id ? `Item ${id}` : '';
+    const old = figure.querySelector('img');
+    if (!id) {
+      old?.remove();
+      text.hidden = false;
+      text.textContent = this.items.size === 0
+        ? 'No items held yet. Connect to the server to fetch a batch.'
+        : 'All held items are labeled. Connect to the server to fetch more.';
+      text.classList.add('empty');
+    } else {
+      const item = this.items.get(id)!;
+      text.classList.remove('empty');
+      if (item.kind === 'text') {
+        old?.remove();
+        text.hidden = false;
+        text.textContent = item.content as string;
+      } else {
+        text.hidden = true;
+        text.textContent = '';
+        if (!this.images.has(id)) this.preload();
+        const img = this.images.get(id)!.img;
+        if (old !== img) {
+          if (old) old.replaceWith(img);
+          else figure.prepend(img);
+        }
+      }
+    }
+    this.renderSuggestion();
+    this.renderQueueInfo();
+  }
+
+  private renderSuggestion(): void {
+    const id = this.current;
+    const pred = id ? this.preds.get(id) : undefined;
+    const top = pred?.topK[0];
+    const suggestion = $('suggestion');
+    const fill = $('suggestion-fill');
+    const list = $('topk');
+    for (const b of document.querySelectorAll<HTMLButtonElement>('.class-button')) {
+      b.classList.toggle('suggested', !!top && Number(b.dataset.index) === top.index);
+    }
+    if (!top) {
+      suggestion.textContent = id ? (this.inference.model ? 'Predicting…' : 'No suggestion') : '—';
+      fill.style.width = '0';
+      list.replaceChildren();
+      $('accept').toggleAttribute('disabled', true);
+      return;
+    }
+    $('accept').toggleAttribute('disabled', false);
+    suggestion.textContent = `${top.label} · ${formatPercent(top.probability)}`;
+    fill.style.width = `${(top.probability * 100).toFixed(1)}%`;
+    list.replaceChildren(...pred!.topK.map((c) => {
+      const li = document.createElement('li');
+      const name = document.createElement('span');
+      name.textContent = c.label;
+      const track = document.createElement('span');
+      track.className = 'track';
+      const bar = document.createElement('span');
+      bar.className = 'fill';
+      bar.style.width = `${(c.probability * 100).toFixed(1)}%`;
+      track.append(bar);
+      const p = document.createElement('span');
+      p.textContent = formatPercent(c.probability);
+      li.append(name, track, p);
+      return li;
+    }));
+  }
+
+  private renderQueueInfo(): void {
+    const left = this.order.length + this.skipped.length + (this.current ? 1 : 0);
+    const predicted = [...this.preds.keys()].filter((id) => this.items.has(id) && !this.labeled[id]).length;
+    $('queue-info').textContent = `${left} to label here · ${predicted} predicted · ${this.history.length} labeled this session · order: ${this.strategy}`;
+  }
+
+  private renderRecent(): void {
+    const list = $('recent');
+    const recent = this.history.slice(-8).reverse();
+    list.replaceChildren(...recent.map((id) => {
+      const li = document.createElement('li');
+      li.dataset.item = id;
+      const v = this.labeled[id];
+      li.textContent = `${id}: ${v ? v.class : '(removed)'}`;
+      return li;
+    }));
+  }
+}

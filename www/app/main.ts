@@ -1,0 +1,211 @@
+/**
+ * The labeling app: sign in with a token, pick a project, see its progress, label. Routes are
+ * hash-based (`#/`, `#/p/{id}`, `#/p/{id}/label`, `#/p/{id}/label/{item}` to open one item first) so the service worker serves one shell for all.
+ */
+import type { DeviceChoice } from 'kindling';
+import { Api, ApiError, NetworkError, describe, type Me, type ProjectInfo, type ProjectProgress } from './api';
+import { $, table } from './dom';
+import { Inference } from './inference';
+import { LabelingView } from './labeling';
+import { renderFatal, renderStatus } from './status';
+import { Store } from './store';
+import { SyncEngine } from './sync';
+
+const TOKEN_KEY = 'kindling.token';
+const ME_KEY = 'kindling.me';
+
+let store: Store;
+let api: Api | null = null;
+let me: Me | null = null;
+let inference: Inference | null = null;
+const engines = new Map<string, SyncEngine>();
+let view: LabelingView | null = null;
+
+/** `?device=cpu|webgpu|auto` on the URL is remembered; the default is `auto`. */
+function deviceChoice(): DeviceChoice {
+  const asked = new URLSearchParams(location.search).get('device');
+  if (asked === 'cpu' || asked === 'webgpu' || asked === 'auto') localStorage.setItem('kindling.device', asked);
+  const saved = localStorage.getItem('kindling.device');
+  return saved === 'cpu' || saved === 'webgpu' ? saved : 'auto';
+}
+
+function show(section: 'signin' | 'projects' | 'project' | 'label'): void {
+  for (const id of ['signin', 'projects', 'project', 'label']) $(id).hidden = id !== section;
+  $('nav-projects').hidden = section === 'signin';
+  $('sign-out').hidden = !api;
+  const heading = $(section).querySelector<HTMLElement>('h2');
+  heading?.focus({ preventScroll: true });
+}
+
+async function signIn(token: string): Promise<void> {
+  const candidate = new Api(token);
+  const who = await candidate.get<Me>('/me');
+  if (me && me.id !== who.id) {
+    // Another person on this device: their pending labels stay stored under their id.
+    engines.clear();
+  }
+  localStorage.setItem(TOKEN_KEY, token);
+  localStorage.setItem(ME_KEY, JSON.stringify(who));
+  api = candidate;
+  me = who;
+  for (const e of engines.values()) e.setApi(candidate);
+  view?.setApi(candidate);
+}
+
+function setupSignIn(): void {
+  $<HTMLFormElement>('signin-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const input = $<HTMLInputElement>('token');
+    const err = $('signin-error');
+    err.textContent = '';
+    signIn(input.value.trim())
+      .then(() => {
+        input.value = '';
+        const back = sessionStorage.getItem('kindling.after-signin');
+        sessionStorage.removeItem('kindling.after-signin');
+        location.hash = back ?? '#/';
+        void route();
+      })
+      .catch((error) => {
+        err.textContent = error instanceof ApiError && error.status === 401
+          ? 'This token is not valid (or has expired). Ask the project owner for a new one.'
+          : `Could not sign in: ${describe(error)}`;
+      });
+  });
+  $('sign-out').addEventListener('click', () => {
+    localStorage.removeItem(TOKEN_KEY);
+    api = null;
+    location.hash = '#/signin';
+  });
+}
+
+/** Asks for a new token, keeping everything stored (the outbox resumes after sign-in). */
+function needSignIn(): void {
+  sessionStorage.setItem('kindling.after-signin', location.hash);
+  show('signin');
+  $('signin-reason').textContent = 'Your session ended. Sign in again: labels made meanwhile are kept on this device and sent afterwards.';
+}
+
+async function engineFor(project: string): Promise<SyncEngine> {
+  let engine = engines.get(project);
+  if (!engine) {
+    engine = await SyncEngine.open(api!, store, project, me!.id);
+    engine.onStatus((s) => {
+      renderStatus(s);
+      if (s.needsSignIn) needSignIn();
+    });
+    engines.set(project, engine);
+    engine.schedule(0);
+  }
+  return engine;
+}
+
+/** A GET that falls back to the last copy stored when the server cannot be reached. */
+async function cached<T>(key: string, path: string): Promise<T> {
+  try {
+    const value = await api!.get<T>(path);
+    await store.setMeta(key, value);
+    return value;
+  } catch (err) {
+    if (!(err instanceof NetworkError)) throw err;
+    const saved = await store.getMeta<T>(key);
+    if (saved === undefined) throw new NetworkError('offline, and this page was never loaded online on this device');
+    return saved;
+  }
+}
+
+async function showProjects(): Promise<void> {
+  show('projects');
+  const list = $('project-list');
+  const items = await cached<ProjectInfo[]>('projects', '/projects');
+  list.replaceChildren(...items.map((p) => {
+    const li = document.createElement('li');
+    const a = document.createElement('a');
+    a.href = `#/p/${encodeURIComponent(p.id)}`;
+    a.textContent = p.name;
+    const meta = document.createElement('span');
+    meta.className = 'muted';
+    meta.textContent = ` ${p.task} · ${p.labels.length} classes · you are ${p.role}`;
+    li.append(a, meta);
+    return li;
+  }));
+  if (items.length === 0) list.textContent = 'No projects yet. An owner adds you with `kindling admin member-set`.';
+}
+
+async function showProject(id: string): Promise<void> {
+  show('project');
+  const p = await cached<ProjectProgress>(`project:${id}`, `/projects/${encodeURIComponent(id)}`);
+  $('project-name').textContent = p.name;
+  const { items, labeled, per_class, per_annotator } = p.progress;
+  $('progress-summary').textContent = `${labeled} of ${items} items labeled (${items ? Math.round((100 * labeled) / items) : 0}%)`;
+  const bar = $<HTMLProgressElement>('progress-bar');
+  bar.max = Math.max(1, items);
+  bar.value = labeled;
+  $('per-class').replaceChildren(table('Labels per class', ['class', 'labels'], p.labels.map((l) => [l, per_class[l] ?? 0])));
+  $('per-annotator').replaceChildren(table('Labels per annotator', ['annotator', 'labels'], Object.entries(per_annotator)));
+  $<HTMLAnchorElement>('start-labeling').href = `#/p/${encodeURIComponent(id)}/label`;
+  void engineFor(id);
+}
+
+async function showLabeling(id: string, firstItem: string | null): Promise<void> {
+  show('label');
+  const p = await cached<ProjectProgress>(`project:${id}`, `/projects/${encodeURIComponent(id)}`);
+  $('label-project').textContent = p.name;
+  const engine = await engineFor(id);
+  inference ??= new Inference();
+  view = new LabelingView(api!, store, engine, inference, p, deviceChoice(), renderFatal, firstItem);
+  await view.start();
+}
+
+async function route(): Promise<void> {
+  view?.stop();
+  view = null;
+  $('page-error').textContent = '';
+  const hash = location.hash || '#/';
+  if (!api || hash === '#/signin') {
+    show('signin');
+    return;
+  }
+  const m = /^#\/p\/([^/]+)(\/label(?:\/([^/]+))?)?$/.exec(hash);
+  try {
+    if (m) {
+      const id = decodeURIComponent(m[1]!);
+      await (m[2] ? showLabeling(id, m[3] ? decodeURIComponent(m[3]) : null) : showProject(id));
+    } else {
+      await showProjects();
+    }
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) {
+      needSignIn();
+      return;
+    }
+    $('page-error').textContent = describe(err);
+  }
+}
+
+async function main(): Promise<void> {
+  renderStatus(null);
+  store = await Store.open();
+  const token = localStorage.getItem(TOKEN_KEY);
+  const saved = localStorage.getItem(ME_KEY);
+  if (token && saved) {
+    api = new Api(token);
+    me = JSON.parse(saved) as Me;
+  }
+  setupSignIn();
+  addEventListener('hashchange', () => void route());
+  if ('serviceWorker' in navigator) {
+    navigator.serviceWorker.register('sw.js').catch((err) => {
+      $('page-error').textContent = `Offline support is unavailable: ${describe(err)}`;
+    });
+  }
+  if ('storage' in navigator && navigator.storage.persist) {
+    // Ask the browser not to evict labels and leased items under storage pressure.
+    void navigator.storage.persist().catch(() => false);
+  }
+  await route();
+}
+
+main().catch((err) => {
+  $('page-error').textContent = `The app could not start: ${describe(err)}`;
+});

@@ -1,0 +1,19 @@
+/** Messages between the page and the inference worker (`worker.ts`). */
+import type { ClassScore, DeviceChoice, Uncertainty } from 'kindling';
+
+/** The page asks the worker. */
+export type ToWorker =
+  /** Load a model version from `base` (`…/models/{v}/`), downloading it unless cached. */
+  | { type: 'load'; base: string; token: string; device: DeviceChoice; version: string }
+  /** Predict these items (images as encoded bytes); answered batch by batch. */
+  | { type: 'predict'; job: number; items: { id: string; content: Blob | string }[] };
+
+/** One item's prediction. */
+export interface WorkerPrediction { id: string; topK: ClassScore[]; uncertainty: Uncertainty; }
+
+/** The worker answers. */
+export type FromWorker =
+  | { type: 'progress'; version: string; loaded: number; total: number }
+  | { type: 'loaded'; version: string; device: string; fallbackReason: string | null; labels: string[] }
+  | { type: 'predicted'; job: number; version: string; results: WorkerPrediction[]; done: boolean; latencyMs: number }
+  | { type: 'error'; job: number; code: string; message: string };

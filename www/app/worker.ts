@@ -1,0 +1,142 @@
+/**
+ * The inference worker: downloads a model version (with progress, kept in the Cache API for
+ * offline use), loads it with `Session.load`, and predicts leased items in batches, so the page
+ * never blocks on the model.
+ */
+/// <reference lib="webworker" />
+import { Session, type DeviceChoice } from 'kindling';
+import type { FromWorker, ToWorker, WorkerPrediction } from './protocol';
+
+declare const self: DedicatedWorkerGlobalScope;
+
+/** Cache API bucket of model files (immutable URLs: a version never changes). */
+export const MODEL_CACHE = 'kindling-models-v1';
+const BATCH = 32;
+
+let session: Session | undefined;
+let version = '';
+
+function post(msg: FromWorker): void {
+  self.postMessage(msg);
+}
+
+/** Fetches `url` (or takes it from the cache), reporting bytes as they arrive. */
+async function fetchFile(url: string, token: string, expected: number, onBytes: (n: number) => void): Promise<Uint8Array> {
+  const cache = await caches.open(MODEL_CACHE);
+  const hit = await cache.match(url);
+  if (hit) {
+    const bytes = new Uint8Array(await hit.arrayBuffer());
+    onBytes(bytes.length);
+    return bytes;
+  }
+  const response = await fetch(url, { headers: { Authorization: `Bearer ${token}` } });
+  if (!response.ok || !response.body) {
+    throw Object.assign(new Error(`downloading ${url} failed: HTTP ${response.status}`), { code: 'MODEL_DOWNLOAD' });
+  }
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let received = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    received += value.length;
+    onBytes(Math.min(received, expected || received));
+  }
+  const bytes = new Uint8Array(received);
+  let at = 0;
+  for (const c of chunks) {
+    bytes.set(c, at);
+    at += c.length;
+  }
+  // The bundle is verified by Session.load (sizes, sha256) before anything uses it.
+  await cache.put(url, new Response(bytes, { headers: { 'Content-Type': 'application/octet-stream' } }));
+  return bytes;
+}
+
+/** `KINDLING` + u32 LE manifest length + manifest + weights (docs/bundle-format.md). */
+function archive(manifest: Uint8Array, weights: Uint8Array): Uint8Array {
+  const out = new Uint8Array(12 + manifest.length + weights.length);
+  out.set(new TextEncoder().encode('KINDLING'), 0);
+  new DataView(out.buffer).setUint32(8, manifest.length, true);
+  out.set(manifest, 12);
+  out.set(weights, 12 + manifest.length);
+  return out;
+}
+
+async function load(base: string, token: string, device: DeviceChoice, wanted: string): Promise<void> {
+  let manifestSize = 0;
+  let weightsSize = 0;
+  let manifestGot = 0;
+  let weightsGot = 0;
+  const progress = () => post({ type: 'progress', version: wanted, loaded: manifestGot + weightsGot, total: manifestSize + weightsSize || 1 });
+  const manifestBytes = await fetchFile(`${base}manifest.json`, token, 0, (n) => {
+    manifestGot = n;
+    manifestSize = n;
+  });
+  const manifest = JSON.parse(new TextDecoder().decode(manifestBytes)) as { weights: { path: string; size: number } };
+  weightsSize = manifest.weights.size;
+  progress();
+  const weights = await fetchFile(`${base}${manifest.weights.path}`, token, weightsSize, (n) => {
+    weightsGot = n;
+    progress();
+  });
+  const loaded = await Session.load(archive(manifestBytes, weights), { device });
+  session?.dispose();
+  session = loaded;
+  version = wanted;
+  post({
+    type: 'loaded',
+    version,
+    device: loaded.device,
+    fallbackReason: loaded.fallbackReason ?? null,
+    labels: loaded.manifest.labels,
+  });
+}
+
+/** RGBA pixels of an encoded image. */
+async function pixels(blob: Blob): Promise<{ data: Uint8ClampedArray; width: number; height: number }> {
+  const bitmap = await createImageBitmap(blob);
+  const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+  const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
+  ctx.drawImage(bitmap, 0, 0);
+  bitmap.close();
+  return { data: ctx.getImageData(0, 0, canvas.width, canvas.height).data, width: canvas.width, height: canvas.height };
+}
+
+async function predict(job: number, items: { id: string; content: Blob | string }[]): Promise<void> {
+  const s = session;
+  if (!s) throw Object.assign(new Error('no model is loaded'), { code: 'NO_MODEL' });
+  const forVersion = version;
+  const n = s.inputLength;
+  for (let start = 0; start < items.length; start += BATCH) {
+    // A newer model arrived (this one is disposed): the page re-predicts with it.
+    if (session !== s) return;
+    const batch = items.slice(start, start + BATCH);
+    const input = new Float32Array(batch.length * n);
+    const ids: string[] = [];
+    for (const item of batch) {
+      if (typeof item.content === 'string') continue;
+      const { data, width, height } = await pixels(item.content);
+      input.set(s.preprocessImage(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width, height), ids.length * n);
+      ids.push(item.id);
+    }
+    if (ids.length === 0) continue;
+    const out = await s.predict(input.subarray(0, ids.length * n), ids.length, { topK: 5 });
+    const results: WorkerPrediction[] = out.items.map((p, i) => ({ id: ids[i]!, topK: p.topK, uncertainty: p.uncertainty }));
+    post({ type: 'predicted', job, version: forVersion, results, done: start + BATCH >= items.length, latencyMs: out.latencyMs });
+  }
+  if (items.length === 0) post({ type: 'predicted', job, version: forVersion, results: [], done: true, latencyMs: 0 });
+}
+
+self.onmessage = (event: MessageEvent<ToWorker>) => {
+  const msg = event.data;
+  const fail = (err: unknown) => post({
+    type: 'error',
+    job: msg.type === 'predict' ? msg.job : -1,
+    code: (err as { code?: string }).code ?? 'INTERNAL',
+    message: err instanceof Error ? err.message : String(err),
+  });
+  if (msg.type === 'load') load(msg.base, msg.token, msg.device, msg.version).catch(fail);
+  else predict(msg.job, msg.items).catch(fail);
+};
