@@ -152,6 +152,8 @@ impl Session {
 
 impl Session {
     async fn load_inner(source: JsValue, options: JsValue) -> Result<Session, KindlingError> {
+        // Where no start function ran (test harnesses), the constructors run here.
+        super::init_once();
         let choice = match option(&options, "device").as_string() {
             Some(name) => name.parse::<DeviceChoice>()?,
             None => DeviceChoice::Auto,

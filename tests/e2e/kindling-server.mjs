@@ -94,9 +94,11 @@ export class KindlingServer {
 
   /** Current labels of a project: item id → export row. */
   async labels(token, project) {
-    const text = await this.api(token, 'GET', `/projects/${project}/labels/export?format=jsonl`);
-    const rows = String(text ?? '').split('\n').filter(Boolean).map((l) => JSON.parse(l));
-    return rows;
+    const response = await fetch(`${this.base}/api/v1/projects/${project}/labels/export?format=jsonl`, {
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    if (!response.ok) throw new Error(`export: HTTP ${response.status}`);
+    return (await response.text()).split('\n').filter(Boolean).map((l) => JSON.parse(l));
   }
 
   /** Every op the server received on an item, with outcomes. */

@@ -27,6 +27,8 @@ interface Pred { topK: ClassScore[]; uncertainty: Uncertainty; }
 export interface AppProbe {
   /** Key press to next item on screen, in ms, one entry per label. */
   latencies: number[];
+  /** Of which: the IndexedDB write of the label and its outbox op, in ms. */
+  saves: number[];
   /** The item on screen. */
   current(): string | null;
   /** This person's visible label of an item (pending or synced). */
@@ -67,6 +69,7 @@ export class LabelingView {
   private readonly seed: number;
   private stopped = false;
   private readonly latencies: number[] = [];
+  private readonly saves: number[] = [];
   private readonly keyHandler = (e: KeyboardEvent) => this.onKey(e);
 
   constructor(
@@ -114,6 +117,7 @@ export class LabelingView {
     document.addEventListener('keydown', this.keyHandler);
     window.kindlingApp = {
       latencies: this.latencies,
+      saves: this.saves,
       current: () => this.current,
       visible: (id) => this.labeled[id],
       modelVersion: () => this.inference.model?.version ?? null,
@@ -177,6 +181,7 @@ export class LabelingView {
       });
       const fallback = model.fallbackReason ? ` (WebGPU unavailable: ${model.fallbackReason})` : '';
       this.setModelInfo(`Model ${model.version} on ${model.device}${fallback}`);
+      this.updateOfflineReady();
     } catch (err) {
       this.setModelInfo(`The model could not be loaded: ${describe(err)}`);
       return;
@@ -247,6 +252,7 @@ export class LabelingView {
       throw err;
     }
     for (const item of stored) this.items.set(item.id, item);
+    this.updateOfflineReady();
     this.rerank();
     if (!this.current) this.advance();
     this.renderQueueInfo();
@@ -339,7 +345,9 @@ export class LabelingView {
         value.accepted = suggestion === cls;
       }
       // Durable first: the label and its outbox op commit together before the view moves on.
+      const saveStart = performance.now();
       await this.sync.label(id, value);
+      this.saves.push(performance.now() - saveStart);
       $('label-error').textContent = '';
       this.labeled[id] = value;
       this.history.push(id);
