@@ -6,10 +6,12 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
 import { KindlingServer } from './kindling-server.mjs';
 
 const ARTIFACTS = path.resolve('artifacts/screenshots');
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const MODEL = path.resolve('artifacts/models/mnist');
 const ARGS = ['--no-sandbox', '--headless=new', '--no-first-run', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--disable-quic'];
@@ -275,6 +277,74 @@ test('text items are shown as text, never as HTML', async () => {
   assert.equal(await page.textContent('#project-name'), 'Digits <b>bold?</b>');
   assert.equal(await page.locator('#project-name b').count(), 0);
   await page.waitForTimeout(300);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+/** axe-core's WCAG 2 A/AA violations on the page as it is now. */
+async function axeViolations(page) {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: AXE });
+  const result = await page.evaluate(() => window.axe.run(document, { runOnly: ['wcag2a', 'wcag2aa'] }));
+  return result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
+}
+
+test('tablet: 768 px wide with touch, tapping labels works, nothing overflows, axe finds no WCAG A/AA violations', async () => {
+  const problems = [];
+  const context = await browser.newContext({ viewport: { width: 768, height: 1024 }, hasTouch: true });
+  const { page } = await openApp(problems, 'digits', { context });
+  await waitSuggestion(page);
+  const first = await page.evaluate(() => window.kindlingApp.current());
+  await page.tap('.class-button[data-index="2"]');
+  await page.waitForFunction((id) => window.kindlingApp.current() !== id, first);
+  assert.equal(await page.evaluate((id) => window.kindlingApp.visible(id)?.class, first), '2');
+  await waitSuggestion(page);
+  const second = await page.evaluate(() => window.kindlingApp.current());
+  const suggested = (await page.textContent('#suggestion')).split(' · ')[0];
+  await page.tap('#accept');
+  await page.waitForFunction((id) => window.kindlingApp.current() !== id, second);
+  assert.equal(await page.evaluate((id) => window.kindlingApp.visible(id)?.class, second), suggested);
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'no horizontal scrolling at 768 px');
+  const buttons = await page.locator('#classes button').evaluateAll((bs) => bs.map((b) => b.getBoundingClientRect().height));
+  assert.ok(buttons.every((h) => h >= 44), `touch targets are at least 44 px tall: ${buttons}`);
+  await page.screenshot({ path: path.join(ARTIFACTS, 'app-tablet.png') });
+  assert.deepEqual(await axeViolations(page), [], 'labeling view');
+  await page.keyboard.press('?');
+  assert.deepEqual(await axeViolations(page), [], 'keys dialog');
+  await page.keyboard.press('Escape');
+  await page.goto(`${server.base}/#/p/digits`);
+  await page.waitForSelector('#project:not([hidden])');
+  assert.deepEqual(await axeViolations(page), [], 'project page');
+  await page.goto(`${server.base}/#/signin`);
+  await page.waitForSelector('#signin:not([hidden])');
+  assert.deepEqual(await axeViolations(page), [], 'sign-in page');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('a new current model version reaches the open page: downloaded, swapped in, queue re-ranked, no reload', async () => {
+  const problems = [];
+  const { context, page } = await openApp(problems);
+  await page.waitForFunction(() => window.kindlingApp?.modelVersion() === '1', null, { timeout: 60_000 });
+  await page.evaluate(() => { window.kindlingLoaded = true; });
+  // Version 2: the same weights under a new version, published as current by the CLI.
+  const dir = fs.mkdtempSync(path.join(server.dir, 'v2-'));
+  for (const f of fs.readdirSync(MODEL)) fs.copyFileSync(path.join(MODEL, f), path.join(dir, f));
+  const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
+  manifest.version = '2';
+  fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(manifest));
+  server.cli('admin', 'publish', '--project', 'digits', '--bundle', dir, '--current');
+  const published = Date.now();
+  await page.waitForFunction(() => window.kindlingApp.modelVersion() === '2', null, { timeout: 40_000 });
+  console.log(`new model version in use ${Date.now() - published} ms after it was published`);
+  assert.ok(await page.evaluate(() => window.kindlingLoaded), 'the page was not reloaded');
+  assert.match(await page.textContent('#model-info'), /Model 2 on cpu/);
+  await page.waitForFunction(() => window.kindlingApp.predicted() > 0, null, { timeout: 30_000 });
+  // Labels now carry the new version.
+  await waitSuggestion(page);
+  const done = await labelOne(page, 0);
+  await page.waitForSelector('#pending[data-count="0"]', { timeout: 20_000 });
+  const row = (await server.labels(token, 'digits')).find((r) => r.item_id === done.item);
+  assert.equal(row.model_version, '2');
   assert.deepEqual(problems, []);
   await context.close();
 });

@@ -197,8 +197,11 @@ export class LabelingView {
     const model = this.inference.model;
     if (!model) return;
     if (this.predVersion !== model.version) {
+      // A new model: old suggestions go (a label must never record one model's suggestion
+      // under another's version).
       this.preds.clear();
       this.predVersion = model.version;
+      this.renderSuggestion();
     }
     // The item on screen and the next few first, so their suggestions show soonest.
     const first = [this.current, ...this.order.slice(0, PRELOAD)].filter((id): id is string => !!id);
