@@ -17,14 +17,21 @@ export class Inference {
   private loading: { resolve: (m: LoadedModel) => void; reject: (e: Error) => void; onProgress: (loaded: number, total: number) => void } | null = null;
   /** The model in use, once one has loaded. */
   model: LoadedModel | null = null;
+  /** Resolves when the worker has set up its message handler (after its wasm loads). */
+  private readonly ready: Promise<void>;
+  private markReady: () => void = () => {};
 
   constructor() {
+    this.ready = new Promise((resolve) => { this.markReady = resolve; });
     this.worker = new Worker(new URL('./worker.ts', import.meta.url), { name: 'kindling-inference' });
     this.worker.onmessage = (event: MessageEvent<FromWorker>) => this.receive(event.data);
   }
 
   private receive(msg: FromWorker): void {
     switch (msg.type) {
+      case 'ready':
+        this.markReady();
+        break;
       case 'progress':
         this.loading?.onProgress(msg.loaded, msg.total);
         break;
@@ -52,7 +59,7 @@ export class Inference {
   }
 
   private send(msg: ToWorker): void {
-    this.worker.postMessage(msg);
+    void this.ready.then(() => this.worker.postMessage(msg));
   }
 
   /** Loads `version` from `base` (`/api/v1/projects/{p}/models/{v}/`). */

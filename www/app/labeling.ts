@@ -173,12 +173,14 @@ export class LabelingView {
     bar.hidden = false;
     label.hidden = false;
     label.textContent = `Loading model ${version}…`;
+    performance.mark('kindling:model-load');
     try {
       const model = await this.inference.load(this.modelBase(version), this.api.token, this.device, version, (loaded, total) => {
         bar.max = total;
         bar.value = loaded;
         label.textContent = `Downloading model ${version}: ${formatPercent(loaded / total)}`;
       });
+      performance.mark('kindling:model-loaded');
       const fallback = model.fallbackReason ? ` (WebGPU unavailable: ${model.fallbackReason})` : '';
       this.setModelInfo(`Model ${model.version} on ${model.device}${fallback}`);
       this.updateOfflineReady();
@@ -227,6 +229,7 @@ export class LabelingView {
     const unlabeled = this.unlabeled().length + (this.current ? 1 : 0);
     if (unlabeled >= HOLD_LOW || this.stopped) return;
     let lease: Lease;
+    performance.mark('kindling:lease');
     try {
       lease = await this.api.post<Lease>(`/projects/${encodeURIComponent(this.project.id)}/leases`, {
         limit: Math.min(1000, HOLD_TARGET - unlabeled),
@@ -255,6 +258,7 @@ export class LabelingView {
       throw err;
     }
     for (const item of stored) this.items.set(item.id, item);
+    performance.mark('kindling:leased');
     this.updateOfflineReady();
     this.rerank();
     if (!this.current) this.advance();

@@ -13,6 +13,8 @@ export interface WorkerPrediction { id: string; topK: ClassScore[]; uncertainty:
 
 /** The worker answers. */
 export type FromWorker =
+  /** The worker's module (and its wasm) is initialized: messages sent before this are lost. */
+  | { type: 'ready' }
   | { type: 'progress'; version: string; loaded: number; total: number }
   | { type: 'loaded'; version: string; device: string; fallbackReason: string | null; labels: string[] }
   | { type: 'predicted'; job: number; version: string; results: WorkerPrediction[]; done: boolean; latencyMs: number }

@@ -140,3 +140,5 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
   if (msg.type === 'load') load(msg.base, msg.token, msg.device, msg.version).catch(fail);
   else predict(msg.job, msg.items).catch(fail);
 };
+
+post({ type: 'ready' });
