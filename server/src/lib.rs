@@ -4,5 +4,6 @@
 pub mod cli;
 pub mod data;
 pub mod demo_bundle;
+pub mod jobs;
 pub mod serve;
 pub mod train;

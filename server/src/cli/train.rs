@@ -181,6 +181,7 @@ pub fn train_bundle(args: &TrainArgs) -> anyhow::Result<(TrainOutcome, Bundle)> 
         augment_shift: args.augment_shift,
         limit: args.limit,
         quiet: args.quiet,
+        on_epoch: Default::default(),
     };
     let choice: DeviceChoice = args.device.parse()?;
     let device = pollster::block_on(kindling::device::select_device(choice))?;

@@ -6,6 +6,7 @@ pub mod error;
 pub mod export;
 pub mod history;
 pub mod items;
+pub mod jobs;
 pub mod leases;
 pub mod models;
 pub mod openapi;
@@ -65,6 +66,11 @@ pub fn router(state: AppState) -> Router {
         .route("/projects/{p}/models/current", get(models::current))
         .route("/projects/{p}/models/{v}/current", put(models::set_current))
         .route("/projects/{p}/models/{v}/{file}", get(models::file))
+        .route("/projects/{p}/jobs", get(jobs::list).post(jobs::create))
+        .route("/projects/{p}/jobs/{id}", get(jobs::get))
+        .route("/projects/{p}/jobs/{id}/cancel", post(jobs::cancel))
+        .route("/projects/{p}/auto-train", put(jobs::set_auto_train))
+        .route("/projects/{p}/dashboard", get(jobs::dashboard))
         .route("/projects/{p}/sync/push", post(sync::push))
         .route("/projects/{p}/sync/pull", get(sync::pull))
         .route("/projects/{p}/labels/export", get(export::export))
@@ -101,6 +107,8 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let db = Db::connect(db_url).await?;
     let state = AppState { db: Arc::new(db) };
+    // Training jobs run in this process, one at a time (burn on the CPU).
+    tokio::spawn(crate::jobs::run_forever(state.clone()));
     let mut app = router(state);
     if let Some(dir) = static_dir {
         app = app.fallback_service(tower_http::services::ServeDir::new(dir));

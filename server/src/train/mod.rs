@@ -50,7 +50,25 @@ pub struct TrainOptions {
     pub limit: Option<usize>,
     /// Hide the progress bar.
     pub quiet: bool,
+    /// Called after every epoch; it can stop training.
+    pub on_epoch: EpochHook,
 }
+
+/// A callback after each epoch with its numbers; returning `false` cancels training
+/// ([`Cancelled`]).
+#[derive(Clone, Default)]
+pub struct EpochHook(pub Option<std::sync::Arc<dyn Fn(&EpochStats) -> bool + Send + Sync>>);
+
+impl std::fmt::Debug for EpochHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() { "EpochHook(set)" } else { "EpochHook(none)" })
+    }
+}
+
+/// Training was stopped by its [`EpochHook`].
+#[derive(Debug, thiserror::Error)]
+#[error("training was cancelled")]
+pub struct Cancelled;
 
 /// One epoch's numbers.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -117,7 +135,7 @@ pub fn fit_normalization(data: &Dataset) -> InputSpec {
 }
 
 /// A copy of `data` normalized per `spec` (the same code the runtime runs before predicting).
-fn normalized(data: &Dataset, spec: &InputSpec) -> Dataset {
+pub fn normalized(data: &Dataset, spec: &InputSpec) -> Dataset {
     let mut out = data.clone();
     normalize(spec, &mut out.items);
     out.input = spec.clone();
@@ -229,7 +247,11 @@ pub fn train(
                 stats.seconds
             );
         }
+        let go_on = opts.on_epoch.0.as_ref().is_none_or(|hook| hook(&stats));
         history.push(stats);
+        if !go_on {
+            return Err(Cancelled.into());
+        }
         if best.as_ref().is_none_or(|(acc, _)| val.accuracy > *acc) {
             best = Some((val.accuracy, model.valid()));
             stale = 0;

@@ -1,0 +1,149 @@
+//! A project's labels as training data: one class per item (the majority of its annotators'
+//! labels, ties to the latest), split into the training pool and the held-out evaluation set.
+
+use kindling::bundle::{ImageInput, InputSpec};
+use kindling::preprocess::image_from_rgba;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+
+use crate::data::{Dataset, LoadedData};
+use crate::serve::AppState;
+
+/// Share of items (≈10%) that form the evaluation set, by a hash of the item id.
+const EVAL_BUCKETS: u8 = 26;
+
+/// Whether `item` belongs to `project`'s evaluation set: a fixed function of the ids, so an
+/// item never moves between sets, and labels made on it are never trained on.
+pub fn is_eval(project: &str, item: &str) -> bool {
+    let digest = Sha256::new()
+        .chain_update(project.as_bytes())
+        .chain_update([0])
+        .chain_update(item.as_bytes())
+        .finalize();
+    digest[0] < EVAL_BUCKETS
+}
+
+/// What a version was trained and evaluated on (stored with the version).
+#[derive(Debug, Clone, Serialize)]
+pub struct Snapshot {
+    /// Labeled items trained on (training + validation split).
+    pub label_count: usize,
+    /// sha256 of the sorted `item\tclass` lines of those labels.
+    pub label_hash: String,
+    /// Labeled items of the evaluation set.
+    pub eval_count: usize,
+    /// The ids trained on.
+    pub train_items: Vec<String>,
+    /// The ids evaluated on.
+    pub eval_items: Vec<String>,
+}
+
+/// Training data of a project, and what it was made of.
+pub struct ProjectData {
+    /// Training pool (`train`) and evaluation set (`test`).
+    pub data: LoadedData,
+    /// Ids and hash.
+    pub snapshot: Snapshot,
+}
+
+/// Reads the project's current labels and item images into datasets shaped by `spec`
+/// (values in [0, 1], not normalized: training fits its own normalization).
+pub async fn load(
+    state: &AppState,
+    project: &str,
+    classes: &[String],
+    spec: &ImageInput,
+) -> anyhow::Result<ProjectData> {
+    let rows = sqlx::query("SELECT l.item_id, l.value, l.version, i.kind, i.content FROM labels l JOIN items i ON i.project_id = l.project_id AND i.id = l.item_id WHERE l.project_id = $1 AND l.deleted = 0 ORDER BY l.item_id, l.version")
+        .bind(project)
+        .fetch_all(&state.db.pool)
+        .await?;
+    // item → (votes per class, latest class, content)
+    let mut items: std::collections::BTreeMap<String, (Vec<u32>, usize, Vec<u8>)> =
+        Default::default();
+    for r in rows {
+        let kind: String = r.try_get("kind")?;
+        anyhow::ensure!(
+            kind == "image",
+            "training on {kind} items is not supported yet (image projects only)"
+        );
+        let value: Option<String> = r.try_get("value")?;
+        let Some(class) = value
+            .and_then(|v| serde_json::from_str::<kindling::sync::LabelValue>(&v).ok())
+            .and_then(|v| classes.iter().position(|c| *c == v.class))
+        else {
+            continue;
+        };
+        let id: String = r.try_get("item_id")?;
+        let entry = items
+            .entry(id)
+            .or_insert_with(|| (vec![0; classes.len()], class, Vec::new()));
+        entry.0[class] += 1;
+        entry.1 = class; // rows come in version order: the last is the latest
+        if entry.2.is_empty() {
+            entry.2 = r.try_get("content")?;
+        }
+    }
+    let item_len = spec.channels * spec.width * spec.height;
+    let mut train = empty(classes, spec, item_len);
+    let mut eval = empty(classes, spec, item_len);
+    let (mut train_items, mut eval_items, mut lines) = (Vec::new(), Vec::new(), Vec::new());
+    for (id, (votes, latest, content)) in items {
+        let best = *votes.iter().max().unwrap_or(&0);
+        let class = if votes[latest] == best {
+            latest
+        } else {
+            votes.iter().position(|&v| v == best).unwrap_or(latest)
+        };
+        let image = image::load_from_memory(&content)
+            .map_err(|e| anyhow::anyhow!("item `{id}` is not a readable image: {e}"))?
+            .to_rgba8();
+        let values = image_from_rgba(
+            spec,
+            image.as_raw(),
+            image.width() as usize,
+            image.height() as usize,
+        )?;
+        let target = if is_eval(project, &id) {
+            eval_items.push(id);
+            &mut eval
+        } else {
+            lines.push(format!("{id}\t{}", classes[class]));
+            train_items.push(id);
+            &mut train
+        };
+        target.items.extend_from_slice(&values);
+        target.labels.push(class as u32);
+    }
+    lines.sort();
+    let label_hash = hex::encode(Sha256::digest(lines.join("\n").as_bytes()));
+    Ok(ProjectData {
+        snapshot: Snapshot {
+            label_count: train_items.len(),
+            label_hash,
+            eval_count: eval_items.len(),
+            train_items,
+            eval_items,
+        },
+        data: LoadedData {
+            train,
+            test: Some(eval),
+            description: format!("project {project}"),
+        },
+    })
+}
+
+fn empty(classes: &[String], spec: &ImageInput, item_len: usize) -> Dataset {
+    Dataset {
+        items: Vec::new(),
+        labels: Vec::new(),
+        item_len,
+        classes: classes.to_vec(),
+        input: InputSpec::Image(ImageInput {
+            mean: vec![0.0; spec.channels],
+            std: vec![1.0; spec.channels],
+            ..spec.clone()
+        }),
+    }
+}

@@ -1,0 +1,221 @@
+//! Running one job: the project's labels → burn training (progress and cancellation per epoch)
+//! → evaluation of the new and the current model on the evaluation set → a new version,
+//! current only if it is strictly better there.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use burn::tensor::Device;
+use kindling::bundle::{BundleInfo, ImageInput, InputSpec};
+use kindling::{ArchConfig, Bundle};
+use sqlx::Row;
+
+use super::dataset::{self, ProjectData};
+use super::{Job, JobConfig};
+use crate::cli::train::preset;
+use crate::serve::AppState;
+use crate::serve::db::now_ms;
+use crate::train::{EpochHook, EpochStats, TrainOptions, evaluate, normalized, train};
+
+/// The current version of a project, loaded.
+struct Current {
+    version: String,
+    bundle: Bundle,
+}
+
+async fn current(state: &AppState, project: &str) -> anyhow::Result<Option<Current>> {
+    let Some(row) = sqlx::query("SELECT version, manifest, weights FROM model_versions WHERE project_id = $1 AND is_current = 1")
+        .bind(project)
+        .fetch_optional(&state.db.pool)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let manifest: String = row.try_get("manifest")?;
+    let bundle = Bundle::from_parts(manifest.as_bytes(), row.try_get("weights")?)?;
+    Ok(Some(Current {
+        version: row.try_get("version")?,
+        bundle,
+    }))
+}
+
+/// The image shape to train on: the current model's, else the first item's.
+async fn image_spec(state: &AppState, project: &str, current: Option<&Current>) -> anyhow::Result<ImageInput> {
+    if let Some(InputSpec::Image(i)) = current.map(|c| &c.bundle.manifest().input) {
+        return Ok(i.clone());
+    }
+    let row = sqlx::query("SELECT content FROM items WHERE project_id = $1 AND kind = 'image' ORDER BY seq LIMIT 1")
+        .bind(project)
+        .fetch_optional(&state.db.pool)
+        .await?
+        .context("the project has no image items to train on")?;
+    let image = image::load_from_memory(&row.try_get::<Vec<u8>, _>("content")?)?;
+    let channels = if image.color().has_color() { 3 } else { 1 };
+    Ok(ImageInput {
+        width: image.width() as usize,
+        height: image.height() as usize,
+        channels,
+        mean: vec![0.0; channels],
+        std: vec![1.0; channels],
+        light_on_dark: false,
+    })
+}
+
+/// The next free integer version of the project.
+async fn next_version(state: &AppState, project: &str) -> anyhow::Result<String> {
+    let rows = sqlx::query("SELECT version FROM model_versions WHERE project_id = $1")
+        .bind(project)
+        .fetch_all(&state.db.pool)
+        .await?;
+    let mut max = 0u64;
+    for r in rows {
+        if let Ok(v) = r.try_get::<String, _>("version")?.parse::<u64>() {
+            max = max.max(v);
+        }
+    }
+    Ok((max + 1).to_string())
+}
+
+async fn set_progress(state: &AppState, id: &str, progress: serde_json::Value) -> anyhow::Result<()> {
+    let _guard = state.db.write_guard().await;
+    sqlx::query("UPDATE jobs SET progress = $1 WHERE id = $2")
+        .bind(progress.to_string())
+        .bind(id)
+        .execute(&state.db.pool)
+        .await?;
+    Ok(())
+}
+
+async fn cancel_requested(state: &AppState, id: &str) -> bool {
+    sqlx::query("SELECT cancel_requested FROM jobs WHERE id = $1")
+        .bind(id)
+        .fetch_one(&state.db.pool)
+        .await
+        .and_then(|r| r.try_get::<i64, _>("cancel_requested"))
+        .map(|c| c != 0)
+        .unwrap_or(false)
+}
+
+/// Runs `job` to its end; returns its result (version, decision, metrics).
+pub async fn execute(state: &AppState, job: &Job) -> anyhow::Result<serde_json::Value> {
+    let started = std::time::Instant::now();
+    let project = job.project_id.clone();
+    let config: JobConfig = serde_json::from_value(job.config.clone()).context("job config")?;
+    set_progress(state, &job.id, serde_json::json!({"phase": "loading"})).await?;
+    let classes = crate::serve::sync::project_labels(state, &project)
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message))?;
+    let current = current(state, &project).await?;
+    let spec = image_spec(state, &project, current.as_ref()).await?;
+    let ProjectData { data, snapshot } = dataset::load(state, &project, &classes, &spec).await?;
+    let present = data.train.labels.iter().collect::<std::collections::BTreeSet<_>>().len();
+    anyhow::ensure!(
+        snapshot.label_count >= 10 && present >= 2,
+        "need at least 10 labeled training items in 2 classes (have {} in {present}; evaluation items are not trained on)",
+        snapshot.label_count
+    );
+    let arch: ArchConfig = preset(&config.arch, &data.train.input, classes.len())?;
+
+    // Progress and cancellation from the training thread, through this runtime.
+    let handle = tokio::runtime::Handle::current();
+    let hook_state = state.clone();
+    let hook_id = job.id.clone();
+    let epochs = config.epochs;
+    let hook = EpochHook(Some(Arc::new(move |s: &EpochStats| {
+        handle.block_on(async {
+            let _ = set_progress(&hook_state, &hook_id, serde_json::json!({
+                "phase": "training", "epoch": s.epoch, "epochs": epochs,
+                "train_loss": s.train_loss, "val_accuracy": s.val_accuracy,
+            }))
+            .await;
+            !cancel_requested(&hook_state, &hook_id).await
+        })
+    })));
+    let opts = TrainOptions {
+        epochs: config.epochs,
+        batch_size: 64,
+        learning_rate: 1e-3,
+        seed: config.seed,
+        val_split: 0.1,
+        test_split: 0.0,
+        patience: config.patience,
+        augment_shift: 0,
+        limit: None,
+        quiet: true,
+        on_epoch: hook,
+    };
+    let train_data = data.clone();
+    let train_arch = arch.clone();
+    let outcome = tokio::task::spawn_blocking(move || train(&train_arch, &train_data, &opts, &Device::flex()))
+        .await
+        .context("the training thread panicked")??;
+    set_progress(state, &job.id, serde_json::json!({"phase": "evaluating"})).await?;
+
+    // The current model on today's evaluation set (it grows as people label).
+    let eval = data.test.as_ref().expect("the evaluation set");
+    let current_eval = match &current {
+        Some(c) => {
+            let model = c.bundle.load_model(&Device::flex())?;
+            let set = normalized(eval, &c.bundle.manifest().input);
+            Some(evaluate(&model, &set, &Device::flex()).accuracy)
+        }
+        None => None,
+    };
+    let new_eval = outcome.test.accuracy;
+    let (publish, reason) = match (snapshot.eval_count, current_eval) {
+        (_, None) => (true, "no current version".to_string()),
+        (0, Some(_)) => (false, "no labeled evaluation items to compare on: kept as a candidate".to_string()),
+        (_, Some(cur)) if new_eval > cur => (true, format!("beats the current version on the evaluation set ({:.2}% > {:.2}%)", 100.0 * new_eval, 100.0 * cur)),
+        (_, Some(cur)) => (false, format!("does not beat the current version on the evaluation set ({:.2}% ≤ {:.2}%): kept as a candidate", 100.0 * new_eval, 100.0 * cur)),
+    };
+    let version = next_version(state, &project).await?;
+    let training_ms = started.elapsed().as_millis() as i64;
+    let mut metrics = outcome.test.metrics();
+    metrics.extra.insert("evaluation_set".into(), serde_json::json!("project evaluation items (never trained on)"));
+    metrics.extra.insert("history".into(), serde_json::to_value(&outcome.history)?);
+    let bundle = Bundle::from_model(
+        BundleInfo {
+            name: format!("{project}-{}", config.arch),
+            version: version.clone(),
+            input: outcome.input.clone(),
+            labels: classes.clone(),
+            metrics: Some(metrics),
+            created_at: crate::cli::now_rfc3339(),
+        },
+        arch,
+        outcome.model,
+    )?;
+    crate::serve::models::store_bundle(state, &project, &bundle, publish)
+        .await
+        .map_err(|e| anyhow::anyhow!("storing the new version: {}", e.message))?;
+    let info = serde_json::json!({
+        "job_id": job.id,
+        "snapshot": snapshot,
+        "config": config,
+        "eval_accuracy": new_eval,
+        "eval_confusion": outcome.test.confusion,
+        "current_version": current.as_ref().map(|c| c.version.clone()),
+        "current_eval_accuracy": current_eval,
+        "published": publish,
+        "reason": reason,
+        "training_ms": training_ms,
+        "epochs_run": outcome.history.len(),
+        "finished_at": now_ms(),
+    });
+    {
+        let _guard = state.db.write_guard().await;
+        sqlx::query("UPDATE model_versions SET info = $1 WHERE project_id = $2 AND version = $3")
+            .bind(info.to_string())
+            .bind(&project)
+            .bind(&version)
+            .execute(&state.db.pool)
+            .await?;
+    }
+    tracing::info!("job {}: version {version} {}", job.id, reason);
+    Ok(serde_json::json!({
+        "version": version, "published": publish, "reason": reason,
+        "eval_accuracy": new_eval, "current_eval_accuracy": current_eval,
+        "label_count": snapshot.label_count, "eval_count": snapshot.eval_count,
+        "label_hash": snapshot.label_hash, "training_ms": training_ms,
+    }))
+}
