@@ -381,6 +381,7 @@ mod tests {
             next_cursor: 5,
             has_more: false,
             epoch: "e1".into(),
+            model_version: None,
         };
         c.on_pull(&pulled, 101);
         assert_eq!(c.visible("a").unwrap().value, Some(value("cat")));

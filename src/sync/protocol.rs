@@ -135,4 +135,7 @@ pub struct PullResponse {
     pub has_more: bool,
     /// The server's epoch.
     pub epoch: String,
+    /// The project's current model version, so clients notice a new model with their pulls.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_version: Option<String>,
 }

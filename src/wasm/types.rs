@@ -87,7 +87,7 @@ export interface PushRequest { client_id: string; epoch: string; ops: SyncOp[]; 
 /** The answer to a push. */
 export interface PushResponse { acked_seq: number; results: { seq: number; op_id: string; outcome: 'applied' | 'duplicate' | 'superseded' | 'rejected'; version?: number; reason?: string }[]; epoch: string; }
 /** The answer to `GET …/sync/pull`. */
-export interface PullResponse { changes: SyncChange[]; next_cursor: number; has_more: boolean; epoch: string; }
+export interface PullResponse { changes: SyncChange[]; next_cursor: number; has_more: boolean; epoch: string; model_version?: string; }
 /** How a push failed. */
 export type PushFailure = { kind: 'gap'; expected_seq: number; epoch: string } | { kind: 'transient' } | { kind: 'unauthorized' };
 /** The fixed-size part of a sync client's state. */

@@ -102,6 +102,8 @@ export interface ProjectInfo { id: string; name: string; task: 'image' | 'text';
 
 /** `GET /projects/{p}`: a project with its progress. */
 export interface ProjectProgress extends ProjectInfo {
+  /** Train after every this many new labels (0: off). */
+  auto_train_every?: number;
   progress: {
     items: number;
     labeled: number;

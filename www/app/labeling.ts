@@ -105,6 +105,10 @@ export class LabelingView {
     }
     this.labeled = this.sync.visibleAll();
     this.sync.onLabelsChanged(() => this.onRemoteLabels());
+    // Every pull says which model version is current: a new one is fetched at once.
+    this.sync.onModelVersion((version) => {
+      if (!this.stopped && version !== this.inference.model?.version) void this.ensureModel();
+    });
     this.rerank();
     if (this.firstItem && this.items.has(this.firstItem)) {
       this.current = this.firstItem;
@@ -157,13 +161,17 @@ export class LabelingView {
     const key = `model:${this.project.id}`;
     let version = await this.store.getMeta<string>(key);
     try {
-      version = (await this.api.get<{ version: string }>(`/projects/${encodeURIComponent(this.project.id)}/models/current`)).version;
-      await this.store.setMeta(key, version);
-    } catch (err) {
-      if (err instanceof ApiError && err.status === 404) {
+      // The list, not `models/current`: "no model yet" is a normal state, not a 404.
+      const { versions } = await this.api.get<{ versions: { version: string; current: boolean }[] }>(
+        `/projects/${encodeURIComponent(this.project.id)}/models`);
+      const current = versions.find((v) => v.current)?.version;
+      if (!current) {
         this.setModelInfo('No model published for this project yet: label without suggestions.');
         return;
       }
+      version = current;
+      await this.store.setMeta(key, version);
+    } catch (err) {
       if (!(err instanceof NetworkError)) throw err;
       // Offline: the version seen last (its files are in the Cache API).
     }
@@ -339,10 +347,11 @@ export class LabelingView {
   }
 
   private labelCurrent(classIndex: number, pressedAt: number): void {
+    // The item on screen when the key was pressed: that is what the person judged.
+    const id = this.current;
+    const cls = this.project.labels[classIndex];
+    if (!id || cls === undefined) return;
     this.enqueue(async () => {
-      const id = this.current;
-      const cls = this.project.labels[classIndex];
-      if (!id || cls === undefined) return;
       const pred = this.preds.get(id);
       const suggestion = pred?.topK[0]?.label;
       const value: LabelValue = { class: cls };
@@ -358,7 +367,7 @@ export class LabelingView {
       $('label-error').textContent = '';
       this.labeled[id] = value;
       this.history.push(id);
-      this.advance();
+      if (this.current === id) this.advance();
       this.renderRecent();
       requestAnimationFrame(() => this.latencies.push(performance.now() - pressedAt));
     });
@@ -391,9 +400,11 @@ export class LabelingView {
   }
 
   private skip(): void {
+    const id = this.current;
+    if (!id) return;
     this.enqueue(async () => {
-      if (!this.current) return;
-      this.skipped.push(this.current);
+      if (this.current !== id) return;
+      this.skipped.push(id);
       this.advance();
     });
   }

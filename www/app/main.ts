@@ -5,6 +5,7 @@
 import type { DeviceChoice } from 'kindling';
 import { Api, ApiError, NetworkError, describe, type Me, type ProjectInfo, type ProjectProgress } from './api';
 import { $, table } from './dom';
+import { renderDashboard } from './dashboard';
 import { Inference } from './inference';
 import { LabelingView } from './labeling';
 import { renderFatal, renderStatus } from './status';
@@ -145,6 +146,31 @@ async function showProject(id: string): Promise<void> {
   $('per-annotator').replaceChildren(table('Labels per annotator', ['annotator', 'labels'], Object.entries(per_annotator)));
   $<HTMLAnchorElement>('start-labeling').href = `#/p/${encodeURIComponent(id)}/label`;
   void engineFor(id);
+  $<HTMLInputElement>('auto-train').value = String(p.auto_train_every ?? 0);
+  const autoForm = $<HTMLFormElement>('auto-train-form');
+  autoForm.onsubmit = (e) => {
+    e.preventDefault();
+    const every = Number($<HTMLInputElement>('auto-train').value || 0);
+    api!.fetch(`/projects/${encodeURIComponent(id)}/auto-train`, {
+      method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ every }),
+    }).then(() => { $('train-error').textContent = `Saved: ${every ? `training after every ${every} new labels` : 'automatic training is off'}.`; })
+      .catch((err) => { $('train-error').textContent = describe(err); });
+  };
+  await refreshDashboard(id, p.role);
+}
+
+let dashboardTimer: ReturnType<typeof setTimeout> | undefined;
+
+/** Renders the dashboard; while a job is queued or running, again every 2 s. */
+async function refreshDashboard(id: string, role: string): Promise<void> {
+  if (dashboardTimer !== undefined) clearTimeout(dashboardTimer);
+  if (location.hash !== `#/p/${encodeURIComponent(id)}` || !api) return;
+  try {
+    const active = await renderDashboard(api, id, role, () => void refreshDashboard(id, role));
+    dashboardTimer = setTimeout(() => void refreshDashboard(id, role), active ? 2_000 : 15_000);
+  } catch (err) {
+    if (!(err instanceof NetworkError)) $('train-error').textContent = describe(err);
+  }
 }
 
 async function showLabeling(id: string, firstItem: string | null): Promise<void> {

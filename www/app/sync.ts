@@ -68,6 +68,9 @@ export class SyncEngine {
   readonly status: SyncStatus = { online: navigator.onLine, pending: 0, lastSync: null, error: null, needsSignIn: false, busy: false };
   private readonly listeners = new Set<(s: SyncStatus) => void>();
   private readonly labelListeners = new Set<() => void>();
+  private readonly modelListeners = new Set<(version: string) => void>();
+  /** The project's current model version, as the last pull said. */
+  modelVersion: string | null = null;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private backoffMs = 0;
   private running: Promise<void> | null = null;
@@ -153,6 +156,11 @@ export class SyncEngine {
   /** Listens to changes of the visible labels that came from elsewhere (pulls). */
   onLabelsChanged(f: () => void): void {
     this.labelListeners.add(f);
+  }
+
+  /** Listens to the project's current model version changing (seen in pulls). */
+  onModelVersion(f: (version: string) => void): void {
+    this.modelListeners.add(f);
   }
 
   /** Uses a new token (after signing in again) and retries at once. */
@@ -289,6 +297,10 @@ export class SyncEngine {
       }
       await this.persist(this.client.onPull(response, Date.now()));
       changed ||= response.changes.length > 0;
+      if (response.model_version && response.model_version !== this.modelVersion) {
+        this.modelVersion = response.model_version;
+        for (const f of this.modelListeners) f(response.model_version);
+      }
       if (!response.has_more) break;
     }
     if (changed) for (const f of this.labelListeners) f();

