@@ -46,6 +46,8 @@ enum Command {
 enum BenchCommand {
     /// Train the README's recipes and print training time, throughput and test accuracy.
     Train(cli::bench::BenchArgs),
+    /// Simulate labeling with each queue strategy and report labels needed (CSV + SVG chart).
+    ActiveLearning(cli::active_learning::ActiveLearningArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -61,5 +63,6 @@ fn main() -> anyhow::Result<()> {
         Command::Import(a) => cli::admin::run(cli::admin::AdminCommand::Import(a)),
         Command::Token(c) => cli::admin::run(c.into()),
         Command::Bench(BenchCommand::Train(a)) => cli::bench::run(a),
+        Command::Bench(BenchCommand::ActiveLearning(a)) => cli::active_learning::run(a),
     }
 }

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod active_learning;
 pub mod admin;
 pub mod bench;
 pub mod bundle;
