@@ -5,7 +5,7 @@
 // Usage: node scripts/bench-loop.mjs [labels=500] [epochs=10]   (after scripts/test.sh or run.sh builds)
 import { execFileSync } from 'node:child_process';
 import { chromium } from 'playwright-core';
-import { KindlingServer } from '../tests/e2e/kindling-server.mjs';
+import { KindlingServer, signIn } from '../tests/e2e/kindling-server.mjs';
 
 const LABELS = Number(process.argv[2] ?? 500);
 const EPOCHS = Number(process.argv[3] ?? 10);
@@ -26,11 +26,7 @@ await server.api(token, 'POST', '/projects/fashion/sync/push', { client_id: 'ben
 
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--headless=new', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic'] });
 const page = await browser.newPage();
-await page.goto(`${server.base}/?device=cpu`);
-await page.waitForSelector('#signin:not([hidden])');
-await page.fill('#token', token);
-await page.click('#signin-form button[type=submit]');
-await page.waitForSelector('#projects:not([hidden])');
+await signIn(page, server.base, token);
 await page.goto(`${server.base}/?device=cpu#/p/fashion/label`);
 await page.waitForFunction(() => /No model published/.test(document.querySelector('#model-info')?.textContent ?? ''));
 

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
-import { KindlingServer } from './kindling-server.mjs';
+import { KindlingServer, signIn } from './kindling-server.mjs';
 
 const ARTIFACTS = path.resolve('artifacts/screenshots');
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
@@ -72,13 +72,7 @@ async function openApp(problems, project = 'digits', { allowed = [], context } =
   context ??= await browser.newContext({ viewport: { width: 1100, height: 900 } });
   const page = await context.newPage();
   watch(page, problems, allowed);
-  await page.goto(`${server.base}/?device=cpu`);
-  await page.waitForSelector('#signin:not([hidden]), #projects:not([hidden])');
-  if (await page.locator('#signin').isVisible()) {
-    await page.fill('#token', token);
-    await page.click('#signin-form button[type=submit]');
-    await page.waitForSelector('#projects:not([hidden])');
-  }
+  await signIn(page, server.base, token);
   await page.goto(`${server.base}/?device=cpu#/p/${project}/label`);
   await page.waitForSelector('#label:not([hidden])');
   return { context, page };
@@ -241,8 +235,9 @@ test('two tabs label one item: the later write wins on the server and in both ta
 test('the server is killed mid-push and restarted: nothing lost, nothing duplicated', async () => {
   const problems = [];
   const since = Date.now();
-  // While the server is down the browser itself logs the refused requests; nothing else may.
-  const allowed = [/net::ERR_CONNECTION_REFUSED/];
+  // Chromium itself logs the request the kill cut (reset / empty response) and the refused
+  // ones while the server is down; nothing else may be logged.
+  const allowed = [/^Failed to load resource: net::ERR_(CONNECTION_REFUSED|CONNECTION_RESET|EMPTY_RESPONSE)$/];
   const { context, page } = await openApp(problems, 'digits', { allowed });
   await readyOffline(page, 100);
   const done = [];

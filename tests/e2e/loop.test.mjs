@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { KindlingServer } from './kindling-server.mjs';
+import { KindlingServer, signIn } from './kindling-server.mjs';
 
 const ARTIFACTS = path.resolve('artifacts/screenshots');
 const ARGS = ['--no-sandbox', '--headless=new', '--no-first-run', '--disable-background-networking',
@@ -42,11 +42,7 @@ test('label, train from the dashboard, and the new version arrives in the open p
   const context = await browser.newContext({ viewport: { width: 1100, height: 1000 } });
   const labeler = await context.newPage();
   watch(labeler, problems);
-  await labeler.goto(`${server.base}/?device=cpu`);
-  await labeler.waitForSelector('#signin:not([hidden])');
-  await labeler.fill('#token', token);
-  await labeler.click('#signin-form button[type=submit]');
-  await labeler.waitForSelector('#projects:not([hidden])');
+  await signIn(labeler, server.base, token);
   await labeler.goto(`${server.base}/?device=cpu#/p/loop/label`);
   await labeler.waitForFunction(() => /No model published/.test(document.querySelector('#model-info')?.textContent ?? ''));
   await labeler.evaluate(() => { window.notReloaded = true; });

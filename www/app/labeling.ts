@@ -11,6 +11,7 @@ import { rank, STRATEGIES, type Strategy } from './queue';
 import { QuotaError, Store, type StoredItem } from './store';
 import { SyncEngine } from './sync';
 import { $, formatPercent } from './dom';
+import { probabilityRow } from '../shared/bars';
 
 /** Keep at least this many unlabeled items held (offline reserve), topped up when online. */
 export const HOLD_TARGET = 700;
@@ -532,21 +533,7 @@ export class LabelingView {
     $('accept').toggleAttribute('disabled', false);
     suggestion.textContent = `${top.label} · ${formatPercent(top.probability)}`;
     fill.style.width = `${(top.probability * 100).toFixed(1)}%`;
-    list.replaceChildren(...pred!.topK.map((c) => {
-      const li = document.createElement('li');
-      const name = document.createElement('span');
-      name.textContent = c.label;
-      const track = document.createElement('span');
-      track.className = 'track';
-      const bar = document.createElement('span');
-      bar.className = 'fill';
-      bar.style.width = `${(c.probability * 100).toFixed(1)}%`;
-      track.append(bar);
-      const p = document.createElement('span');
-      p.textContent = formatPercent(c.probability);
-      li.append(name, track, p);
-      return li;
-    }));
+    list.replaceChildren(...pred!.topK.map((c) => probabilityRow(c)));
   }
 
   private renderQueueInfo(): void {

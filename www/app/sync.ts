@@ -244,7 +244,8 @@ export class SyncEngine {
         this.status.error = `signed out: ${err.message}. Your ${this.client.pending} pending labels are kept; sign in again to send them.`;
       } else {
         if (err instanceof NetworkError) this.status.online = false;
-        this.status.error = describe(err);
+        // Offline is not an error: the status line already says so.
+        this.status.error = err instanceof NetworkError && !navigator.onLine ? null : describe(err);
         this.backoffMs = Math.min(BACKOFF_MAX_MS, Math.max(BACKOFF_MIN_MS, this.backoffMs * 2));
         // Full jitter: retries from many tabs do not arrive together.
         this.schedule(this.backoffMs / 2 + Math.random() * (this.backoffMs / 2));

@@ -3,6 +3,7 @@
  * uncertainty, the device that ran and the latency. All text goes through textContent.
  */
 import { Session, type DeviceChoice, type Prediction } from 'kindling';
+import { probabilityRow } from '../shared/bars';
 
 declare global {
   interface Window {
@@ -77,22 +78,7 @@ function renderPrediction(out: Prediction): void {
   bars.replaceChildren();
   const item = out.items[0];
   if (!item) return;
-  for (const c of item.topK) {
-    const row = document.createElement('div');
-    row.className = 'bar';
-    const label = document.createElement('span');
-    label.textContent = c.label;
-    const track = document.createElement('div');
-    track.className = 'track';
-    const fill = document.createElement('div');
-    fill.className = 'fill';
-    fill.style.width = `${(c.probability * 100).toFixed(1)}%`;
-    track.append(fill);
-    const pct = document.createElement('span');
-    pct.textContent = `${(c.probability * 100).toFixed(1)}%`;
-    row.append(label, track, pct);
-    bars.append(row);
-  }
+  bars.replaceChildren(...item.topK.map((c) => probabilityRow(c, 'div', 'bar')));
   el('latency').textContent = `${out.latencyMs.toFixed(1)} ms`;
   el('u-lc').textContent = item.uncertainty.leastConfidence.toFixed(3);
   el('u-margin').textContent = item.uncertainty.margin.toFixed(3);

@@ -54,6 +54,9 @@ pub struct ActiveLearningArgs {
     /// Early stopping: epochs without a better validation accuracy.
     #[arg(long, default_value_t = 5)]
     pub patience: usize,
+    /// Items per gradient step.
+    #[arg(long, default_value_t = 64)]
+    pub batch_size: usize,
     /// Where the CSV and the SVG go.
     #[arg(long, default_value = "artifacts/bench/active-learning")]
     pub out: PathBuf,
@@ -72,7 +75,7 @@ fn strategy(name: &str) -> anyhow::Result<Strategy> {
 fn options(args: &ActiveLearningArgs, seed: u64) -> TrainOptions {
     TrainOptions {
         epochs: args.epochs,
-        batch_size: 64,
+        batch_size: args.batch_size,
         learning_rate: 1e-3,
         seed,
         val_split: 0.1,

