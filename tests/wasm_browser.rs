@@ -187,8 +187,12 @@ fn sync_client_reports_what_to_store_and_restores() {
     let e = from_js(&c.label("a", js(json!({"class": "cat"})), 100.0).unwrap());
     assert_eq!(seqs(&e["outbox_put"]), vec![1]);
     assert_eq!(e["header"]["last_seq"], 1);
-    c.label("b", js(json!({"class": "dog", "suggestion": "cat", "model_version": "v1", "accepted": false})), 101.0)
-        .unwrap();
+    c.label(
+        "b",
+        js(json!({"class": "dog", "suggestion": "cat", "model_version": "v1", "accepted": false})),
+        101.0,
+    )
+    .unwrap();
     let req = c.push_request(10).unwrap();
     let sent = from_js(&req);
     assert_eq!(seqs(&sent["ops"]), vec![1, 2]);
@@ -216,12 +220,20 @@ fn sync_client_reports_what_to_store_and_restores() {
     let e = from_js(&r.label("c", js(json!({"class": "bird"})), 103.0).unwrap());
     assert_eq!(seqs(&e["outbox_put"]), vec![3]);
     // A gap renumbers what waits: both ops are stored again under their new seqs.
-    let e = from_js(&r.on_push_failure(js(json!({"kind": "gap", "expected_seq": 10, "epoch": "e1"}))).unwrap());
+    let e = from_js(
+        &r.on_push_failure(js(
+            json!({"kind": "gap", "expected_seq": 10, "epoch": "e1"}),
+        ))
+        .unwrap(),
+    );
     assert_eq!(seqs(&e["outbox_put"]), vec![10, 11]);
     // A new server epoch voids the stored copies and queues this client's own label again.
     let e = from_js(
-        &r.on_pull(js(json!({"changes": [], "next_cursor": 0, "has_more": false, "epoch": "e2"})), 104.0)
-            .unwrap(),
+        &r.on_pull(
+            js(json!({"changes": [], "next_cursor": 0, "has_more": false, "epoch": "e2"})),
+            104.0,
+        )
+        .unwrap(),
     );
     assert_eq!(e["server_cleared"], true);
     let items: Vec<&str> = e["outbox_put"]

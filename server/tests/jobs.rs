@@ -22,19 +22,38 @@ struct Ctx {
 }
 
 impl Ctx {
-    async fn call(&self, method: Method, path: &str, token: &str, body: Option<Value>) -> (StatusCode, Value) {
-        let mut req = self.http.request(method, self.server.url(path)).bearer_auth(token);
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self
+            .http
+            .request(method, self.server.url(path))
+            .bearer_auth(token);
         if let Some(b) = body {
             req = req.json(&b);
         }
         let resp = req.send().await.unwrap();
         let status = resp.status();
         let text = resp.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
     async fn job(&self, id: &str) -> Value {
-        let (s, j) = self.call(Method::GET, &format!("/projects/{PROJECT}/jobs/{id}"), &self.owner, None).await;
+        let (s, j) = self
+            .call(
+                Method::GET,
+                &format!("/projects/{PROJECT}/jobs/{id}"),
+                &self.owner,
+                None,
+            )
+            .await;
         assert_eq!(s, StatusCode::OK, "{j}");
         j
     }
@@ -47,32 +66,52 @@ impl Ctx {
             if done(&j) {
                 return j;
             }
-            assert!(Instant::now() < deadline, "job {id} did not get there in {secs} s: {j}");
+            assert!(
+                Instant::now() < deadline,
+                "job {id} did not get there in {secs} s: {j}"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 
     async fn train(&self, body: Value) -> (StatusCode, Value) {
-        self.call(Method::POST, &format!("/projects/{PROJECT}/jobs"), &self.owner, Some(body)).await
+        self.call(
+            Method::POST,
+            &format!("/projects/{PROJECT}/jobs"),
+            &self.owner,
+            Some(body),
+        )
+        .await
     }
 }
 
 /// The true class of every item, read from the database the import wrote.
 async fn true_labels(db: &str) -> Vec<(String, String)> {
     sqlx::any::install_default_drivers();
-    let url = if let Some(path) = db.strip_prefix("sqlite://") { format!("sqlite://{path}") } else { db.to_string() };
+    let url = if let Some(path) = db.strip_prefix("sqlite://") {
+        format!("sqlite://{path}")
+    } else {
+        db.to_string()
+    };
     let pool = sqlx::AnyPool::connect(&url).await.unwrap();
     let rows = sqlx::query("SELECT id, true_label FROM items WHERE project_id = $1 ORDER BY seq")
         .bind(PROJECT)
         .fetch_all(&pool)
         .await
         .unwrap();
-    rows.iter().map(|r| (r.get::<String, _>("id"), r.get::<String, _>("true_label"))).collect()
+    rows.iter()
+        .map(|r| (r.get::<String, _>("id"), r.get::<String, _>("true_label")))
+        .collect()
 }
 
 async fn setup(kind: &str) -> Ctx {
     let db = fresh_db(kind, "jobs");
-    let tokens = seed_project(&db, PROJECT, &[("olga", "owner"), ("ann", "annotator")], ITEMS);
+    let tokens = seed_project(
+        &db,
+        PROJECT,
+        &[("olga", "owner"), ("ann", "annotator")],
+        ITEMS,
+    );
     let server = Server::start(&db).await;
     let ctx = Ctx {
         server,
@@ -85,12 +124,18 @@ async fn setup(kind: &str) -> Ctx {
     let ops: Vec<Value> = labels
         .iter()
         .enumerate()
-        .map(|(i, (item, class))| json!({"seq": i + 1, "op_id": format!("seed-{item}"), "item_id": item, "kind": "upsert",
-            "value": {"class": class}, "hlc": {"wall": 1_000 + i as u64, "counter": 0}}))
+        .map(|(i, (item, class))| {
+            json!({"seq": i + 1, "op_id": format!("seed-{item}"), "item_id": item, "kind": "upsert",
+            "value": {"class": class}, "hlc": {"wall": 1_000 + i as u64, "counter": 0}})
+        })
         .collect();
     let (s, r) = ctx
-        .call(Method::POST, &format!("/projects/{PROJECT}/sync/push"), &ctx.annotator,
-            Some(json!({"client_id": "seed", "epoch": "", "ops": ops})))
+        .call(
+            Method::POST,
+            &format!("/projects/{PROJECT}/sync/push"),
+            &ctx.annotator,
+            Some(json!({"client_id": "seed", "epoch": "", "ops": ops})),
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{r}");
     ctx
@@ -106,46 +151,115 @@ async fn suite(kind: &str) {
     let id = job["id"].as_str().unwrap().to_string();
     // A second trigger while it waits or runs is refused: never two jobs on one project.
     let (s, again) = c.train(json!({})).await;
-    assert_eq!((s, again["code"].as_str()), (StatusCode::CONFLICT, Some("job_active")), "{again}");
-    let done = c.wait(&id, 120, |j| j["status"] != "queued" && j["status"] != "running").await;
+    assert_eq!(
+        (s, again["code"].as_str()),
+        (StatusCode::CONFLICT, Some("job_active")),
+        "{again}"
+    );
+    let done = c
+        .wait(&id, 120, |j| {
+            j["status"] != "queued" && j["status"] != "running"
+        })
+        .await;
     assert_eq!(done["status"], "succeeded", "{done}");
     assert_eq!(done["result"]["published"], true, "{done}");
     let v1 = done["result"]["version"].as_str().unwrap().to_string();
-    let (_, current) = c.call(Method::GET, &format!("/projects/{PROJECT}/models/current"), &c.owner, None).await;
+    let (_, current) = c
+        .call(
+            Method::GET,
+            &format!("/projects/{PROJECT}/models/current"),
+            &c.owner,
+            None,
+        )
+        .await;
     assert_eq!(current["version"], v1.as_str());
-    let (_, dash) = c.call(Method::GET, &format!("/projects/{PROJECT}/dashboard"), &c.owner, None).await;
-    let version = dash["versions"].as_array().unwrap().iter().find(|v| v["version"] == v1.as_str()).unwrap().clone();
-    assert!(version["eval_accuracy"].as_f64().unwrap() > 0.5, "{version}");
+    let (_, dash) = c
+        .call(
+            Method::GET,
+            &format!("/projects/{PROJECT}/dashboard"),
+            &c.owner,
+            None,
+        )
+        .await;
+    let version = dash["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["version"] == v1.as_str())
+        .unwrap()
+        .clone();
+    assert!(
+        version["eval_accuracy"].as_f64().unwrap() > 0.5,
+        "{version}"
+    );
     assert_eq!(dash["confusion"]["version"], v1.as_str());
     assert_eq!(dash["annotators"][0]["labels"], ITEMS as u64);
 
     // The stored snapshot: evaluation items are never in the training set.
     sqlx::any::install_default_drivers();
     let pool = sqlx::AnyPool::connect(&c.server.db).await.unwrap();
-    let info: String = sqlx::query("SELECT info FROM model_versions WHERE project_id = $1 AND version = $2")
-        .bind(PROJECT).bind(&v1).fetch_one(&pool).await.unwrap().get("info");
+    let info: String =
+        sqlx::query("SELECT info FROM model_versions WHERE project_id = $1 AND version = $2")
+            .bind(PROJECT)
+            .bind(&v1)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+            .get("info");
     let info: Value = serde_json::from_str(&info).unwrap();
     let ids = |k: &str| -> Vec<String> {
-        info["snapshot"][k].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect()
+        info["snapshot"][k]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect()
     };
     let (train, eval) = (ids("train_items"), ids("eval_items"));
     assert_eq!(train.len() + eval.len(), ITEMS);
-    assert!(!eval.is_empty() && eval.len() < ITEMS / 4, "about a tenth evaluates: {}", eval.len());
-    assert!(train.iter().all(|i| !eval.contains(i)), "an evaluation item was trained on");
-    assert!(eval.iter().all(|i| kindling_server::jobs::dataset::is_eval(PROJECT, i)));
+    assert!(
+        !eval.is_empty() && eval.len() < ITEMS / 4,
+        "about a tenth evaluates: {}",
+        eval.len()
+    );
+    assert!(
+        train.iter().all(|i| !eval.contains(i)),
+        "an evaluation item was trained on"
+    );
+    assert!(
+        eval.iter()
+            .all(|i| kindling_server::jobs::dataset::is_eval(PROJECT, i))
+    );
     assert_eq!(info["snapshot"]["label_count"], train.len() as u64);
     assert!(info["snapshot"]["label_hash"].as_str().unwrap().len() == 64);
 
     // 2. Cancelling a running job stops it after its current epoch.
     let (_, job) = c.train(json!({"epochs": 200, "patience": 200})).await;
     let id = job["id"].as_str().unwrap().to_string();
-    c.wait(&id, 60, |j| j["progress"]["epoch"].as_u64().unwrap_or(0) >= 1).await;
-    let (s, j) = c.call(Method::POST, &format!("/projects/{PROJECT}/jobs/{id}/cancel"), &c.owner, None).await;
+    c.wait(&id, 60, |j| {
+        j["progress"]["epoch"].as_u64().unwrap_or(0) >= 1
+    })
+    .await;
+    let (s, j) = c
+        .call(
+            Method::POST,
+            &format!("/projects/{PROJECT}/jobs/{id}/cancel"),
+            &c.owner,
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{j}");
     let j = c.wait(&id, 60, |j| j["status"] != "running").await;
     assert_eq!(j["status"], "cancelled", "{j}");
     // Annotators cannot train or cancel.
-    let (s, _) = c.call(Method::POST, &format!("/projects/{PROJECT}/jobs"), &c.annotator, None).await;
+    let (s, _) = c
+        .call(
+            Method::POST,
+            &format!("/projects/{PROJECT}/jobs"),
+            &c.annotator,
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
 
     // 3. A restart mid-job: the job is picked up again, never stuck in `running`.
@@ -154,29 +268,73 @@ async fn suite(kind: &str) {
     c.wait(&id, 60, |j| j["status"] == "running").await;
     let mut c = c;
     c.server.restart().await;
-    let j = c.wait(&id, 60, |j| j["status"] == "running" && j["attempts"] == 2).await;
+    let j = c
+        .wait(&id, 60, |j| j["status"] == "running" && j["attempts"] == 2)
+        .await;
     assert_eq!(j["attempts"], 2, "resumed after the restart: {j}");
-    c.call(Method::POST, &format!("/projects/{PROJECT}/jobs/{id}/cancel"), &c.owner, None).await;
+    c.call(
+        Method::POST,
+        &format!("/projects/{PROJECT}/jobs/{id}/cancel"),
+        &c.owner,
+        None,
+    )
+    .await;
     c.wait(&id, 60, |j| j["status"] == "cancelled").await;
 
     // 4. A version that does not beat the current one is kept as a candidate: one epoch
     // against the 15-epoch version 1 (same seed and labels: deterministic).
     let (_, job) = c.train(json!({"epochs": 1})).await;
     let id = job["id"].as_str().unwrap().to_string();
-    let j = c.wait(&id, 120, |j| j["status"] != "queued" && j["status"] != "running").await;
+    let j = c
+        .wait(&id, 120, |j| {
+            j["status"] != "queued" && j["status"] != "running"
+        })
+        .await;
     assert_eq!(j["status"], "succeeded", "{j}");
     assert_eq!(j["result"]["published"], false, "{j}");
-    assert!(j["result"]["eval_accuracy"].as_f64().unwrap() <= j["result"]["current_eval_accuracy"].as_f64().unwrap());
-    let (_, cur) = c.call(Method::GET, &format!("/projects/{PROJECT}/models/current"), &c.owner, None).await;
-    assert_eq!(cur["version"], v1.as_str(), "the current version did not change");
+    assert!(
+        j["result"]["eval_accuracy"].as_f64().unwrap()
+            <= j["result"]["current_eval_accuracy"].as_f64().unwrap()
+    );
+    let (_, cur) = c
+        .call(
+            Method::GET,
+            &format!("/projects/{PROJECT}/models/current"),
+            &c.owner,
+            None,
+        )
+        .await;
+    assert_eq!(
+        cur["version"],
+        v1.as_str(),
+        "the current version did not change"
+    );
     let candidate = j["result"]["version"].as_str().unwrap().to_string();
-    let (_, dash) = c.call(Method::GET, &format!("/projects/{PROJECT}/dashboard"), &c.owner, None).await;
-    let stored = dash["versions"].as_array().unwrap().iter().find(|v| v["version"] == candidate.as_str()).cloned();
-    assert_eq!(stored.map(|v| (v["current"].clone(), v["published"].clone())), Some((json!(false), json!(false))));
+    let (_, dash) = c
+        .call(
+            Method::GET,
+            &format!("/projects/{PROJECT}/dashboard"),
+            &c.owner,
+            None,
+        )
+        .await;
+    let stored = dash["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["version"] == candidate.as_str())
+        .cloned();
+    assert_eq!(
+        stored.map(|v| (v["current"].clone(), v["published"].clone())),
+        Some((json!(false), json!(false)))
+    );
 
     // Bad settings are refused with a reason.
     let (s, e) = c.train(json!({"epochs": 0})).await;
-    assert_eq!((s, e["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_epochs")));
+    assert_eq!(
+        (s, e["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_epochs"))
+    );
 }
 
 #[tokio::test]

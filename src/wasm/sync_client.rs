@@ -148,7 +148,10 @@ impl SyncClient {
 
     /// This person's visible label of `itemId`, pending or from the server.
     #[wasm_bindgen(unchecked_return_type = "LocalLabel | undefined")]
-    pub fn visible(&self, #[wasm_bindgen(js_name = itemId)] item_id: &str) -> Result<JsValue, JsValue> {
+    pub fn visible(
+        &self,
+        #[wasm_bindgen(js_name = itemId)] item_id: &str,
+    ) -> Result<JsValue, JsValue> {
         match self.state.visible(item_id) {
             Some(l) => to_js(&l),
             None => Ok(JsValue::UNDEFINED),
@@ -163,7 +166,10 @@ impl SyncClient {
 
     /// The next push body (at most `maxOps` ops), or `undefined` when nothing waits.
     #[wasm_bindgen(js_name = pushRequest, unchecked_return_type = "PushRequest | undefined")]
-    pub fn push_request(&self, #[wasm_bindgen(js_name = maxOps)] max_ops: usize) -> Result<JsValue, JsValue> {
+    pub fn push_request(
+        &self,
+        #[wasm_bindgen(js_name = maxOps)] max_ops: usize,
+    ) -> Result<JsValue, JsValue> {
         match self.state.push_request(max_ops) {
             Some(r) => to_js(&r),
             None => Ok(JsValue::UNDEFINED),

@@ -85,7 +85,8 @@ export class LabelingView {
     private readonly firstItem: string | null = null,
   ) {
     const saved = localStorage.getItem('kindling.strategy') as Strategy | null;
-    this.strategy = saved && STRATEGIES.includes(saved) ? saved : 'least-confidence';
+    // Margin needed the fewest labels in `kindling bench active-learning` (README).
+    this.strategy = saved && STRATEGIES.includes(saved) ? saved : 'margin';
     // One seed per project: every tab of this person shows the same order.
     this.seed = [...project.id].reduce((h, c) => Math.imul(h ^ c.charCodeAt(0), 16777619) >>> 0, 2166136261);
   }

@@ -31,7 +31,11 @@ pub struct ActiveLearningArgs {
     #[arg(long, default_value = "mlp")]
     pub arch: String,
     /// Strategies to compare.
-    #[arg(long, default_value = "random,least-confidence,margin,entropy", value_delimiter = ',')]
+    #[arg(
+        long,
+        default_value = "random,least-confidence,margin,entropy",
+        value_delimiter = ','
+    )]
     pub strategies: Vec<String>,
     /// Seeds 1..=N (each: its own initial labels, pool and initialization); results averaged.
     #[arg(long, default_value_t = 3)]
@@ -68,7 +72,9 @@ fn strategy(name: &str) -> anyhow::Result<Strategy> {
         "least-confidence" => Strategy::LeastConfidence,
         "margin" => Strategy::Margin,
         "entropy" => Strategy::Entropy,
-        other => anyhow::bail!("unknown strategy `{other}` (random, least-confidence, margin, entropy)"),
+        other => {
+            anyhow::bail!("unknown strategy `{other}` (random, least-confidence, margin, entropy)")
+        }
     })
 }
 
@@ -131,7 +137,10 @@ fn run_one(
         if labeled.len() >= args.until || unlabeled.is_empty() {
             return Ok(curve);
         }
-        let take = args.step.min(args.until - labeled.len()).min(unlabeled.len());
+        let take = args
+            .step
+            .min(args.until - labeled.len())
+            .min(unlabeled.len());
         if strategy == Strategy::Random {
             unlabeled.shuffle(&mut rng);
         } else {
@@ -158,15 +167,18 @@ pub fn run(args: ActiveLearningArgs) -> anyhow::Result<()> {
         .collect::<anyhow::Result<_>>()?;
     let source = DataSource::parse(&args.data, "label")?;
     let data = load(&source, 28)?;
-    let test = data
-        .test
-        .clone()
-        .context("the data set needs a test split of its own (fashion-mnist, mnist, an IDX directory)")?;
+    let test = data.test.clone().context(
+        "the data set needs a test split of its own (fashion-mnist, mnist, an IDX directory)",
+    )?;
     let arch = super::train::preset(&args.arch, &data.train.input, data.train.classes.len())?;
     std::fs::create_dir_all(&args.out)?;
     let started = std::time::Instant::now();
 
-    eprintln!("reference: {} on all {} training items", args.arch, data.train.len());
+    eprintln!(
+        "reference: {} on all {} training items",
+        args.arch,
+        data.train.len()
+    );
     let full = train(&arch, &data, &options(&args, 0), &Device::flex())?;
     let target = 0.95 * full.test.accuracy;
     eprintln!(
@@ -187,7 +199,11 @@ pub fn run(args: ActiveLearningArgs) -> anyhow::Result<()> {
         if let Some(n) = args.pool {
             pool.truncate(n.max(args.start));
         }
-        println!("seed {seed}: pool of {} items, the first {} labeled at random", pool.len(), args.start);
+        println!(
+            "seed {seed}: pool of {} items, the first {} labeled at random",
+            pool.len(),
+            args.start
+        );
         for ((name, s), (_, curve)) in strategies.iter().zip(curves.iter_mut()) {
             for (labels, acc) in run_one(&data.train, &test, &pool, &arch, *s, &args, seed)? {
                 writeln!(csv, "{seed},{name},{labels},{acc:.5}")?;
@@ -218,11 +234,20 @@ pub fn run(args: ActiveLearningArgs) -> anyhow::Result<()> {
         100.0 * full.test.accuracy,
         100.0 * target
     );
-    println!("seeds 1..={} averaged; {} → {} labels in steps of {}\n", args.seeds, args.start, args.until, args.step);
-    println!("| strategy | labels to reach 95% of full-data accuracy | accuracy at {} labels |", args.until);
+    println!(
+        "seeds 1..={} averaged; {} → {} labels in steps of {}\n",
+        args.seeds, args.start, args.until, args.step
+    );
+    println!(
+        "| strategy | labels to reach 95% of full-data accuracy | accuracy at {} labels |",
+        args.until
+    );
     println!("|---|---|---|");
     for (name, curve) in &means {
-        let reached = curve.iter().find(|(_, a)| *a >= target).map(|(l, _)| l.to_string());
+        let reached = curve
+            .iter()
+            .find(|(_, a)| *a >= target)
+            .map(|(l, _)| l.to_string());
         let last = curve.last().map_or(0.0, |(_, a)| *a);
         println!(
             "| {name} | {} | {:.2}% |",
@@ -263,16 +288,52 @@ fn chart(curves: &[(String, Vec<(usize, f64)>)], target: f64, args: &ActiveLearn
     );
     for i in 0..=5 {
         let v = min_y + (max_y - min_y) * f64::from(i) / 5.0;
-        let _ = write!(s, r##"<line x1="{l}" x2="{}" y1="{:.1}" y2="{:.1}" stroke="#e4e4de"/><text x="{}" y="{:.1}" text-anchor="end">{:.1}%</text>"##, w - r, y(v), y(v), l - 6.0, y(v) + 4.0, 100.0 * v);
+        let _ = write!(
+            s,
+            r##"<line x1="{l}" x2="{}" y1="{:.1}" y2="{:.1}" stroke="#e4e4de"/><text x="{}" y="{:.1}" text-anchor="end">{:.1}%</text>"##,
+            w - r,
+            y(v),
+            y(v),
+            l - 6.0,
+            y(v) + 4.0,
+            100.0 * v
+        );
         let lx = max_x * f64::from(i) / 5.0;
-        let _ = write!(s, r##"<text x="{:.1}" y="{}" text-anchor="middle">{lx:.0}</text>"##, x(lx), h - b + 18.0);
+        let _ = write!(
+            s,
+            r##"<text x="{:.1}" y="{}" text-anchor="middle">{lx:.0}</text>"##,
+            x(lx),
+            h - b + 18.0
+        );
     }
-    let _ = write!(s, r##"<text x="{:.1}" y="{}" text-anchor="middle">labels</text>"##, (l + w - r) / 2.0, h - 10.0);
-    let _ = write!(s, r##"<line x1="{l}" x2="{}" y1="{:.1}" y2="{:.1}" stroke="#000" stroke-dasharray="5 4"/><text x="{}" y="{:.1}">95% of full data</text>"##, w - r, y(target), y(target), w - r + 6.0, y(target) + 4.0);
+    let _ = write!(
+        s,
+        r##"<text x="{:.1}" y="{}" text-anchor="middle">labels</text>"##,
+        (l + w - r) / 2.0,
+        h - 10.0
+    );
+    let _ = write!(
+        s,
+        r##"<line x1="{l}" x2="{}" y1="{:.1}" y2="{:.1}" stroke="#000" stroke-dasharray="5 4"/><text x="{}" y="{:.1}">95% of the accuracy on all data</text>"##,
+        w - r,
+        y(target),
+        y(target),
+        l + 6.0,
+        y(target) - 5.0
+    );
     for (i, (name, curve)) in curves.iter().enumerate() {
         let color = colors[i % colors.len()];
-        let points: Vec<String> = curve.iter().map(|(lab, a)| format!("{:.1},{:.1}", x(*lab as f64), y(*a))).collect();
-        let _ = write!(s, r##"<polyline fill="none" stroke="{color}" stroke-width="2" points="{}"/><text x="{}" y="{}" fill="{color}">{name}</text>"##, points.join(" "), w - r + 6.0, t + 20.0 + 18.0 * i as f64);
+        let points: Vec<String> = curve
+            .iter()
+            .map(|(lab, a)| format!("{:.1},{:.1}", x(*lab as f64), y(*a)))
+            .collect();
+        let _ = write!(
+            s,
+            r##"<polyline fill="none" stroke="{color}" stroke-width="2" points="{}"/><text x="{}" y="{}" fill="{color}">{name}</text>"##,
+            points.join(" "),
+            w - r + 6.0,
+            t + 20.0 + 18.0 * i as f64
+        );
     }
     s.push_str("</svg>\n");
     s

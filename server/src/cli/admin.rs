@@ -221,9 +221,19 @@ pub fn train_project(
 ) -> anyhow::Result<()> {
     runtime()?.block_on(async {
         let s = state(db).await?;
-        let config = crate::jobs::JobConfig { epochs, seed, arch: arch.to_string(), patience };
-        let job = crate::jobs::enqueue(&s, project, "manual", None, &config).await.map_err(api)?;
-        println!("queued training job {} for {project} ({} labeled items)", job.id, job.label_count);
+        let config = crate::jobs::JobConfig {
+            epochs,
+            seed,
+            arch: arch.to_string(),
+            patience,
+        };
+        let job = crate::jobs::enqueue(&s, project, "manual", None, &config)
+            .await
+            .map_err(api)?;
+        println!(
+            "queued training job {} for {project} ({} labeled items)",
+            job.id, job.label_count
+        );
         if !follow {
             return Ok(());
         }
@@ -234,7 +244,9 @@ pub fn train_project(
             let line = match (&j.status[..], &j.progress) {
                 ("running", Some(p)) if p["phase"] == "training" => format!(
                     "epoch {}/{}: loss {:.4}, validation accuracy {:.2}%",
-                    p["epoch"], p["epochs"], p["train_loss"].as_f64().unwrap_or(0.0),
+                    p["epoch"],
+                    p["epochs"],
+                    p["train_loss"].as_f64().unwrap_or(0.0),
                     100.0 * p["val_accuracy"].as_f64().unwrap_or(0.0)
                 ),
                 ("running", Some(p)) => format!("{}…", p["phase"].as_str().unwrap_or("running")),
@@ -247,13 +259,22 @@ pub fn train_project(
             match &j.status[..] {
                 "succeeded" => {
                     let r = j.result.unwrap_or_default();
-                    println!("version {}: {}", r["version"].as_str().unwrap_or("?"), r["reason"].as_str().unwrap_or(""));
+                    println!(
+                        "version {}: {}",
+                        r["version"].as_str().unwrap_or("?"),
+                        r["reason"].as_str().unwrap_or("")
+                    );
                     return Ok(());
                 }
                 "failed" => anyhow::bail!("the job failed: {}", j.error.unwrap_or_default()),
                 "cancelled" => anyhow::bail!("the job was cancelled"),
-                "queued" if started.elapsed() > std::time::Duration::from_secs(15) && last == "queued" => {
-                    eprintln!("still queued after 15 s: is `kindling serve` running on this database?");
+                "queued"
+                    if started.elapsed() > std::time::Duration::from_secs(15)
+                        && last == "queued" =>
+                {
+                    eprintln!(
+                        "still queued after 15 s: is `kindling serve` running on this database?"
+                    );
                     last = "queued (warned)".into();
                 }
                 _ => {}
@@ -445,12 +466,12 @@ async fn import(
     Ok(added)
 }
 
+/// One text item to import: id (if given), text, label (if given).
+type TextRow = (Option<String>, String, Option<String>);
+
 /// Reads `(id, text, label)` rows from JSONL (`{"id", "text", "label"}`) or CSV (`id`, `text`,
 /// `label` columns; only `text` is required).
-fn read_texts(
-    path: &std::path::Path,
-    ext: &str,
-) -> anyhow::Result<Vec<(Option<String>, String, Option<String>)>> {
+fn read_texts(path: &std::path::Path, ext: &str) -> anyhow::Result<Vec<TextRow>> {
     let mut out = Vec::new();
     if ext == "jsonl" {
         let text = std::fs::read_to_string(path)?;
@@ -489,8 +510,9 @@ async fn verify_history(s: &AppState, project: &str) -> anyhow::Result<usize> {
     use std::collections::BTreeMap;
     let events = sqlx::query("SELECT item_id, annotator_id, op_id, kind, value, version FROM label_events WHERE project_id = $1 AND outcome = 'applied' ORDER BY version")
         .bind(project).fetch_all(&s.db.pool).await?;
-    let mut replay: BTreeMap<(String, String), (Option<String>, bool, i64, String)> =
-        BTreeMap::new();
+    // (item, annotator) → (value, deleted, version, op id)
+    type Replayed = (Option<String>, bool, i64, String);
+    let mut replay: BTreeMap<(String, String), Replayed> = BTreeMap::new();
     let mut last = 0i64;
     for e in &events {
         let version: i64 = e.try_get("version")?;

@@ -236,9 +236,20 @@ pub fn train_bundle(args: &TrainArgs) -> anyhow::Result<(TrainOutcome, Bundle)> 
 /// Runs `kindling train`.
 pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     if let Some(project) = &args.project {
-        return super::admin::train_project(&args.db, project, args.epochs, args.seed, &args.arch, args.patience, !args.no_wait);
+        return super::admin::train_project(
+            &args.db,
+            project,
+            args.epochs,
+            args.seed,
+            &args.arch,
+            args.patience,
+            !args.no_wait,
+        );
     }
-    anyhow::ensure!(!args.data.is_empty(), "give --data (a data set) or --project (a server project)");
+    anyhow::ensure!(
+        !args.data.is_empty(),
+        "give --data (a data set) or --project (a server project)"
+    );
     let (outcome, bundle) = train_bundle(&args)?;
     print_report(&outcome);
     if let Some(out) = &args.out {

@@ -37,7 +37,7 @@ pub fn read_mnist_json(dir: &Path) -> Result<Vec<Vec<f32>>, DataError> {
                     path: path.display().to_string(),
                     reason: e.to_string(),
                 })?;
-            if file.data.is_empty() || file.data.len() % MNIST_PIXELS != 0 {
+            if file.data.is_empty() || !file.data.len().is_multiple_of(MNIST_PIXELS) {
                 return Err(DataError::BadJson {
                     path: path.display().to_string(),
                     reason: format!(

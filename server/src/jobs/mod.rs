@@ -68,13 +68,22 @@ impl JobConfig {
     /// Checks the bounds a request may ask for.
     pub fn check(&self) -> Result<(), ApiError> {
         if !(1..=200).contains(&self.epochs) {
-            return Err(ApiError::bad_request("invalid_epochs", "epochs must be 1 to 200"));
+            return Err(ApiError::bad_request(
+                "invalid_epochs",
+                "epochs must be 1 to 200",
+            ));
         }
         if self.patience == 0 {
-            return Err(ApiError::bad_request("invalid_patience", "patience must be at least 1"));
+            return Err(ApiError::bad_request(
+                "invalid_patience",
+                "patience must be at least 1",
+            ));
         }
         if self.arch != "cnn" && self.arch != "mlp" {
-            return Err(ApiError::bad_request("invalid_arch", "arch must be `cnn` or `mlp`"));
+            return Err(ApiError::bad_request(
+                "invalid_arch",
+                "arch must be `cnn` or `mlp`",
+            ));
         }
         Ok(())
     }
@@ -117,7 +126,10 @@ pub struct Job {
 
 const COLUMNS: &str = "id, project_id, status, trigger, requested_by, config, label_count, progress, error, result, cancel_requested, attempts, created_at, started_at, finished_at";
 
-fn json_column(r: &sqlx::any::AnyRow, name: &str) -> Result<Option<serde_json::Value>, sqlx::Error> {
+fn json_column(
+    r: &sqlx::any::AnyRow,
+    name: &str,
+) -> Result<Option<serde_json::Value>, sqlx::Error> {
     Ok(r.try_get::<Option<String>, _>(name)?
         .and_then(|s| serde_json::from_str(&s).ok()))
 }
@@ -144,11 +156,13 @@ fn job_from_row(r: &sqlx::any::AnyRow) -> Result<Job, sqlx::Error> {
 
 /// Labels currently in `project` (items with at least one label).
 pub async fn labeled_items(state: &AppState, project: &str) -> Result<i64, ApiError> {
-    Ok(sqlx::query("SELECT COUNT(DISTINCT item_id) AS n FROM labels WHERE project_id = $1 AND deleted = 0")
-        .bind(project)
-        .fetch_one(&state.db.pool)
-        .await?
-        .try_get("n")?)
+    Ok(sqlx::query(
+        "SELECT COUNT(DISTINCT item_id) AS n FROM labels WHERE project_id = $1 AND deleted = 0",
+    )
+    .bind(project)
+    .fetch_one(&state.db.pool)
+    .await?
+    .try_get("n")?)
 }
 
 /// Queues a job; 409 `job_active` when the project has one queued or running.
@@ -184,22 +198,26 @@ pub async fn enqueue(
 
 /// One job of `project`.
 pub async fn get(state: &AppState, project: &str, id: &str) -> Result<Job, ApiError> {
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM jobs WHERE project_id = $1 AND id = $2"))
-        .bind(project)
-        .bind(id)
-        .fetch_optional(&state.db.pool)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("job `{id}` not found")))?;
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM jobs WHERE project_id = $1 AND id = $2"
+    ))
+    .bind(project)
+    .bind(id)
+    .fetch_optional(&state.db.pool)
+    .await?
+    .ok_or_else(|| ApiError::not_found(format!("job `{id}` not found")))?;
     Ok(job_from_row(&row)?)
 }
 
 /// The latest jobs of `project`, newest first.
 pub async fn list(state: &AppState, project: &str, limit: i64) -> Result<Vec<Job>, ApiError> {
-    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM jobs WHERE project_id = $1 ORDER BY created_at DESC, id LIMIT $2"))
-        .bind(project)
-        .bind(limit)
-        .fetch_all(&state.db.pool)
-        .await?;
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM jobs WHERE project_id = $1 ORDER BY created_at DESC, id LIMIT $2"
+    ))
+    .bind(project)
+    .bind(limit)
+    .fetch_all(&state.db.pool)
+    .await?;
     Ok(rows.iter().map(job_from_row).collect::<Result<_, _>>()?)
 }
 
@@ -236,10 +254,11 @@ pub async fn recover(state: &AppState) -> anyhow::Result<()> {
     let _guard = state.db.write_guard().await;
     sqlx::query("UPDATE jobs SET status = 'failed', finished_at = $1, error = 'the server stopped while this job ran, too many times' WHERE status = 'running' AND attempts >= $2")
         .bind(now_ms()).bind(MAX_ATTEMPTS).execute(&state.db.pool).await?;
-    let requeued = sqlx::query("UPDATE jobs SET status = 'queued', progress = NULL WHERE status = 'running'")
-        .execute(&state.db.pool)
-        .await?
-        .rows_affected();
+    let requeued =
+        sqlx::query("UPDATE jobs SET status = 'queued', progress = NULL WHERE status = 'running'")
+            .execute(&state.db.pool)
+            .await?
+            .rows_affected();
     if requeued > 0 {
         tracing::warn!("re-queued {requeued} training job(s) interrupted by a restart");
     }
@@ -262,7 +281,9 @@ pub async fn auto_trigger(state: &AppState) -> anyhow::Result<()> {
             .map(|r| r.try_get::<i64, _>("label_count"))
             .transpose()?
             .unwrap_or(0);
-        let now = labeled_items(state, &project).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let now = labeled_items(state, &project)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
         if now - last >= every {
             match enqueue(state, &project, "auto", None, &JobConfig::default()).await {
                 Ok(job) => tracing::info!("auto-training {project}: job {} ({now} labels)", job.id),
@@ -276,9 +297,11 @@ pub async fn auto_trigger(state: &AppState) -> anyhow::Result<()> {
 
 /// Takes the oldest queued job, if any (atomically: one runner gets it).
 async fn claim(state: &AppState) -> anyhow::Result<Option<Job>> {
-    let Some(row) = sqlx::query("SELECT id, project_id FROM jobs WHERE status = 'queued' ORDER BY created_at, id LIMIT 1")
-        .fetch_optional(&state.db.pool)
-        .await?
+    let Some(row) = sqlx::query(
+        "SELECT id, project_id FROM jobs WHERE status = 'queued' ORDER BY created_at, id LIMIT 1",
+    )
+    .fetch_optional(&state.db.pool)
+    .await?
     else {
         return Ok(None);
     };
@@ -291,15 +314,32 @@ async fn claim(state: &AppState) -> anyhow::Result<Option<Job>> {
     if claimed == 0 {
         return Ok(None);
     }
-    Ok(Some(get(state, &project, &id).await.map_err(|e| anyhow::anyhow!(e.message))?))
+    Ok(Some(
+        get(state, &project, &id)
+            .await
+            .map_err(|e| anyhow::anyhow!(e.message))?,
+    ))
 }
 
 /// Records how a job ended.
-async fn finish(state: &AppState, id: &str, status: &str, error: Option<&str>, result: Option<&serde_json::Value>) -> anyhow::Result<()> {
+async fn finish(
+    state: &AppState,
+    id: &str,
+    status: &str,
+    error: Option<&str>,
+    result: Option<&serde_json::Value>,
+) -> anyhow::Result<()> {
     let _guard = state.db.write_guard().await;
-    sqlx::query("UPDATE jobs SET status = $1, error = $2, result = $3, finished_at = $4 WHERE id = $5")
-        .bind(status).bind(error).bind(result.map(|r| r.to_string())).bind(now_ms()).bind(id)
-        .execute(&state.db.pool).await?;
+    sqlx::query(
+        "UPDATE jobs SET status = $1, error = $2, result = $3, finished_at = $4 WHERE id = $5",
+    )
+    .bind(status)
+    .bind(error)
+    .bind(result.map(|r| r.to_string()))
+    .bind(now_ms())
+    .bind(id)
+    .execute(&state.db.pool)
+    .await?;
     Ok(())
 }
 
@@ -320,7 +360,9 @@ pub async fn run_forever(state: AppState) {
                 let outcome = execute(&state, &job).await;
                 let recorded = match outcome {
                     Ok(result) => finish(&state, &id, "succeeded", None, Some(&result)).await,
-                    Err(e) if e.is::<crate::train::Cancelled>() => finish(&state, &id, "cancelled", None, None).await,
+                    Err(e) if e.is::<crate::train::Cancelled>() => {
+                        finish(&state, &id, "cancelled", None, None).await
+                    }
                     Err(e) => finish(&state, &id, "failed", Some(&format!("{e:#}")), None).await,
                 };
                 if let Err(e) = recorded {

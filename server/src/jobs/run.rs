@@ -40,15 +40,21 @@ async fn current(state: &AppState, project: &str) -> anyhow::Result<Option<Curre
 }
 
 /// The image shape to train on: the current model's, else the first item's.
-async fn image_spec(state: &AppState, project: &str, current: Option<&Current>) -> anyhow::Result<ImageInput> {
+async fn image_spec(
+    state: &AppState,
+    project: &str,
+    current: Option<&Current>,
+) -> anyhow::Result<ImageInput> {
     if let Some(InputSpec::Image(i)) = current.map(|c| &c.bundle.manifest().input) {
         return Ok(i.clone());
     }
-    let row = sqlx::query("SELECT content FROM items WHERE project_id = $1 AND kind = 'image' ORDER BY seq LIMIT 1")
-        .bind(project)
-        .fetch_optional(&state.db.pool)
-        .await?
-        .context("the project has no image items to train on")?;
+    let row = sqlx::query(
+        "SELECT content FROM items WHERE project_id = $1 AND kind = 'image' ORDER BY seq LIMIT 1",
+    )
+    .bind(project)
+    .fetch_optional(&state.db.pool)
+    .await?
+    .context("the project has no image items to train on")?;
     let image = image::load_from_memory(&row.try_get::<Vec<u8>, _>("content")?)?;
     let channels = if image.color().has_color() { 3 } else { 1 };
     Ok(ImageInput {
@@ -76,7 +82,11 @@ async fn next_version(state: &AppState, project: &str) -> anyhow::Result<String>
     Ok((max + 1).to_string())
 }
 
-async fn set_progress(state: &AppState, id: &str, progress: serde_json::Value) -> anyhow::Result<()> {
+async fn set_progress(
+    state: &AppState,
+    id: &str,
+    progress: serde_json::Value,
+) -> anyhow::Result<()> {
     let _guard = state.db.write_guard().await;
     sqlx::query("UPDATE jobs SET progress = $1 WHERE id = $2")
         .bind(progress.to_string())
@@ -108,7 +118,12 @@ pub async fn execute(state: &AppState, job: &Job) -> anyhow::Result<serde_json::
     let current = current(state, &project).await?;
     let spec = image_spec(state, &project, current.as_ref()).await?;
     let ProjectData { data, snapshot } = dataset::load(state, &project, &classes, &spec).await?;
-    let present = data.train.labels.iter().collect::<std::collections::BTreeSet<_>>().len();
+    let present = data
+        .train
+        .labels
+        .iter()
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
     anyhow::ensure!(
         snapshot.label_count >= 10 && present >= 2,
         "need at least 10 labeled training items in 2 classes (have {} in {present}; evaluation items are not trained on)",
@@ -123,10 +138,14 @@ pub async fn execute(state: &AppState, job: &Job) -> anyhow::Result<serde_json::
     let epochs = config.epochs;
     let hook = EpochHook(Some(Arc::new(move |s: &EpochStats| {
         handle.block_on(async {
-            let _ = set_progress(&hook_state, &hook_id, serde_json::json!({
-                "phase": "training", "epoch": s.epoch, "epochs": epochs,
-                "train_loss": s.train_loss, "val_accuracy": s.val_accuracy,
-            }))
+            let _ = set_progress(
+                &hook_state,
+                &hook_id,
+                serde_json::json!({
+                    "phase": "training", "epoch": s.epoch, "epochs": epochs,
+                    "train_loss": s.train_loss, "val_accuracy": s.val_accuracy,
+                }),
+            )
             .await;
             !cancel_requested(&hook_state, &hook_id).await
         })
@@ -146,9 +165,11 @@ pub async fn execute(state: &AppState, job: &Job) -> anyhow::Result<serde_json::
     };
     let train_data = data.clone();
     let train_arch = arch.clone();
-    let outcome = tokio::task::spawn_blocking(move || train(&train_arch, &train_data, &opts, &Device::flex()))
-        .await
-        .context("the training thread panicked")??;
+    let outcome = tokio::task::spawn_blocking(move || {
+        train(&train_arch, &train_data, &opts, &Device::flex())
+    })
+    .await
+    .context("the training thread panicked")??;
     set_progress(state, &job.id, serde_json::json!({"phase": "evaluating"})).await?;
 
     // The current model on today's evaluation set (it grows as people label).
@@ -164,15 +185,37 @@ pub async fn execute(state: &AppState, job: &Job) -> anyhow::Result<serde_json::
     let new_eval = outcome.test.accuracy;
     let (publish, reason) = match (snapshot.eval_count, current_eval) {
         (_, None) => (true, "no current version".to_string()),
-        (0, Some(_)) => (false, "no labeled evaluation items to compare on: kept as a candidate".to_string()),
-        (_, Some(cur)) if new_eval > cur => (true, format!("beats the current version on the evaluation set ({:.2}% > {:.2}%)", 100.0 * new_eval, 100.0 * cur)),
-        (_, Some(cur)) => (false, format!("does not beat the current version on the evaluation set ({:.2}% ≤ {:.2}%): kept as a candidate", 100.0 * new_eval, 100.0 * cur)),
+        (0, Some(_)) => (
+            false,
+            "no labeled evaluation items to compare on: kept as a candidate".to_string(),
+        ),
+        (_, Some(cur)) if new_eval > cur => (
+            true,
+            format!(
+                "beats the current version on the evaluation set ({:.2}% > {:.2}%)",
+                100.0 * new_eval,
+                100.0 * cur
+            ),
+        ),
+        (_, Some(cur)) => (
+            false,
+            format!(
+                "does not beat the current version on the evaluation set ({:.2}% ≤ {:.2}%): kept as a candidate",
+                100.0 * new_eval,
+                100.0 * cur
+            ),
+        ),
     };
     let version = next_version(state, &project).await?;
     let training_ms = started.elapsed().as_millis() as i64;
     let mut metrics = outcome.test.metrics();
-    metrics.extra.insert("evaluation_set".into(), serde_json::json!("project evaluation items (never trained on)"));
-    metrics.extra.insert("history".into(), serde_json::to_value(&outcome.history)?);
+    metrics.extra.insert(
+        "evaluation_set".into(),
+        serde_json::json!("project evaluation items (never trained on)"),
+    );
+    metrics
+        .extra
+        .insert("history".into(), serde_json::to_value(&outcome.history)?);
     let bundle = Bundle::from_model(
         BundleInfo {
             name: format!("{project}-{}", config.arch),

@@ -35,10 +35,9 @@ impl Db {
         install_default_drivers();
         let (kind, url) = if let Some(path) = url.strip_prefix("sqlite://") {
             if let Some(dir) = std::path::Path::new(path.split('?').next().unwrap_or(path)).parent()
+                && !dir.as_os_str().is_empty()
             {
-                if !dir.as_os_str().is_empty() {
-                    std::fs::create_dir_all(dir)?;
-                }
+                std::fs::create_dir_all(dir)?;
             }
             let sep = if url.contains('?') { '&' } else { '?' };
             let url = if url.contains("mode=") {

@@ -62,5 +62,7 @@ pub async fn history(
             received_at: r.try_get("received_at")?,
         });
     }
-    Ok(Json(serde_json::json!({ "item_id": item, "events": events })))
+    Ok(Json(
+        serde_json::json!({ "item_id": item, "events": events }),
+    ))
 }

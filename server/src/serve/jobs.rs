@@ -24,9 +24,8 @@ pub async fn create(
     let config: JobConfig = if body.iter().all(u8::is_ascii_whitespace) {
         JobConfig::default()
     } else {
-        serde_json::from_slice(&body).map_err(|e| {
-            ApiError::bad_request("malformed_request", format!("job settings: {e}"))
-        })?
+        serde_json::from_slice(&body)
+            .map_err(|e| ApiError::bad_request("malformed_request", format!("job settings: {e}")))?
     };
     let job = jobs::enqueue(&state, &project, "manual", Some(&caller.user_id), &config).await?;
     Ok((StatusCode::ACCEPTED, Json(job)))
@@ -39,7 +38,9 @@ pub async fn list(
     Path(project): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     caller.role_in(&state, &project).await?;
-    Ok(Json(serde_json::json!({"jobs": jobs::list(&state, &project, 50).await?})))
+    Ok(Json(
+        serde_json::json!({"jobs": jobs::list(&state, &project, 50).await?}),
+    ))
 }
 
 /// `GET /projects/{p}/jobs/{id}` (members).
@@ -79,7 +80,10 @@ pub async fn set_auto_train(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     caller.require(&state, &project, &[Role::Owner]).await?;
     if !(0..=1_000_000).contains(&body.every) {
-        return Err(ApiError::bad_request("invalid_every", "every must be 0 (off) to 1,000,000"));
+        return Err(ApiError::bad_request(
+            "invalid_every",
+            "every must be 0 (off) to 1,000,000",
+        ));
     }
     let _guard = state.db.write_guard().await;
     sqlx::query("UPDATE projects SET auto_train_every = $1 WHERE id = $2")

@@ -87,15 +87,15 @@ pub async fn push(
         )
         .with(serde_json::json!({"epoch": epoch, "expected_seq": last_seq + 1})));
     }
-    if let Some(first) = req.ops.first() {
-        if first.seq > last_seq + 1 {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "seq_gap",
-                format!("expected seq {}, got {}", last_seq + 1, first.seq),
-            )
-            .with(serde_json::json!({"epoch": epoch, "expected_seq": last_seq + 1})));
-        }
+    if let Some(first) = req.ops.first()
+        && first.seq > last_seq + 1
+    {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "seq_gap",
+            format!("expected seq {}, got {}", last_seq + 1, first.seq),
+        )
+        .with(serde_json::json!({"epoch": epoch, "expected_seq": last_seq + 1})));
     }
     let mut results = Vec::with_capacity(req.ops.len());
     let mut acked = last_seq;
@@ -370,14 +370,13 @@ pub async fn pull(
         .map(change_from_row)
         .collect::<Result<Vec<_>, _>>()?;
     let next_cursor = changes.last().map_or(q.cursor, |c| c.version);
-    let model_version = sqlx::query(
-        "SELECT version FROM model_versions WHERE project_id = $1 AND is_current = 1",
-    )
-    .bind(&project)
-    .fetch_optional(&state.db.pool)
-    .await?
-    .map(|r| r.try_get::<String, _>("version"))
-    .transpose()?;
+    let model_version =
+        sqlx::query("SELECT version FROM model_versions WHERE project_id = $1 AND is_current = 1")
+            .bind(&project)
+            .fetch_optional(&state.db.pool)
+            .await?
+            .map(|r| r.try_get::<String, _>("version"))
+            .transpose()?;
     Ok(Json(PullResponse {
         changes,
         next_cursor,

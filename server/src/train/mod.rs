@@ -57,11 +57,18 @@ pub struct TrainOptions {
 /// A callback after each epoch with its numbers; returning `false` cancels training
 /// ([`Cancelled`]).
 #[derive(Clone, Default)]
-pub struct EpochHook(pub Option<std::sync::Arc<dyn Fn(&EpochStats) -> bool + Send + Sync>>);
+pub struct EpochHook(pub Option<std::sync::Arc<EpochFn>>);
+
+/// The function an [`EpochHook`] calls: `false` stops training.
+pub type EpochFn = dyn Fn(&EpochStats) -> bool + Send + Sync;
 
 impl std::fmt::Debug for EpochHook {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(if self.0.is_some() { "EpochHook(set)" } else { "EpochHook(none)" })
+        f.write_str(if self.0.is_some() {
+            "EpochHook(set)"
+        } else {
+            "EpochHook(none)"
+        })
     }
 }
 

@@ -103,10 +103,10 @@ impl Server {
             port,
         };
         for _ in 0..200 {
-            if let Ok(r) = reqwest::get(format!("{}/healthz", server.base)).await {
-                if r.status().is_success() {
-                    return server;
-                }
+            if let Ok(r) = reqwest::get(format!("{}/healthz", server.base)).await
+                && r.status().is_success()
+            {
+                return server;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
