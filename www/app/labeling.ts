@@ -5,13 +5,14 @@
  * after the key press — once its label is durable in IndexedDB.
  */
 import type { ClassScore, DeviceChoice, LabelValue, Uncertainty } from 'kindling';
-import { Api, ApiError, NetworkError, describe, type Lease, type ProjectInfo } from './api';
+import { Api, NetworkError, describe, type ProjectInfo } from './api';
 import { Inference } from './inference';
 import { rank, STRATEGIES, type Strategy } from './queue';
 import { QuotaError, Store, type StoredItem } from './store';
 import { SyncEngine } from './sync';
 import { $, formatPercent } from './dom';
-import { probabilityRow } from '../shared/bars';
+import { classButtons, showRecent, showSuggestion } from './labeling-dom';
+import { leaseItems } from './lease';
 
 /** Keep at least this many unlabeled items held (offline reserve), topped up when online. */
 export const HOLD_TARGET = 700;
@@ -44,13 +45,6 @@ export interface AppProbe {
 
 declare global {
   interface Window { kindlingApp?: AppProbe; }
-}
-
-function b64ToBytes(b64: string): Uint8Array<ArrayBuffer> {
-  const bin = atob(b64);
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
 }
 
 /** One project's labeling session in this tab. */
@@ -238,29 +232,9 @@ export class LabelingView {
   private async topUp(): Promise<void> {
     const unlabeled = this.unlabeled().length + (this.current ? 1 : 0);
     if (unlabeled >= HOLD_LOW || this.stopped) return;
-    let lease: Lease;
     performance.mark('kindling:lease');
-    try {
-      lease = await this.api.post<Lease>(`/projects/${encodeURIComponent(this.project.id)}/leases`, {
-        limit: Math.min(1000, HOLD_TARGET - unlabeled),
-        exclude: [...this.items.keys()],
-      });
-    } catch (err) {
-      if (err instanceof NetworkError) return;
-      throw err;
-    }
-    const base = this.items.size;
-    const stored: StoredItem[] = lease.items.map((item, i) => ({
-      project: this.project.id,
-      id: item.id,
-      kind: item.kind,
-      content_type: item.content_type,
-      content: item.kind === 'text'
-        ? new TextDecoder().decode(b64ToBytes(item.content_b64))
-        : new Blob([b64ToBytes(item.content_b64)], { type: item.content_type }),
-      order: base + i,
-      leased_until: lease.expires_at,
-    }));
+    const stored = await leaseItems(this.api, this.project.id, HOLD_TARGET - unlabeled, [...this.items.keys()], this.items.size);
+    if (stored.length === 0) return;
     try {
       await this.store.putItems(stored);
     } catch (err) {
@@ -445,22 +419,7 @@ export class LabelingView {
   // ----- rendering (text only through textContent) -----
 
   private buildControls(): void {
-    const classes = $('classes');
-    classes.replaceChildren(...this.project.labels.map((label, i) => {
-      const b = document.createElement('button');
-      b.type = 'button';
-      b.className = 'class-button';
-      b.dataset.index = String(i);
-      const key = i < 9 ? String(i + 1) : i === 9 ? '0' : '';
-      const kbd = document.createElement('kbd');
-      kbd.textContent = key;
-      const name = document.createElement('span');
-      name.textContent = label;
-      b.append(kbd, name);
-      b.setAttribute('aria-label', key ? `${label} (key ${key})` : label);
-      b.addEventListener('click', (e) => this.labelCurrent(i, e.timeStamp));
-      return b;
-    }));
+    $('classes').replaceChildren(...classButtons(this.project.labels, (i, at) => this.labelCurrent(i, at)));
     $('accept').onclick = (e) => this.acceptSuggestion(e.timeStamp);
     $('undo').onclick = () => this.undo();
     $('skip').onclick = () => this.skip();
@@ -516,25 +475,8 @@ export class LabelingView {
 
   private renderSuggestion(): void {
     const id = this.current;
-    const pred = id ? this.preds.get(id) : undefined;
-    const top = pred?.topK[0];
-    const suggestion = $('suggestion');
-    const fill = $('suggestion-fill');
-    const list = $('topk');
-    for (const b of document.querySelectorAll<HTMLButtonElement>('.class-button')) {
-      b.classList.toggle('suggested', !!top && Number(b.dataset.index) === top.index);
-    }
-    if (!top) {
-      suggestion.textContent = id ? (this.inference.model ? 'Predicting…' : 'No suggestion') : '—';
-      fill.style.width = '0';
-      list.replaceChildren();
-      $('accept').toggleAttribute('disabled', true);
-      return;
-    }
-    $('accept').toggleAttribute('disabled', false);
-    suggestion.textContent = `${top.label} · ${formatPercent(top.probability)}`;
-    fill.style.width = `${(top.probability * 100).toFixed(1)}%`;
-    list.replaceChildren(...pred!.topK.map((c) => probabilityRow(c)));
+    showSuggestion(id ? this.preds.get(id)?.topK : undefined,
+      id ? (this.inference.model ? 'Predicting…' : 'No suggestion') : '—');
   }
 
   private renderQueueInfo(): void {
@@ -544,14 +486,6 @@ export class LabelingView {
   }
 
   private renderRecent(): void {
-    const list = $('recent');
-    const recent = this.history.slice(-8).reverse();
-    list.replaceChildren(...recent.map((id) => {
-      const li = document.createElement('li');
-      li.dataset.item = id;
-      const v = this.labeled[id];
-      li.textContent = `${id}: ${v ? v.class : '(removed)'}`;
-      return li;
-    }));
+    showRecent(this.history, this.labeled);
   }
 }
