@@ -343,3 +343,29 @@ test('a new current model version reaches the open page: downloaded, swapped in,
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+test('a revoked token: the outbox is kept, the app asks to sign in again, then sends it', async () => {
+  const problems = [];
+  const since = Date.now();
+  // Chromium logs the refused requests (401) and any cut by going offline; nothing else may.
+  const refused = /^Failed to load resource: the server responded with a status of 401 \(Unauthorized\)$/;
+  const { context, page } = await openApp(problems, 'digits', { allowed: [CUT, refused] });
+  await readyOffline(page, 50);
+  await context.setOffline(true);
+  await page.waitForSelector('#net[data-state="offline"]');
+  const done = [];
+  for (let i = 0; i < 5; i++) done.push(await labelOne(page, i));
+  server.cli('admin', 'token-revoke', 'alice');
+  await context.setOffline(false);
+  await page.waitForSelector('#signin:not([hidden])', { timeout: 20_000 });
+  assert.match(await page.textContent('#signin-reason'), /kept on this device/);
+  assert.equal(await pending(page), 5, 'the labels wait, none dropped');
+  token = server.cli('admin', 'token-create', 'alice');
+  await page.fill('#token', token);
+  await page.click('#signin-form button[type=submit]');
+  await page.waitForSelector('#label:not([hidden])', { timeout: 20_000 });
+  await page.waitForSelector('#pending[data-count="0"]', { timeout: 20_000 });
+  await assertOnServer(done, since);
+  assert.deepEqual(problems, []);
+  await context.close();
+});

@@ -58,6 +58,14 @@ pub enum AdminCommand {
         #[command(flatten)]
         db: DbArg,
     },
+    /// Revoke every API token of a user (a lost laptop): their browsers must sign in again;
+    /// labels waiting in those browsers are kept and sent after the new sign-in.
+    TokenRevoke {
+        /// User name.
+        name: String,
+        #[command(flatten)]
+        db: DbArg,
+    },
     /// Create a project owned by a user.
     ProjectCreate {
         /// Project id (letters, digits, - and _).
@@ -171,6 +179,13 @@ pub enum TokenCommand {
         #[command(flatten)]
         db: DbArg,
     },
+    /// Revoke every API token of a user.
+    Revoke {
+        /// User name.
+        name: String,
+        #[command(flatten)]
+        db: DbArg,
+    },
 }
 
 impl From<UserCommand> for AdminCommand {
@@ -193,6 +208,7 @@ impl From<TokenCommand> for AdminCommand {
                 expires_days,
                 db,
             },
+            TokenCommand::Revoke { name, db } => AdminCommand::TokenRevoke { name, db },
         }
     }
 }
@@ -342,6 +358,16 @@ pub fn run(cmd: AdminCommand) -> anyhow::Result<()> {
                 sqlx::query("INSERT INTO tokens (hash, user_id, expires_at, created_at) VALUES ($1, $2, $3, $4)")
                     .bind(token_hash(&token)).bind(&uid).bind(expires).bind(now_ms()).execute(&s.db.pool).await?;
                 println!("{token}");
+            }
+            AdminCommand::TokenRevoke { name, db } => {
+                let s = state(&db).await?;
+                let uid = user_id(&s, &name).await?;
+                let revoked = sqlx::query("DELETE FROM tokens WHERE user_id = $1")
+                    .bind(&uid)
+                    .execute(&s.db.pool)
+                    .await?
+                    .rows_affected();
+                println!("revoked {revoked} token(s) of {name}");
             }
             AdminCommand::ProjectCreate { id, name, task, labels, owner, db } => {
                 let s = state(&db).await?;
