@@ -66,6 +66,8 @@ export class LabelingView {
   private readonly latencies: number[] = [];
   private readonly saves: number[] = [];
   private readonly keyHandler = (e: KeyboardEvent) => this.onKey(e);
+  /** The model load in progress, if any (pulls and the refresh timer both ask for one). */
+  private modelLoad: Promise<void> | null = null;
 
   constructor(
     private api: Api,
@@ -149,7 +151,15 @@ export class LabelingView {
     return this.api.url(`/projects/${encodeURIComponent(this.project.id)}/models/${encodeURIComponent(version)}/`);
   }
 
-  private async ensureModel(): Promise<void> {
+  /** Loads the current model version if it is not the one in use; one load at a time. */
+  private ensureModel(): Promise<void> {
+    this.modelLoad ??= this.loadCurrentModel().finally(() => {
+      this.modelLoad = null;
+    });
+    return this.modelLoad;
+  }
+
+  private async loadCurrentModel(): Promise<void> {
     if (this.project.task !== 'image') {
       this.setModelInfo('No model for text projects yet: label without suggestions.');
       return;
@@ -224,7 +234,8 @@ export class LabelingView {
       });
       await this.store.setMeta(`preds:${this.project.id}`, { version: this.predVersion, entries: [...this.preds] });
     } catch (err) {
-      if ((err as Error).message !== 'superseded') this.setModelInfo(`Prediction failed: ${describe(err)}`);
+      if ((err as { code?: string }).code === 'MODEL_REPLACED') void this.predictMissing();
+      else if ((err as Error).message !== 'superseded') this.setModelInfo(`Prediction failed: ${describe(err)}`);
     }
   }
 

@@ -110,8 +110,11 @@ async function predict(job: number, items: { id: string; content: Blob | string 
   const forVersion = version;
   const n = s.inputLength;
   for (let start = 0; start < items.length; start += BATCH) {
-    // A newer model arrived (this one is disposed): the page re-predicts with it.
-    if (session !== s) return;
+    // A newer model arrived (this one is disposed): say so; the page predicts again with it.
+    if (session !== s) {
+      post({ type: 'error', job, code: 'MODEL_REPLACED', message: 'a newer model replaced the one predicting' });
+      return;
+    }
     const batch = items.slice(start, start + BATCH);
     const input = new Float32Array(batch.length * n);
     const ids: string[] = [];
