@@ -329,6 +329,95 @@ async fn suite(kind: &str) {
         Some((json!(false), json!(false)))
     );
 
+    // 5. Automatic training: after every 5 new labeled items a job is queued by itself.
+    let (s, _) = c
+        .call(
+            Method::PUT,
+            &format!("/projects/{PROJECT}/auto-train"),
+            &c.owner,
+            Some(json!({"every": 5})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let png = c
+        .http
+        .get(
+            c.server
+                .url(&format!("/projects/{PROJECT}/items/000001/content")),
+        )
+        .bearer_auth(&c.owner)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let mut ops = Vec::new();
+    for i in 0..5 {
+        // New items (the same picture under new ids: content is per id).
+        let id = format!("new-{i}");
+        let r = c
+            .http
+            .put(c.server.url(&format!("/projects/{PROJECT}/items/{id}")))
+            .bearer_auth(&c.owner)
+            .header("content-type", "image/png")
+            .body(png.clone())
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success());
+        ops.push(
+            json!({"seq": i + 1, "op_id": format!("auto-{i}"), "item_id": id, "kind": "upsert",
+            "value": {"class": "1"}, "hlc": {"wall": 9_000_000 + i as u64, "counter": 0}}),
+        );
+    }
+    let before = Instant::now();
+    let (s, r) = c
+        .call(
+            Method::POST,
+            &format!("/projects/{PROJECT}/sync/push"),
+            &c.annotator,
+            Some(json!({"client_id": "auto", "epoch": "", "ops": ops})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    let auto = loop {
+        let (_, list) = c
+            .call(
+                Method::GET,
+                &format!("/projects/{PROJECT}/jobs"),
+                &c.owner,
+                None,
+            )
+            .await;
+        if let Some(j) = list["jobs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|j| j["trigger"] == "auto")
+        {
+            break j.clone();
+        }
+        assert!(
+            before.elapsed() < Duration::from_secs(30),
+            "no automatic job within 30 s: {list}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(auto["label_count"], (ITEMS + 5) as u64);
+    let id = auto["id"].as_str().unwrap().to_string();
+    c.wait(&id, 120, |j| {
+        j["status"] != "queued" && j["status"] != "running"
+    })
+    .await;
+    c.call(
+        Method::PUT,
+        &format!("/projects/{PROJECT}/auto-train"),
+        &c.owner,
+        Some(json!({"every": 0})),
+    )
+    .await;
+
     // Bad settings are refused with a reason.
     let (s, e) = c.train(json!({"epochs": 0})).await;
     assert_eq!(
