@@ -176,6 +176,20 @@ fn routes(p: &str) -> Vec<(Method, String, Option<Value>)> {
             format!("/projects/{p}/items/000001/history"),
             None,
         ),
+        (
+            Method::POST,
+            format!("/projects/{p}/jobs"),
+            Some(json!({"epochs": 1})),
+        ),
+        (Method::GET, format!("/projects/{p}/jobs"), None),
+        (Method::GET, format!("/projects/{p}/jobs/j_x"), None),
+        (Method::POST, format!("/projects/{p}/jobs/j_x/cancel"), None),
+        (
+            Method::PUT,
+            format!("/projects/{p}/auto-train"),
+            Some(json!({"every": 0})),
+        ),
+        (Method::GET, format!("/projects/{p}/dashboard"), None),
     ]
 }
 
@@ -679,7 +693,16 @@ async fn items_and_models(c: &Ctx) {
         .call(Method::GET, "/openapi.json", Some(owner), None)
         .await;
     assert_eq!(s, StatusCode::OK);
-    assert!(doc["paths"]["/api/v1/projects/{p}/sync/push"].is_object());
+    for path in [
+        "/api/v1/projects/{p}/sync/push",
+        "/api/v1/projects/{p}/leases",
+        "/api/v1/projects/{p}/items/{id}/history",
+        "/api/v1/projects/{p}/jobs",
+        "/api/v1/projects/{p}/jobs/{id}/cancel",
+        "/api/v1/projects/{p}/dashboard",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} is described");
+    }
 }
 
 /// Leases hand out unlabeled items with their content, never an item a colleague holds;
