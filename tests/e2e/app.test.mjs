@@ -173,7 +173,8 @@ test('offline: label 30, reload offline, label 10 more, back online: all 40 on t
   const since = Date.now();
   // A request in flight when the network is cut is logged by Chromium itself; nothing else may.
   const { context, page } = await openApp(problems, 'digits', { allowed: [CUT] });
-  await readyOffline(page, 100);
+  // The offline reserve: at least 500 items (images included) held before the network goes.
+  await readyOffline(page, 500);
   await context.setOffline(true);
   await page.waitForSelector('#net[data-state="offline"]');
   const done = [];
@@ -184,6 +185,7 @@ test('offline: label 30, reload offline, label 10 more, back online: all 40 on t
   await page.reload();
   await page.waitForSelector('#label:not([hidden])', { timeout: 30_000 });
   await page.waitForFunction(() => Number(document.querySelector('#pending')?.dataset.count) === 30, null, { timeout: 30_000 });
+  await page.waitForFunction(() => window.kindlingApp?.queued() >= 500, null, { timeout: 30_000 });
   for (let i = 0; i < 10; i++) done.push(await labelOne(page, i));
   assert.equal(await pending(page), 40);
   await page.screenshot({ path: path.join(ARTIFACTS, 'app-offline.png') });
