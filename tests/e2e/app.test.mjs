@@ -273,6 +273,7 @@ test('text items are shown as text, never as HTML', async () => {
   // The project page renders names as text too.
   await page.goto(`${server.base}/#/p/digits`);
   await page.waitForSelector('#project:not([hidden])');
+  await page.waitForFunction(() => document.querySelector('#project-name')?.textContent !== 'Project');
   assert.equal(await page.textContent('#project-name'), 'Digits <b>bold?</b>');
   assert.equal(await page.locator('#project-name b').count(), 0);
   await page.waitForTimeout(300);

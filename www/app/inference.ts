@@ -3,7 +3,7 @@
  * items; one prediction job at a time, its batches streamed back as they finish.
  */
 import type { DeviceChoice } from 'kindling';
-import type { FromWorker, ToWorker, WorkerPrediction } from './protocol';
+import type { FromWorker, PredictItem, ToWorker, WorkerPrediction } from './protocol';
 
 /** A loaded model as the worker reports it. */
 export interface LoadedModel { version: string; device: string; fallbackReason: string | null; labels: string[]; }
@@ -75,7 +75,7 @@ export class Inference {
    * Predicts `items`, calling `onBatch` as batches finish; resolves when all are done. A newer
    * call cancels the older one's remaining callbacks.
    */
-  predict(items: { id: string; content: Blob | string }[], onBatch: (results: WorkerPrediction[], version: string) => void): Promise<void> {
+  predict(items: PredictItem[], onBatch: (results: WorkerPrediction[], version: string) => void): Promise<void> {
     this.finishJob?.(new Error('superseded'));
     const job = ++this.job;
     return new Promise((resolve, reject) => {

@@ -8,7 +8,7 @@ import type { ClassScore, DeviceChoice, LabelValue, Uncertainty } from 'kindling
 import { Api, NetworkError, describe, type ProjectInfo } from './api';
 import { Inference } from './inference';
 import { rank, STRATEGIES, type Strategy } from './queue';
-import { QuotaError, Store, type StoredItem } from './store';
+import { QuotaError, Store, imageBlob, type StoredItem } from './store';
 import { SyncEngine } from './sync';
 import { $, formatPercent } from './dom';
 import { classButtons, showRecent, showSuggestion } from './labeling-dom';
@@ -223,7 +223,10 @@ export class LabelingView {
     const first = [this.current, ...this.order.slice(0, PRELOAD)].filter((id): id is string => !!id);
     const ids = [...new Set([...first, ...this.order, ...this.skipped])].filter((id) => !this.preds.has(id));
     if (ids.length === 0) return;
-    const items = ids.map((id) => ({ id, content: this.items.get(id)!.content }));
+    const items = ids.map((id) => {
+      const item = this.items.get(id)!;
+      return { id, content: item.content, type: item.content_type };
+    });
     try {
       await this.inference.predict(items, (results, version) => {
         if (version !== this.predVersion) return;
@@ -299,7 +302,7 @@ export class LabelingView {
       const item = this.items.get(id);
       if (!item || item.kind !== 'image' || this.images.has(id)) continue;
       const img = new Image();
-      const url = URL.createObjectURL(item.content as Blob);
+      const url = URL.createObjectURL(imageBlob(item.content, item.content_type));
       img.src = url;
       img.alt = `Item ${id}`;
       img.className = 'item-image';

@@ -29,9 +29,8 @@ export async function leaseItems(api: Api, project: string, limit: number, held:
     id: item.id,
     kind: item.kind,
     content_type: item.content_type,
-    content: item.kind === 'text'
-      ? new TextDecoder().decode(b64ToBytes(item.content_b64))
-      : new Blob([b64ToBytes(item.content_b64)], { type: item.content_type }),
+    // Bytes, not Blobs: making 700 Blobs (and storing them) blocked the page for ≈300 ms.
+    content: item.kind === 'text' ? new TextDecoder().decode(b64ToBytes(item.content_b64)) : b64ToBytes(item.content_b64),
     order: firstOrder + i,
     leased_until: lease.expires_at,
   }));

@@ -1,12 +1,16 @@
 /** Messages between the page and the inference worker (`worker.ts`). */
 import type { ClassScore, DeviceChoice, Uncertainty } from 'kindling';
+import type { ItemContent } from './store';
 
 /** The page asks the worker. */
 export type ToWorker =
   /** Load a model version from `base` (`…/models/{v}/`), downloading it unless cached. */
   | { type: 'load'; base: string; token: string; device: DeviceChoice; version: string }
   /** Predict these items (images as encoded bytes); answered batch by batch. */
-  | { type: 'predict'; job: number; items: { id: string; content: Blob | string }[] };
+  | { type: 'predict'; job: number; items: PredictItem[] };
+
+/** An item to predict: text (skipped: no text models yet) or an encoded image. */
+export interface PredictItem { id: string; content: ItemContent; type: string; }
 
 /** One item's prediction. */
 export interface WorkerPrediction { id: string; topK: ClassScore[]; uncertainty: Uncertainty; }

@@ -16,14 +16,23 @@ export interface ClientRecord {
   updated: number;
 }
 
+/** What an item holds: text, or encoded image bytes. */
+export type ItemContent = string | Uint8Array<ArrayBuffer> | Blob;
+
+/** An item's image as a Blob (Blobs are made only when an image is shown or decoded). */
+export function imageBlob(content: ItemContent, type: string): Blob {
+  if (typeof content === 'string') throw new Error('a text item has no image');
+  return content instanceof Blob ? content : new Blob([content], { type });
+}
+
 /** An item held for labeling, content included. */
 export interface StoredItem {
   project: string;
   id: string;
   kind: 'image' | 'text';
   content_type: string;
-  /** Image bytes, or the text. */
-  content: Blob | string;
+  /** The text, or the image's encoded bytes (a Blob in stores written by older versions). */
+  content: ItemContent;
   /** Position in the lease (upload order), for a stable order without a model. */
   order: number;
   leased_until: number;

@@ -5,7 +5,8 @@
  */
 /// <reference lib="webworker" />
 import { Session, type DeviceChoice } from 'kindling';
-import type { FromWorker, ToWorker, WorkerPrediction } from './protocol';
+import type { FromWorker, PredictItem, ToWorker, WorkerPrediction } from './protocol';
+import { imageBlob } from './store';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -104,7 +105,7 @@ async function pixels(blob: Blob): Promise<{ data: Uint8ClampedArray; width: num
   return { data: ctx.getImageData(0, 0, canvas.width, canvas.height).data, width: canvas.width, height: canvas.height };
 }
 
-async function predict(job: number, items: { id: string; content: Blob | string }[]): Promise<void> {
+async function predict(job: number, items: PredictItem[]): Promise<void> {
   const s = session;
   if (!s) throw Object.assign(new Error('no model is loaded'), { code: 'NO_MODEL' });
   const forVersion = version;
@@ -120,7 +121,7 @@ async function predict(job: number, items: { id: string; content: Blob | string 
     const ids: string[] = [];
     for (const item of batch) {
       if (typeof item.content === 'string') continue;
-      const { data, width, height } = await pixels(item.content);
+      const { data, width, height } = await pixels(imageBlob(item.content, item.type));
       input.set(s.preprocessImage(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width, height), ids.length * n);
       ids.push(item.id);
     }
