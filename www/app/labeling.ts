@@ -68,6 +68,7 @@ export class LabelingView {
   private readonly keyHandler = (e: KeyboardEvent) => this.onKey(e);
   /** The model load in progress, if any (pulls and the refresh timer both ask for one). */
   private modelLoad: Promise<void> | null = null;
+  private readonly unsubscribe: (() => void)[] = [];
 
   constructor(
     private api: Api,
@@ -102,11 +103,12 @@ export class LabelingView {
       this.preds = new Map(cached.entries);
     }
     this.labeled = this.sync.visibleAll();
-    this.sync.onLabelsChanged(() => this.onRemoteLabels());
+    // A view left behind must not draw into the page: stop() unsubscribes.
+    this.unsubscribe.push(this.sync.onLabelsChanged(() => this.onRemoteLabels()));
     // Every pull says which model version is current: a new one is fetched at once.
-    this.sync.onModelVersion((version) => {
+    this.unsubscribe.push(this.sync.onModelVersion((version) => {
       if (!this.stopped && version !== this.inference.model?.version) void this.ensureModel();
-    });
+    }));
     this.rerank();
     if (this.firstItem && this.items.has(this.firstItem)) {
       this.current = this.firstItem;
@@ -133,6 +135,7 @@ export class LabelingView {
   /** Leaves the view. */
   stop(): void {
     this.stopped = true;
+    for (const off of this.unsubscribe.splice(0)) off();
     document.removeEventListener('keydown', this.keyHandler);
     if (this.timer !== undefined) clearInterval(this.timer);
     for (const { url } of this.images.values()) URL.revokeObjectURL(url);
@@ -265,6 +268,7 @@ export class LabelingView {
   }
 
   private updateOfflineReady(): void {
+    if (this.stopped) return; // a view left behind draws nothing
     const held = this.unlabeled().length + (this.current ? 1 : 0);
     const sw = navigator.serviceWorker?.controller ? 'app cached' : 'app not cached yet';
     const model = this.inference.model ? `model ${this.inference.model.version} cached` : 'no model';
@@ -449,10 +453,12 @@ export class LabelingView {
   }
 
   private setModelInfo(text: string): void {
+    if (this.stopped) return; // a view left behind draws nothing
     $('model-info').textContent = text;
   }
 
   private render(): void {
+    if (this.stopped) return; // a view left behind draws nothing
     const figure = $('item');
     const text = $('item-text');
     const id = this.current;
@@ -488,18 +494,21 @@ export class LabelingView {
   }
 
   private renderSuggestion(): void {
+    if (this.stopped) return; // a view left behind draws nothing
     const id = this.current;
     showSuggestion(id ? this.preds.get(id)?.topK : undefined,
       id ? (this.inference.model ? 'Predicting…' : 'No suggestion') : '—');
   }
 
   private renderQueueInfo(): void {
+    if (this.stopped) return; // a view left behind draws nothing
     const left = this.order.length + this.skipped.length + (this.current ? 1 : 0);
     const predicted = [...this.preds.keys()].filter((id) => this.items.has(id) && !this.labeled[id]).length;
     $('queue-info').textContent = `${left} to label here · ${predicted} predicted · ${this.history.length} labeled this session · order: ${this.strategy}`;
   }
 
   private renderRecent(): void {
+    if (this.stopped) return; // a view left behind draws nothing
     showRecent(this.history, this.labeled);
   }
 }

@@ -153,14 +153,18 @@ export class SyncEngine {
     f(this.status);
   }
 
-  /** Listens to changes of the visible labels that came from elsewhere (pulls). */
-  onLabelsChanged(f: () => void): void {
+  /** Listens to changes of the visible labels that came from elsewhere (pulls); returns the
+   * function that stops listening. */
+  onLabelsChanged(f: () => void): () => void {
     this.labelListeners.add(f);
+    return () => this.labelListeners.delete(f);
   }
 
-  /** Listens to the project's current model version changing (seen in pulls). */
-  onModelVersion(f: (version: string) => void): void {
+  /** Listens to the project's current model version changing (seen in pulls); returns the
+   * function that stops listening. */
+  onModelVersion(f: (version: string) => void): () => void {
     this.modelListeners.add(f);
+    return () => this.modelListeners.delete(f);
   }
 
   /** Uses a new token (after signing in again) and retries at once. */
