@@ -4,7 +4,7 @@
 
 mod harness;
 
-use harness::{Server, cli, fresh_db, seed_project};
+use harness::{Server, call_json, cli, fresh_db, seed_project};
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -22,20 +22,7 @@ impl Ctx {
         token: Option<&str>,
         body: Option<Value>,
     ) -> (StatusCode, Value) {
-        let mut req = self.http.request(method, self.server.url(path));
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let resp = req.send().await.unwrap();
-        let status = resp.status();
-        let text = resp.text().await.unwrap();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
+        call_json(&self.http, self.server.url(path), method, token, body).await
     }
     fn token(&self, user: &str) -> &str {
         &self.tokens[user]

@@ -6,7 +6,7 @@ mod harness;
 
 use std::time::{Duration, Instant};
 
-use harness::{Server, fresh_db, seed_project};
+use harness::{Server, call_json, fresh_db, seed_project};
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
 use sqlx::Row;
@@ -29,20 +29,7 @@ impl Ctx {
         token: &str,
         body: Option<Value>,
     ) -> (StatusCode, Value) {
-        let mut req = self
-            .http
-            .request(method, self.server.url(path))
-            .bearer_auth(token);
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let resp = req.send().await.unwrap();
-        let status = resp.status();
-        let text = resp.text().await.unwrap();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
+        call_json(&self.http, self.server.url(path), method, Some(token), body).await
     }
 
     async fn job(&self, id: &str) -> Value {
@@ -72,6 +59,26 @@ impl Ctx {
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+
+    /// The dashboard, and its row for model version `v`.
+    async fn dashboard_version(&self, v: &str) -> (Option<Value>, Value) {
+        let (s, dash) = self
+            .call(
+                Method::GET,
+                &format!("/projects/{PROJECT}/dashboard"),
+                &self.owner,
+                None,
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{dash}");
+        let row = dash["versions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["version"] == v)
+            .cloned();
+        (row, dash)
     }
 
     async fn train(&self, body: Value) -> (StatusCode, Value) {
@@ -173,21 +180,8 @@ async fn suite(kind: &str) {
         )
         .await;
     assert_eq!(current["version"], v1.as_str());
-    let (_, dash) = c
-        .call(
-            Method::GET,
-            &format!("/projects/{PROJECT}/dashboard"),
-            &c.owner,
-            None,
-        )
-        .await;
-    let version = dash["versions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|v| v["version"] == v1.as_str())
-        .unwrap()
-        .clone();
+    let (version, dash) = c.dashboard_version(&v1).await;
+    let version = version.unwrap();
     assert!(
         version["eval_accuracy"].as_f64().unwrap() > 0.5,
         "{version}"
@@ -310,20 +304,7 @@ async fn suite(kind: &str) {
         "the current version did not change"
     );
     let candidate = j["result"]["version"].as_str().unwrap().to_string();
-    let (_, dash) = c
-        .call(
-            Method::GET,
-            &format!("/projects/{PROJECT}/dashboard"),
-            &c.owner,
-            None,
-        )
-        .await;
-    let stored = dash["versions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|v| v["version"] == candidate.as_str())
-        .cloned();
+    let (stored, _) = c.dashboard_version(&candidate).await;
     assert_eq!(
         stored.map(|v| (v["current"].clone(), v["published"].clone())),
         Some((json!(false), json!(false)))

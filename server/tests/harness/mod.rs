@@ -201,3 +201,28 @@ pub fn seed_project(
     ]);
     tokens
 }
+
+/// Sends a JSON request (bearer `token`, optional body) and reads the answer as JSON (or as a
+/// JSON string when it is not JSON).
+pub async fn call_json(
+    http: &reqwest::Client,
+    url: String,
+    method: reqwest::Method,
+    token: Option<&str>,
+    body: Option<serde_json::Value>,
+) -> (reqwest::StatusCode, serde_json::Value) {
+    let mut req = http.request(method, url);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status();
+    let text = resp.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+    )
+}
