@@ -105,17 +105,37 @@ export async function renderDashboard(api: Api, project: string, role: string, r
     api.get<{ jobs: Job[] }>(`${base}/jobs`),
   ]);
   $('chart').replaceChildren(accuracyChart(d.versions));
-  $('versions').replaceChildren(table('Model versions', ['version', 'labels', 'eval items', 'eval accuracy', 'status', 'training'],
+  const owner = role === 'owner';
+  $('versions').replaceChildren(table('Model versions', ['version', 'labels', 'eval items', 'eval accuracy', 'status', 'training', ...(owner ? ['action'] : [])],
     d.versions.map((v) => [
       v.version, v.label_count ?? '—', v.eval_count ?? '—', v.eval_accuracy === null ? '—' : formatPercent(v.eval_accuracy),
       v.current ? 'current' : v.trained_here ? (v.published ? 'published earlier' : 'candidate') : 'uploaded',
       v.training_ms === null ? '—' : `${(v.training_ms / 1000).toFixed(1)} s`,
+      ...(owner && v.current ? ['—'] : []),
     ])));
+  if (owner) {
+    // An owner may still choose a candidate (or roll back): the same call as the API's.
+    const rows = $('versions').querySelectorAll('tbody tr');
+    d.versions.forEach((v, i) => {
+      if (v.current) return;
+      const cell = document.createElement('td');
+      const use = document.createElement('button');
+      use.type = 'button';
+      use.textContent = 'Make current';
+      use.setAttribute('aria-label', `Make version ${v.version} current`);
+      use.onclick = () => {
+        use.disabled = true;
+        api.fetch(`${base}/models/${encodeURIComponent(v.version)}/current`, { method: 'PUT' })
+          .then(refresh, (err) => { $('train-error').textContent = describe(err); refresh(); });
+      };
+      cell.append(use);
+      rows[i]?.append(cell);
+    });
+  }
   $('confusion').replaceChildren(confusionTable(d));
   $('overrides').replaceChildren(table('Overrides of the model’s suggestion', ['annotator', 'labels', 'with a suggestion', 'overridden', 'rate'],
     d.annotators.map((a) => [a.name, a.labels, a.with_suggestion, a.overrides, a.override_rate === null ? '—' : formatPercent(a.override_rate)])));
   const active = jobs.find((j) => j.status === 'queued' || j.status === 'running');
-  const owner = role === 'owner';
   $('train-controls').hidden = !owner;
   const train = $<HTMLButtonElement>('train-now');
   train.disabled = !!active;
