@@ -43,8 +43,12 @@ before(async () => {
 });
 
 after(async () => {
-  await browser?.close();
-  await server?.destroy();
+  // The server goes even when closing the browser fails: no process outlives the tests.
+  try {
+    await browser?.close();
+  } finally {
+    await server?.destroy();
+  }
   if (latencies.length) {
     const sorted = [...latencies].sort((a, b) => a - b);
     const q = (p) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))].toFixed(1);

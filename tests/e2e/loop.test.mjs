@@ -28,8 +28,12 @@ before(async () => {
 });
 
 after(async () => {
-  await browser?.close();
-  await server?.destroy();
+  // The server goes even when closing the browser fails: no process outlives the tests.
+  try {
+    await browser?.close();
+  } finally {
+    await server?.destroy();
+  }
 });
 
 function watch(page, problems) {
