@@ -81,6 +81,27 @@ impl Ctx {
         (row, dash)
     }
 
+    /// Waits (at most 120 s) until a job has ended, and returns it.
+    async fn finished(&self, id: &str) -> Value {
+        self.wait(id, 120, |j| {
+            j["status"] != "queued" && j["status"] != "running"
+        })
+        .await
+    }
+
+    /// Pushes `ops` as the annotator from client `client` (asserts it was accepted).
+    async fn push(&self, client: &str, ops: Vec<Value>) {
+        let (s, r) = self
+            .call(
+                Method::POST,
+                &format!("/projects/{PROJECT}/sync/push"),
+                &self.annotator,
+                Some(json!({"client_id": client, "epoch": "", "ops": ops})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{r}");
+    }
+
     async fn train(&self, body: Value) -> (StatusCode, Value) {
         self.call(
             Method::POST,
@@ -136,15 +157,7 @@ async fn setup(kind: &str) -> Ctx {
             "value": {"class": class}, "hlc": {"wall": 1_000 + i as u64, "counter": 0}})
         })
         .collect();
-    let (s, r) = ctx
-        .call(
-            Method::POST,
-            &format!("/projects/{PROJECT}/sync/push"),
-            &ctx.annotator,
-            Some(json!({"client_id": "seed", "epoch": "", "ops": ops})),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{r}");
+    ctx.push("seed", ops).await;
     ctx
 }
 
@@ -163,11 +176,7 @@ async fn suite(kind: &str) {
         (StatusCode::CONFLICT, Some("job_active")),
         "{again}"
     );
-    let done = c
-        .wait(&id, 120, |j| {
-            j["status"] != "queued" && j["status"] != "running"
-        })
-        .await;
+    let done = c.finished(&id).await;
     assert_eq!(done["status"], "succeeded", "{done}");
     assert_eq!(done["result"]["published"], true, "{done}");
     let v1 = done["result"]["version"].as_str().unwrap().to_string();
@@ -279,11 +288,7 @@ async fn suite(kind: &str) {
     // against the 15-epoch version 1 (same seed and labels: deterministic).
     let (_, job) = c.train(json!({"epochs": 1})).await;
     let id = job["id"].as_str().unwrap().to_string();
-    let j = c
-        .wait(&id, 120, |j| {
-            j["status"] != "queued" && j["status"] != "running"
-        })
-        .await;
+    let j = c.finished(&id).await;
     assert_eq!(j["status"], "succeeded", "{j}");
     assert_eq!(j["result"]["published"], false, "{j}");
     assert!(
@@ -353,15 +358,7 @@ async fn suite(kind: &str) {
         );
     }
     let before = Instant::now();
-    let (s, r) = c
-        .call(
-            Method::POST,
-            &format!("/projects/{PROJECT}/sync/push"),
-            &c.annotator,
-            Some(json!({"client_id": "auto", "epoch": "", "ops": ops})),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{r}");
+    c.push("auto", ops).await;
     let auto = loop {
         let (_, list) = c
             .call(
@@ -387,10 +384,7 @@ async fn suite(kind: &str) {
     };
     assert_eq!(auto["label_count"], (ITEMS + 5) as u64);
     let id = auto["id"].as_str().unwrap().to_string();
-    c.wait(&id, 120, |j| {
-        j["status"] != "queued" && j["status"] != "running"
-    })
-    .await;
+    c.finished(&id).await;
     c.call(
         Method::PUT,
         &format!("/projects/{PROJECT}/auto-train"),

@@ -15,6 +15,7 @@ use sqlx::Row;
 use crate::serve::AppState;
 use crate::serve::db::{now_ms, random_id};
 use crate::serve::error::ApiError;
+use crate::serve::projects::labeled_items;
 
 pub use run::execute;
 
@@ -152,17 +153,6 @@ fn job_from_row(r: &sqlx::any::AnyRow) -> Result<Job, sqlx::Error> {
         started_at: r.try_get("started_at")?,
         finished_at: r.try_get("finished_at")?,
     })
-}
-
-/// Labels currently in `project` (items with at least one label).
-pub async fn labeled_items(state: &AppState, project: &str) -> Result<i64, ApiError> {
-    Ok(sqlx::query(
-        "SELECT COUNT(DISTINCT item_id) AS n FROM labels WHERE project_id = $1 AND deleted = 0",
-    )
-    .bind(project)
-    .fetch_one(&state.db.pool)
-    .await?
-    .try_get("n")?)
 }
 
 /// Queues a job; 409 `job_active` when the project has one queued or running.

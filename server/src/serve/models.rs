@@ -139,15 +139,22 @@ pub async fn current(
     Path(project): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     caller.role_in(&state, &project).await?;
-    let row =
+    let version = current_version(&state, &project)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no current model version"))?;
+    Ok(Json(serde_json::json!({"version": version})))
+}
+
+/// The project's current model version, if it has one.
+pub async fn current_version(state: &AppState, project: &str) -> Result<Option<String>, ApiError> {
+    Ok(
         sqlx::query("SELECT version FROM model_versions WHERE project_id = $1 AND is_current = 1")
-            .bind(&project)
+            .bind(project)
             .fetch_optional(&state.db.pool)
             .await?
-            .ok_or_else(|| ApiError::not_found("no current model version"))?;
-    Ok(Json(
-        serde_json::json!({"version": row.try_get::<String, _>("version")?}),
-    ))
+            .map(|r| r.try_get::<String, _>("version"))
+            .transpose()?,
+    )
 }
 
 /// `GET /projects/{p}/models/{v}/{file}`: `manifest.json` or the weights file, immutable.

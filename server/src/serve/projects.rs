@@ -140,6 +140,17 @@ pub async fn list(
     Ok(Json(out))
 }
 
+/// Items of `project` with at least one label (progress, and the automatic-training trigger).
+pub async fn labeled_items(state: &AppState, project: &str) -> Result<i64, ApiError> {
+    Ok(sqlx::query(
+        "SELECT COUNT(DISTINCT item_id) AS n FROM labels WHERE project_id = $1 AND deleted = 0",
+    )
+    .bind(project)
+    .fetch_one(&state.db.pool)
+    .await?
+    .try_get("n")?)
+}
+
 /// `GET /projects/{p}`: the project with its progress (labeled / total, per class, per
 /// annotator).
 pub async fn get(
@@ -157,13 +168,7 @@ pub async fn get(
         .fetch_one(&state.db.pool)
         .await?
         .try_get("n")?;
-    let labeled: i64 = sqlx::query(
-        "SELECT COUNT(DISTINCT item_id) AS n FROM labels WHERE project_id = $1 AND deleted = 0",
-    )
-    .bind(&project)
-    .fetch_one(&state.db.pool)
-    .await?
-    .try_get("n")?;
+    let labeled = labeled_items(&state, &project).await?;
     let per_annotator = sqlx::query("SELECT u.name AS name, COUNT(*) AS n FROM labels l JOIN users u ON u.id = l.annotator_id WHERE l.project_id = $1 AND l.deleted = 0 GROUP BY u.name ORDER BY u.name")
         .bind(&project).fetch_all(&state.db.pool).await?;
     let values = sqlx::query("SELECT value FROM labels WHERE project_id = $1 AND deleted = 0")

@@ -370,13 +370,7 @@ pub async fn pull(
         .map(change_from_row)
         .collect::<Result<Vec<_>, _>>()?;
     let next_cursor = changes.last().map_or(q.cursor, |c| c.version);
-    let model_version =
-        sqlx::query("SELECT version FROM model_versions WHERE project_id = $1 AND is_current = 1")
-            .bind(&project)
-            .fetch_optional(&state.db.pool)
-            .await?
-            .map(|r| r.try_get::<String, _>("version"))
-            .transpose()?;
+    let model_version = super::models::current_version(&state, &project).await?;
     Ok(Json(PullResponse {
         changes,
         next_cursor,
