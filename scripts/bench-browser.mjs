@@ -1,13 +1,11 @@
 // Browser inference benchmark (prints numbers; not a test): loads the built demo in Debian's
 // Chromium and times session.predict for batches of 1 and 32 on each device.
 // Usage: node scripts/bench-browser.mjs   (after scripts/build-pkg.sh and scripts/build-www.sh)
-import { chromium } from 'playwright-core';
 import { serve } from './serve-static.mjs';
+import { launchChromium } from '../tests/e2e/browser.mjs';
 
-const ARGS = ['--no-sandbox', '--headless=new', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--disable-quic', '--enable-unsafe-webgpu'];
 const server = await serve('www/dist');
-const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ARGS });
+const browser = await launchChromium(['--enable-unsafe-webgpu']);
 const rows = [];
 for (const device of ['cpu', 'webgpu']) {
   const page = await browser.newPage();

@@ -4,8 +4,8 @@
 // and the time is taken until the new version is suggesting in the open page.
 // Usage: node scripts/bench-loop.mjs [labels=500] [epochs=10]   (after scripts/test.sh or run.sh builds)
 import { execFileSync } from 'node:child_process';
-import { chromium } from 'playwright-core';
-import { KindlingServer, signIn } from '../tests/e2e/kindling-server.mjs';
+import { launchChromium, signIn } from '../tests/e2e/browser.mjs';
+import { KindlingServer } from '../tests/e2e/kindling-server.mjs';
 
 const LABELS = Number(process.argv[2] ?? 500);
 const EPOCHS = Number(process.argv[3] ?? 10);
@@ -24,7 +24,7 @@ await server.start();
 const ops = truth.slice(0, LABELS).map(([id, cls], i) => ({ seq: i + 1, op_id: `bench-${id}`, item_id: id, kind: 'upsert', value: { class: cls }, hlc: { wall: 1000 + i, counter: 0 } }));
 await server.api(token, 'POST', '/projects/fashion/sync/push', { client_id: 'bench', epoch: '', ops });
 
-const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--headless=new', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic'] });
+const browser = await launchChromium();
 const page = await browser.newPage();
 await signIn(page, server.base, token);
 await page.goto(`${server.base}/?device=cpu#/p/fashion/label`);

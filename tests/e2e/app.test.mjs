@@ -7,14 +7,12 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { chromium } from 'playwright-core';
-import { KindlingServer, signIn } from './kindling-server.mjs';
+import { launchChromium, signIn, watch } from './browser.mjs';
+import { KindlingServer } from './kindling-server.mjs';
 
 const ARTIFACTS = path.resolve('artifacts/screenshots');
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const MODEL = path.resolve('artifacts/models/mnist');
-const ARGS = ['--no-sandbox', '--headless=new', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--disable-quic'];
 const XSS = '<img src=x onerror=alert(1)>';
 /** Chromium's own log line for a request cut by `context.setOffline(true)`. */
 const CUT = /^Failed to load resource: net::ERR_INTERNET_DISCONNECTED$/;
@@ -39,7 +37,7 @@ before(async () => {
   for (const [id, text] of [['n1-xss', XSS], ['n2', 'Plain words & <b>not bold</b>'], ['n3', 'third note']]) {
     await server.api(token, 'PUT', `/projects/notes/items/${id}`, text, 'text/plain');
   }
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ARGS });
+  browser = await launchChromium();
 });
 
 after(async () => {
@@ -55,21 +53,6 @@ after(async () => {
     console.log(`key press → next item on screen: p50 ${q(0.5)} ms, p95 ${q(0.95)} ms, max ${sorted.at(-1).toFixed(1)} ms (${sorted.length} labels)`);
   }
 });
-
-/** A page that records every console error and page error (and dialogs: none may open). */
-function watch(page, problems, allowed = []) {
-  page.on('console', (msg) => {
-    if (msg.type() !== 'error') return;
-    const text = msg.text();
-    if (allowed.some((re) => re.test(text))) return;
-    problems.push(`console: ${text}`);
-  });
-  page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
-  page.on('dialog', (d) => {
-    problems.push(`dialog: ${d.message()}`);
-    void d.dismiss();
-  });
-}
 
 /** A fresh browser profile, signed in, on the labeling view of `project`. */
 async function openApp(problems, project = 'digits', { allowed = [], context } = {}) {

@@ -4,13 +4,11 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
 import { serve } from '../../scripts/serve-static.mjs';
+import { launchChromium, watch } from './browser.mjs';
 
 const DIST = path.resolve('www/dist');
 const ARTIFACTS = path.resolve('artifacts/screenshots');
-const ARGS = ['--no-sandbox', '--headless=new', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--disable-quic', '--enable-unsafe-webgpu'];
 
 let server;
 let browser;
@@ -20,7 +18,7 @@ before(async () => {
   assert.ok(fs.existsSync(path.join(DIST, 'demo.html')), 'www/dist is built (scripts/build-www.sh)');
   server = await serve(DIST);
   base = `http://127.0.0.1:${server.address().port}/`;
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ARGS });
+  browser = await launchChromium(['--enable-unsafe-webgpu']);
   fs.mkdirSync(ARTIFACTS, { recursive: true });
 });
 
@@ -29,12 +27,11 @@ after(async () => {
   server?.close();
 });
 
-/** Opens the demo and collects every console error and page error. */
+/** Opens the demo and collects every console error, page error and dialog. */
 async function openDemo(query = '') {
   const page = await browser.newPage();
   const problems = [];
-  page.on('console', (msg) => { if (msg.type() === 'error') problems.push(`console: ${msg.text()}`); });
-  page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
+  watch(page, problems);
   await page.goto(base + 'demo.html' + query);
   return { page, problems };
 }

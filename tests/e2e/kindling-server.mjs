@@ -106,14 +106,3 @@ export class KindlingServer {
     return (await this.api(token, 'GET', `/projects/${project}/items/${encodeURIComponent(item)}/history`)).events;
   }
 }
-
-/** Opens the app at `base` and signs in with `token` (a no-op when already signed in). */
-export async function signIn(page, base, token) {
-  await page.goto(`${base}/?device=cpu`);
-  await page.waitForSelector('#signin:not([hidden]), #projects:not([hidden])');
-  if (await page.locator('#signin').isVisible()) {
-    await page.fill('#token', token);
-    await page.click('#signin-form button[type=submit]');
-    await page.waitForSelector('#projects:not([hidden])');
-  }
-}

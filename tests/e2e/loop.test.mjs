@@ -5,12 +5,10 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
-import { KindlingServer, signIn } from './kindling-server.mjs';
+import { launchChromium, signIn, watch } from './browser.mjs';
+import { KindlingServer } from './kindling-server.mjs';
 
 const ARTIFACTS = path.resolve('artifacts/screenshots');
-const ARGS = ['--no-sandbox', '--headless=new', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--disable-quic'];
 
 let server;
 let browser;
@@ -24,7 +22,7 @@ before(async () => {
   server.cli('admin', 'project-create', '--id', 'loop', '--name', 'Loop', '--labels', '0,1,2,3,4,5,6,7,8,9', '--owner', 'olga');
   server.cli('admin', 'import', '--project', 'loop', '--data', 'mnist', '--limit', '400');
   await server.start();
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ARGS });
+  browser = await launchChromium();
 });
 
 after(async () => {
@@ -35,11 +33,6 @@ after(async () => {
     await server?.destroy();
   }
 });
-
-function watch(page, problems) {
-  page.on('console', (msg) => { if (msg.type() === 'error') problems.push(`console: ${msg.text()}`); });
-  page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
-}
 
 test('label, train from the dashboard, and the new version arrives in the open page', async () => {
   const problems = [];
