@@ -361,3 +361,32 @@ test('a revoked token: the outbox is kept, the app asks to sign in again, then s
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+test('a tab closed with labels pending: another open tab sends them', async () => {
+  const problems = [];
+  const since = Date.now();
+  const { context, page: closing } = await openApp(problems, 'digits', { allowed: [CUT] });
+  await readyOffline(closing, 50);
+  const staying = await context.newPage();
+  watch(staying, problems, [CUT]);
+  await staying.goto(`${server.base}/?device=cpu#/p/digits/label`);
+  await staying.waitForFunction(() => window.kindlingApp?.current() != null, null, { timeout: 60_000 });
+  await context.setOffline(true);
+  await closing.waitForSelector('#net[data-state="offline"]');
+  const done = [];
+  for (let i = 0; i < 3; i++) done.push(await labelOne(closing, i));
+  assert.equal(await pending(closing), 3);
+  await closing.close();
+  await context.setOffline(false);
+  // The staying tab owns another client; it adopts the closed tab's outbox and pushes it.
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    const rows = await server.labels(token, 'digits');
+    if (done.every((d) => rows.some((r) => r.item_id === d.item && r.label === d.cls))) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  await assertOnServer(done, since);
+  await staying.waitForSelector('#pending[data-count="0"]', { timeout: 20_000 });
+  assert.deepEqual(problems, []);
+  await context.close();
+});

@@ -103,6 +103,11 @@ export class Store {
     return this.db.getAllFromIndex('clients', 'by_project', [project, annotator]);
   }
 
+  /** One stored client. */
+  async client(clientId: string): Promise<ClientRecord | undefined> {
+    return this.db.get('clients', clientId);
+  }
+
   /** The stored outbox and server copies of one client. */
   async clientState(clientId: string): Promise<{ outbox: SyncOp[]; copies: SyncChange[] }> {
     const tx = this.db.transaction(['outbox', 'copies']);

@@ -108,7 +108,7 @@ export class SyncEngine {
     if (fresh) {
       client = new SyncClient(id, annotatorId);
     } else {
-      const record = (await store.clients(project, annotatorId)).find((r) => r.client_id === id)!;
+      const record = (await store.client(id))!;
       const { outbox, copies } = await store.clientState(id);
       client = SyncClient.restore(record.header, outbox, copies);
     }
@@ -124,15 +124,16 @@ export class SyncEngine {
   private async adoptOrphans(): Promise<void> {
     let waiting = 0;
     let failure: unknown = null;
-    for (const record of await this.store.clients(this.project, this.annotatorId)) {
-      if (record.client_id === this.clientId) continue;
-      const { outbox } = await this.store.clientState(record.client_id);
-      if (outbox.length === 0) continue;
-      await navigator.locks.request(`kindling-client-${record.client_id}`, { ifAvailable: true }, async (lock) => {
+    for (const { client_id: id } of await this.store.clients(this.project, this.annotatorId)) {
+      if (id === this.clientId) continue;
+      await navigator.locks.request(`kindling-client-${id}`, { ifAvailable: true }, async (lock) => {
         if (!lock) return; // another open tab owns it and pushes it
-        const { copies } = await this.store.clientState(record.client_id);
+        // Read under the lock: what a tab that just closed left is final now.
+        const record = await this.store.client(id);
+        const { outbox, copies } = await this.store.clientState(id);
+        if (!record || outbox.length === 0) return;
         const orphan = SyncClient.restore(record.header, outbox, copies);
-        const meta = { client_id: record.client_id, project: this.project, annotator_id: this.annotatorId };
+        const meta = { client_id: id, project: this.project, annotator_id: this.annotatorId };
         try {
           await this.drain(orphan, (e) => this.store.saveEffects(meta, e));
         } catch (err) {
