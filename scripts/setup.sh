@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-APT_PACKAGES=(chromium chromium-driver dataset-fashion-mnist gzip postgresql)
+APT_PACKAGES=(chromium chromium-driver dataset-fashion-mnist gzip postgresql unzip)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 # Node.js may come from elsewhere (nodesource); take Debian's only when there is none.

@@ -15,12 +15,19 @@ KINDLING_TEST_POSTGRES=$(scripts/postgres.sh start)
 export KINDLING_TEST_POSTGRES
 trap 'scripts/postgres.sh stop; rm -rf "$KINDLING_PG_DATA"' EXIT
 
+scripts/weights.sh
 step "native tests"
 cargo test --workspace --profile "$KINDLING_PROFILE"
 
 KINDLING_CLI_BUILT=1 scripts/models.sh
 step "parity fixture: 100 held-out MNIST test images, native predictions"
 "$KINDLING_BIN" fixture --bundle artifacts/models/mnist --data mnist --out tests/fixtures/generated/parity --count 100
+
+step "golden fixture: EfficientNet-Lite0 (ImageNet weights) on the sample photos, native predictions"
+"$KINDLING_BIN" backbone import --weights "$KINDLING_EFFNET_PTH" --labels "$KINDLING_IMAGENET_LABELS" \
+  --out artifacts/models/efficientnet_lite0-imagenet
+"$KINDLING_BIN" fixture --bundle artifacts/models/efficientnet_lite0-imagenet \
+  --photos "$KINDLING_SAMPLE_PHOTOS" --out tests/fixtures/generated/imagenet
 
 step "wasm tests in headless Chromium"
 CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=600 \

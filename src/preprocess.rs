@@ -3,7 +3,7 @@
 
 use thiserror::Error;
 
-use crate::bundle::{ImageInput, InputSpec};
+use crate::bundle::{ImageInput, InputSpec, ResizeMode};
 
 /// Why pixels could not be turned into model input.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -40,8 +40,9 @@ impl PreprocessError {
     }
 }
 
-/// Converts an RGBA image (as in `ImageData`) into one model input item: resized to the spec's
-/// size by area averaging, alpha composited over black, converted to grayscale (ITU-R BT.601
+/// Converts an RGBA image (as in `ImageData`) into one model input item: fitted to the spec's
+/// size per its [`ResizeMode`] (stretched, or the shorter side scaled and the center cut, for
+/// photos) by area averaging, alpha composited over black, converted to grayscale (ITU-R BT.601
 /// luma) when the spec has one channel, scaled to `[0, 1]`, channel-first. Not normalized:
 /// [`normalize`] does that (a session does it in `predict`).
 pub fn image_from_rgba(
@@ -63,12 +64,15 @@ pub fn image_from_rgba(
         });
     }
     let (tw, th) = (spec.width, spec.height);
+    let (left, top, cw, ch) = source_rect(spec.resize, width, height, tw, th);
     let plane = tw * th;
     let mut out = vec![0.0f32; plane * spec.channels];
     for ty in 0..th {
-        let (y0, y1) = span(ty, th, height);
+        let (y0, y1) = span(ty, th, ch);
+        let (y0, y1) = (y0 + top, y1 + top);
         for tx in 0..tw {
-            let (x0, x1) = span(tx, tw, width);
+            let (x0, x1) = span(tx, tw, cw);
+            let (x0, x1) = (x0 + left, x1 + left);
             let mut sum = [0.0f32; 3];
             for y in y0..y1 {
                 for x in x0..x1 {
@@ -92,6 +96,30 @@ pub fn image_from_rgba(
         }
     }
     Ok(out)
+}
+
+/// The part of a `width × height` source that fills a `tw × th` target: all of it
+/// (stretch), or the largest centered rectangle of the target's aspect ratio (center crop).
+/// Returns `(left, top, width, height)`.
+fn source_rect(
+    mode: ResizeMode,
+    width: usize,
+    height: usize,
+    tw: usize,
+    th: usize,
+) -> (usize, usize, usize, usize) {
+    match mode {
+        ResizeMode::Stretch => (0, 0, width, height),
+        ResizeMode::CenterCrop => {
+            // Widest crop of aspect tw:th that fits: compare width/height with tw/th.
+            let (cw, ch) = if width * th > height * tw {
+                ((height * tw / th).max(1), height)
+            } else {
+                (width, (width * th / tw).max(1))
+            };
+            ((width - cw) / 2, (height - ch) / 2, cw, ch)
+        }
+    }
 }
 
 /// The source rows (or columns) `[start, end)` that target index `t` of `target` covers.
@@ -132,7 +160,45 @@ mod tests {
             mean: vec![0.0],
             std: vec![1.0],
             light_on_dark: true,
+            resize: ResizeMode::Stretch,
         }
+    }
+
+    #[test]
+    fn center_crop_keeps_the_middle_of_a_wide_photo() {
+        // 6x2 image: columns 0-1 red, 2-3 green, 4-5 blue → center crop 2x2 → 1x1: green.
+        let mut rgba = Vec::new();
+        for _y in 0..2 {
+            for x in 0..6 {
+                let px = match x / 2 {
+                    0 => [255, 0, 0, 255],
+                    1 => [0, 255, 0, 255],
+                    _ => [0, 0, 255, 255],
+                };
+                rgba.extend_from_slice(&px);
+            }
+        }
+        let mut s = spec(1, 1, 3);
+        s.resize = ResizeMode::CenterCrop;
+        assert_eq!(
+            image_from_rgba(&s, &rgba, 6, 2).unwrap(),
+            vec![0.0, 1.0, 0.0]
+        );
+        s.resize = ResizeMode::Stretch;
+        let stretched = image_from_rgba(&s, &rgba, 6, 2).unwrap();
+        assert!(
+            stretched.iter().all(|v| (v - 1.0 / 3.0).abs() < 1e-6),
+            "{stretched:?}"
+        );
+    }
+
+    #[test]
+    fn center_crop_of_a_tall_photo_cuts_top_and_bottom() {
+        // 1x3 image: white, black, white → crop 1x1 from the middle: black.
+        let rgba = [255, 255, 255, 255, 0, 0, 0, 255, 255, 255, 255, 255];
+        let mut s = spec(1, 1, 1);
+        s.resize = ResizeMode::CenterCrop;
+        assert_eq!(image_from_rgba(&s, &rgba, 1, 3).unwrap(), vec![0.0]);
     }
 
     #[test]

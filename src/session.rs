@@ -48,6 +48,9 @@ pub enum SessionError {
     /// Reading the result back from the device failed.
     #[error("reading the result from the device failed: {0}")]
     Read(String),
+    /// Embeddings were asked of a bundle without a backbone.
+    #[error("this model has no backbone, so it has no embeddings; predict on the input instead")]
+    NoBackbone,
 }
 
 impl SessionError {
@@ -60,6 +63,7 @@ impl SessionError {
             SessionError::EmptyBatch => "INPUT_EMPTY_BATCH",
             SessionError::NonFinite(_) => "INPUT_NOT_FINITE",
             SessionError::Read(_) => "DEVICE_READ_FAILED",
+            SessionError::NoBackbone => "NO_BACKBONE",
         }
     }
 }
@@ -96,10 +100,12 @@ pub struct Prediction {
     pub items: Vec<ItemPrediction>,
 }
 
-/// A loaded model ready to predict.
+/// A loaded model ready to predict: the classifier and, for a format-2 bundle, the backbone
+/// whose embeddings it reads.
 #[derive(Debug)]
 pub struct Session {
     model: Model,
+    backbone: Option<Model>,
     manifest: Manifest,
     device: SelectedDevice,
 }
@@ -113,12 +119,45 @@ impl Session {
 
     /// Loads the bundle's model onto an already selected device.
     pub fn on_device(bundle: &Bundle, device: SelectedDevice) -> Result<Session, SessionError> {
+        let backbone = bundle.load_backbone(&device.device)?;
         let model = bundle.load_model(&device.device)?;
         Ok(Session {
             model,
+            backbone,
             manifest: bundle.manifest().clone(),
             device,
         })
+    }
+
+    /// A session with the head of `bundle` on this session's backbone (the same backbone,
+    /// checked by the hashes of its files; the backbone's weights are shared, not copied): a
+    /// new model version of a backbone project loads in milliseconds and downloads kilobytes.
+    pub fn with_head(&self, bundle: &Bundle) -> Result<Session, SessionError> {
+        let same_backbone = match (&self.manifest.backbone, &bundle.manifest().backbone) {
+            (Some(a), Some(b)) => a.files.iter().any(|f| b.files.contains(f)),
+            _ => false,
+        };
+        if !same_backbone {
+            return Err(SessionError::Bundle(BundleError::Inconsistent(
+                "the new head reads another backbone; load the whole bundle instead".into(),
+            )));
+        }
+        Ok(Session {
+            model: bundle.load_model(&self.device.device)?,
+            backbone: self.backbone.clone(),
+            manifest: bundle.manifest().clone(),
+            device: self.device.clone(),
+        })
+    }
+
+    /// Whether the model reads a backbone's embeddings.
+    pub fn has_backbone(&self) -> bool {
+        self.backbone.is_some()
+    }
+
+    /// Size of one embedding (the head's input), if the model has a backbone.
+    pub fn embedding_size(&self) -> Option<usize> {
+        self.manifest.backbone.as_ref().map(|b| b.embedding_size())
     }
 
     /// The backend that runs this session.
@@ -138,23 +177,9 @@ impl Session {
 
     /// Checks that `input` holds `batch` items of the right length, all finite.
     pub fn check_input(&self, input: &[f32], batch: usize) -> Result<(), SessionError> {
-        if batch == 0 {
-            return Err(SessionError::EmptyBatch);
-        }
-        let per_item = self.manifest.input.len();
-        if input.len() != batch * per_item {
-            return Err(SessionError::InputLength {
-                expected: batch * per_item,
-                got: input.len(),
-                batch,
-                per_item,
-                shape: self.describe_item(),
-            });
-        }
-        if let Some(i) = input.iter().position(|v| !v.is_finite()) {
-            return Err(SessionError::NonFinite(i));
-        }
-        Ok(())
+        check_values(input, batch, self.manifest.input.len(), || {
+            self.describe_item()
+        })
     }
 
     fn describe_item(&self) -> String {
@@ -166,27 +191,53 @@ impl Session {
         }
     }
 
+    /// The normalized input batch as a tensor on the session's device.
+    fn input_tensor(&self, input: &[f32], batch: usize) -> Result<Tensor<2>, SessionError> {
+        self.check_input(input, batch)?;
+        let per_item = self.manifest.input.len();
+        let mut values = input.to_vec();
+        normalize(&self.manifest.input, &mut values);
+        Ok(Tensor::<2>::from_data(
+            TensorData::new(values, [batch, per_item]),
+            &self.device.device,
+        ))
+    }
+
     /// Class probabilities `[batch, classes]` (row-major) for `batch` raw items.
     pub async fn probabilities(
         &self,
         input: &[f32],
         batch: usize,
     ) -> Result<Vec<f32>, SessionError> {
-        self.check_input(input, batch)?;
-        let per_item = self.manifest.input.len();
-        let mut values = input.to_vec();
-        normalize(&self.manifest.input, &mut values);
+        let mut x = self.input_tensor(input, batch)?;
+        if let Some(backbone) = &self.backbone {
+            x = backbone.forward(x);
+        }
+        read(softmax(self.model.forward(x), 1)).await
+    }
+
+    /// Embeddings `[batch, embedding_size]` (row-major) of `batch` raw items: the backbone's
+    /// output, what the head reads.
+    pub async fn embed(&self, input: &[f32], batch: usize) -> Result<Vec<f32>, SessionError> {
+        let backbone = self.backbone.as_ref().ok_or(SessionError::NoBackbone)?;
+        let x = self.input_tensor(input, batch)?;
+        read(backbone.forward(x)).await
+    }
+
+    /// Class probabilities `[batch, classes]` of `batch` embeddings (from [`Session::embed`]):
+    /// the head alone, for items whose embeddings are stored.
+    pub async fn probabilities_of_embeddings(
+        &self,
+        embeddings: &[f32],
+        batch: usize,
+    ) -> Result<Vec<f32>, SessionError> {
+        let size = self.embedding_size().ok_or(SessionError::NoBackbone)?;
+        check_values(embeddings, batch, size, || format!("{size}-d embedding"))?;
         let x = Tensor::<2>::from_data(
-            TensorData::new(values, [batch, per_item]),
+            TensorData::new(embeddings.to_vec(), [batch, size]),
             &self.device.device,
         );
-        let probs = softmax(self.model.forward(x), 1);
-        let data = probs
-            .into_data_async()
-            .await
-            .map_err(|e| SessionError::Read(format!("{e:?}")))?;
-        data.try_to_vec::<f32>()
-            .map_err(|e| SessionError::Read(format!("{e:?}")))
+        read(softmax(self.model.forward(x), 1)).await
     }
 
     /// Predicts `batch` raw items: probabilities, the `top_k` classes per item and uncertainty.
@@ -197,6 +248,21 @@ impl Session {
         top_k: usize,
     ) -> Result<Prediction, SessionError> {
         let probs = self.probabilities(input, batch).await?;
+        Ok(self.prediction(probs, top_k))
+    }
+
+    /// Predicts from `batch` stored embeddings (the head alone), as [`Session::predict`].
+    pub async fn predict_embeddings(
+        &self,
+        embeddings: &[f32],
+        batch: usize,
+        top_k: usize,
+    ) -> Result<Prediction, SessionError> {
+        let probs = self.probabilities_of_embeddings(embeddings, batch).await?;
+        Ok(self.prediction(probs, top_k))
+    }
+
+    fn prediction(&self, probs: Vec<f32>, top_k: usize) -> Prediction {
         let classes = self.manifest.labels.len();
         let items = probs
             .chunks(classes)
@@ -205,12 +271,47 @@ impl Session {
                 uncertainty: Uncertainty::from_probs(p),
             })
             .collect();
-        Ok(Prediction {
+        Prediction {
             probs,
             classes,
             items,
-        })
+        }
     }
+}
+
+/// Checks that `values` holds `batch` items of `per_item` values, all finite.
+fn check_values(
+    values: &[f32],
+    batch: usize,
+    per_item: usize,
+    shape: impl FnOnce() -> String,
+) -> Result<(), SessionError> {
+    if batch == 0 {
+        return Err(SessionError::EmptyBatch);
+    }
+    if values.len() != batch * per_item {
+        return Err(SessionError::InputLength {
+            expected: batch * per_item,
+            got: values.len(),
+            batch,
+            per_item,
+            shape: shape(),
+        });
+    }
+    if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+        return Err(SessionError::NonFinite(i));
+    }
+    Ok(())
+}
+
+/// Reads a 2-d result back from the device, asynchronously.
+async fn read(t: Tensor<2>) -> Result<Vec<f32>, SessionError> {
+    let data = t
+        .into_data_async()
+        .await
+        .map_err(|e| SessionError::Read(format!("{e:?}")))?;
+    data.try_to_vec::<f32>()
+        .map_err(|e| SessionError::Read(format!("{e:?}")))
 }
 
 /// The `k` most likely classes of one item, most likely first (ties keep label order).

@@ -1,6 +1,7 @@
 //! The JavaScript API (wasm32 only): `Session.load`, `session.predict`, `session.dispose`,
 //! with failures as `Error`s that carry a stable `code`.
 
+mod backbone_cache;
 mod error;
 mod fetch;
 mod js_session;

@@ -19,6 +19,12 @@ const BUNDLE: &[u8] = include_bytes!("fixtures/generated/parity/bundle.kbundle")
 const INPUTS: &[u8] = include_bytes!("fixtures/generated/parity/inputs.f32");
 const EXPECTED: &[u8] = include_bytes!("fixtures/generated/parity/expected.f32");
 const TOLERANCE: f32 = 1e-4;
+// EfficientNet-Lite0 (ImageNet weights, f32 backbone + 1000-class head) and five real photos,
+// written by `kindling fixture --photos` from the scikit-image sample photos.
+const IMAGENET_BUNDLE: &[u8] = include_bytes!("fixtures/generated/imagenet/bundle.kbundle");
+const IMAGENET_INPUTS: &[u8] = include_bytes!("fixtures/generated/imagenet/inputs.f32");
+const IMAGENET_EXPECTED: &[u8] = include_bytes!("fixtures/generated/imagenet/expected.f32");
+const IMAGENET_META: &str = include_str!("fixtures/generated/imagenet/meta.json");
 
 fn f32s(bytes: &[u8]) -> Vec<f32> {
     bytes
@@ -108,6 +114,139 @@ async fn cpu_simd_matches_native() {
 #[wasm_bindgen_test]
 async fn webgpu_on_swiftshader_matches_native() {
     assert_parity("webgpu", "webgpu", 50).await;
+}
+
+fn options_with(device: &str, extra: &[(&str, JsValue)]) -> Option<Object> {
+    let o = options(device).unwrap();
+    for (k, v) in extra {
+        Reflect::set(&o, &(*k).into(), v).unwrap();
+    }
+    Some(o)
+}
+
+/// The photos through the backbone and the ImageNet head on `device`: probabilities within
+/// 1e-4 of native, the same top-1 class names, and embeddings the head alone maps to the same
+/// probabilities.
+async fn assert_imagenet(device: &str, expected_backend: &str) {
+    let session = Session::load(Uint8Array::from(IMAGENET_BUNDLE).into(), options(device))
+        .await
+        .expect("the EfficientNet bundle loads");
+    assert_eq!(session.device(), expected_backend);
+    assert_eq!(session.embedding_size().unwrap(), Some(1280));
+    let meta: serde_json::Value = serde_json::from_str(IMAGENET_META).unwrap();
+    let count = meta["count"].as_u64().unwrap() as usize;
+    let inputs = f32s(IMAGENET_INPUTS);
+    let expected = f32s(IMAGENET_EXPECTED);
+    let out = JsFuture::from(session.predict(Float32Array::from(&inputs[..]), count, None))
+        .await
+        .expect("predict resolves");
+    let probs = Reflect::get(&out, &"probs".into())
+        .unwrap()
+        .unchecked_into::<Float32Array>()
+        .to_vec();
+    let max_diff = probs
+        .iter()
+        .zip(&expected)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f32, f32::max);
+    web_sys::console::log_1(
+        &format!("imagenet {device}: {count} photos, max |p_wasm - p_native| = {max_diff:e}")
+            .into(),
+    );
+    assert!(max_diff <= TOLERANCE, "{device}: max abs diff {max_diff}");
+    let items = Reflect::get(&out, &"items".into()).unwrap();
+    for i in 0..count {
+        let item = Reflect::get_u32(&items, i as u32).unwrap();
+        let top = Reflect::get_u32(&Reflect::get(&item, &"topK".into()).unwrap(), 0).unwrap();
+        let label = Reflect::get(&top, &"label".into())
+            .unwrap()
+            .as_string()
+            .unwrap();
+        assert_eq!(
+            label,
+            meta["top1"][i].as_str().unwrap(),
+            "{device}: photo {i}"
+        );
+    }
+    let embeddings = JsFuture::from(session.embed(Float32Array::from(&inputs[..]), count))
+        .await
+        .expect("embed resolves")
+        .unchecked_into::<Float32Array>();
+    assert_eq!(embeddings.length() as usize, count * 1280);
+    let via_head = JsFuture::from(session.predict_embeddings(embeddings, count, None))
+        .await
+        .expect("predictEmbeddings resolves");
+    let via_head = Reflect::get(&via_head, &"probs".into())
+        .unwrap()
+        .unchecked_into::<Float32Array>()
+        .to_vec();
+    let head_diff = via_head
+        .iter()
+        .zip(&probs)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f32, f32::max);
+    assert!(
+        head_diff <= 1e-5,
+        "{device}: embeddings → head differs by {head_diff}"
+    );
+    session.dispose();
+}
+
+#[wasm_bindgen_test]
+async fn imagenet_photos_on_cpu_simd_match_native() {
+    assert_imagenet("cpu", "cpu-simd").await;
+}
+
+#[wasm_bindgen_test]
+async fn imagenet_photos_on_webgpu_match_native() {
+    assert_imagenet("webgpu", "webgpu").await;
+}
+
+/// A head-only archive loads only with its backbone; a flipped byte in the backbone or in the
+/// head is refused with its own code; a new head replaces the old one on a loaded backbone.
+#[wasm_bindgen_test]
+async fn backbone_bundles_refuse_missing_or_tampered_parts() {
+    let whole = kindling::Bundle::from_archive(IMAGENET_BUNDLE).unwrap();
+    let head_only = whole.to_head_archive();
+    let no_cache = [("cache", JsValue::FALSE)];
+    let err = Session::load(
+        Uint8Array::from(&head_only[..]).into(),
+        options_with("cpu", &no_cache),
+    )
+    .await
+    .err()
+    .expect("a head without its backbone is refused");
+    assert_eq!(code(&err), "BACKBONE_MISSING");
+
+    let mut tampered = IMAGENET_BUNDLE.to_vec();
+    let last = tampered.len() - 10;
+    tampered[last] ^= 0x01; // inside the backbone file, the archive's last part
+    let err = load(&tampered, "cpu").await.err().unwrap();
+    assert_eq!(code(&err), "BACKBONE_HASH_MISMATCH");
+    let mut tampered = IMAGENET_BUNDLE.to_vec();
+    tampered[head_only.len() - 10] ^= 0x01; // inside the head's weights
+    let err = load(&tampered, "cpu").await.err().unwrap();
+    assert_eq!(code(&err), "BUNDLE_HASH_MISMATCH");
+
+    let session = load(IMAGENET_BUNDLE, "cpu").await.unwrap();
+    session
+        .replace_head(Uint8Array::from(&head_only[..]).into())
+        .await
+        .expect("a head of the same backbone replaces the old one");
+    let err = session
+        .replace_head(Uint8Array::from(BUNDLE).into())
+        .await
+        .err()
+        .expect("a head of no backbone is refused");
+    assert_eq!(code(&err), "BUNDLE_INCONSISTENT");
+    let err = Session::load(
+        Uint8Array::from(IMAGENET_BUNDLE).into(),
+        options_with("cpu", &[("dtype", "f64".into())]),
+    )
+    .await
+    .err()
+    .unwrap();
+    assert_eq!(code(&err), "INVALID_ARGUMENT");
 }
 
 #[wasm_bindgen_test]

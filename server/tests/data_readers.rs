@@ -164,6 +164,7 @@ fn reads_an_image_folder_and_rejects_unreadable_images() {
         mean: vec![0.0],
         std: vec![1.0],
         light_on_dark: false,
+        resize: Default::default(),
     };
     let data = read_image_folder(&root, &spec).unwrap();
     assert_eq!(data.classes, vec!["cats", "dogs"]);

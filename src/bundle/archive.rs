@@ -1,5 +1,9 @@
 //! The single-file bundle archive: `KINDLING` magic, a little-endian `u32` manifest length,
-//! the manifest JSON, then the weights bytes. For passing a bundle as one `Uint8Array`.
+//! the manifest JSON, the weights bytes, then (format 2, optional) the bytes of one backbone
+//! file. For passing a bundle as one `Uint8Array`. An archive without the backbone bytes is a
+//! head-only bundle: kilobytes, for a device that already holds the backbone.
+
+use super::WeightsDtype;
 
 use super::{Bundle, BundleError, Manifest};
 
@@ -7,8 +11,17 @@ const MAGIC: &[u8; 8] = b"KINDLING";
 const HEADER: usize = MAGIC.len() + 4;
 
 impl Bundle {
-    /// Serializes the bundle as one archive.
+    /// Serializes the bundle as one archive, with the attached backbone file if any.
     pub fn to_archive(&self) -> Vec<u8> {
+        let mut out = self.to_head_archive();
+        if let Some(b) = &self.backbone {
+            out.extend_from_slice(&b.bytes);
+        }
+        out
+    }
+
+    /// Serializes the bundle as one archive without the backbone bytes (head only).
+    pub fn to_head_archive(&self) -> Vec<u8> {
         let manifest = self.manifest.to_json();
         let mut out = Vec::with_capacity(HEADER + manifest.len() + self.weights.len());
         out.extend_from_slice(MAGIC);
@@ -38,7 +51,28 @@ impl Bundle {
         }
         let manifest_json = &bytes[HEADER..manifest_end];
         // Parse first so a short archive reports the weights file as truncated.
-        Manifest::from_json(manifest_json)?;
-        Bundle::from_parts(manifest_json, bytes[manifest_end..].to_vec())
+        let manifest = Manifest::from_json(manifest_json)?;
+        let rest = &bytes[manifest_end..];
+        let head_size = manifest.weights.size as usize;
+        let Some(backbone) = manifest
+            .backbone
+            .as_ref()
+            .filter(|_| rest.len() > head_size)
+        else {
+            return Bundle::from_parts(manifest_json, rest.to_vec());
+        };
+        let mut bundle = Bundle::from_parts(manifest_json, rest[..head_size].to_vec())?;
+        let tail = &rest[head_size..];
+        // The backbone file is the one whose declared size the tail has; otherwise the first
+        // one, whose check then reports the size (a cut download).
+        let dtype = backbone
+            .files
+            .iter()
+            .find(|f| f.size as usize == tail.len())
+            .or_else(|| backbone.files.first())
+            .map(|f| f.dtype)
+            .unwrap_or(WeightsDtype::F32);
+        bundle.attach_backbone(dtype, tail.to_vec())?;
+        Ok(bundle)
     }
 }

@@ -12,7 +12,7 @@ pub enum BundleError {
     InvalidManifest(String),
     /// The manifest's `format_version` is not one this runtime reads.
     #[error(
-        "bundle format version {found} is not supported (this runtime reads version {supported}); \
+        "bundle format version {found} is not supported (this runtime reads versions 1 to {supported}); \
          re-export the bundle or upgrade kindling"
     )]
     UnsupportedFormatVersion {
@@ -71,6 +71,36 @@ pub enum BundleError {
         /// The hash of the bytes present.
         actual: String,
     },
+    /// A backbone file's sha256 differs from the manifest's: the shared backbone was altered,
+    /// mixed up with another one, or served stale from a cache.
+    #[error(
+        "backbone file `{file}` is corrupt: sha256 {actual}, expected {expected}; \
+         clear the cached backbone and download it again"
+    )]
+    BackboneHashMismatch {
+        /// The file at fault.
+        file: String,
+        /// The hash the manifest declares.
+        expected: String,
+        /// The hash of the bytes present.
+        actual: String,
+    },
+    /// The bundle needs a backbone file that was not given (a head-only archive).
+    #[error("this bundle's head needs the backbone `{name}` ({file}), which was not provided")]
+    BackboneMissing {
+        /// The backbone's name.
+        name: String,
+        /// The file that would satisfy it.
+        file: String,
+    },
+    /// The backbone has no file stored in the requested element type.
+    #[error("the backbone has no `{requested}` weights; it has: {available}")]
+    BackboneDtypeUnavailable {
+        /// The element type asked for.
+        requested: String,
+        /// The element types present, comma-separated.
+        available: String,
+    },
     /// The weights bytes are not a readable burnpack record.
     #[error("weights file `{file}` is corrupt: {reason}")]
     CorruptWeights {
@@ -114,6 +144,9 @@ impl BundleError {
             BundleError::Truncated { .. } => "BUNDLE_TRUNCATED",
             BundleError::SizeMismatch { .. } => "BUNDLE_SIZE_MISMATCH",
             BundleError::HashMismatch { .. } => "BUNDLE_HASH_MISMATCH",
+            BundleError::BackboneHashMismatch { .. } => "BACKBONE_HASH_MISMATCH",
+            BundleError::BackboneMissing { .. } => "BACKBONE_MISSING",
+            BundleError::BackboneDtypeUnavailable { .. } => "BACKBONE_DTYPE_UNAVAILABLE",
             BundleError::CorruptWeights { .. } => "BUNDLE_CORRUPT_WEIGHTS",
             BundleError::WeightsMismatch { .. } => "BUNDLE_WEIGHTS_MISMATCH",
             BundleError::NotAnArchive => "BUNDLE_NOT_AN_ARCHIVE",

@@ -7,8 +7,10 @@ use serde::{Deserialize, Serialize};
 use super::BundleError;
 use crate::model::{ArchConfig, KNOWN_ARCHITECTURES};
 
-/// The bundle format version this runtime writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// The bundle format version this runtime writes: 2 adds an optional shared `backbone`.
+pub const FORMAT_VERSION: u32 = 2;
+/// The bundle format versions this runtime reads.
+pub const READABLE_FORMAT_VERSIONS: [u32; 2] = [1, 2];
 
 /// The parsed `manifest.json` of a bundle.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -20,9 +22,14 @@ pub struct Manifest {
     pub name: String,
     /// Model version, e.g. `"3"`; a new training run gets a new version.
     pub version: String,
-    /// Architecture config, tagged by `arch`.
+    /// The frozen, shared backbone whose embeddings the classifier reads (format 2). Absent:
+    /// the classifier reads the preprocessed input itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backbone: Option<BackboneRef>,
+    /// Architecture config of the classifier (with a backbone: the head), tagged by `arch`.
     pub architecture: ArchConfig,
-    /// What one input item is and how it is preprocessed.
+    /// What one input item is and how it is preprocessed (with a backbone: the backbone's
+    /// input).
     pub input: InputSpec,
     /// Class labels, index = model output index.
     pub labels: Vec<String>,
@@ -46,6 +53,18 @@ pub enum InputSpec {
     Tabular(TabularInput),
 }
 
+/// How a source image is fitted to the input size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResizeMode {
+    /// Resize the whole image to the input size (aspect ratio not kept): small drawings,
+    /// digits, icons.
+    #[default]
+    Stretch,
+    /// Scale the shorter side to the input size and cut the center: photos.
+    CenterCrop,
+}
+
 /// Image input: size, channels and normalization.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -65,6 +84,13 @@ pub struct ImageInput {
     /// Whether light-on-dark images were trained on (dark strokes on white must be inverted).
     #[serde(default)]
     pub light_on_dark: bool,
+    /// How a source image of another size or aspect ratio is fitted.
+    #[serde(default, skip_serializing_if = "is_stretch")]
+    pub resize: ResizeMode,
+}
+
+fn is_stretch(mode: &ResizeMode) -> bool {
+    *mode == ResizeMode::Stretch
 }
 
 /// Tabular input: feature names and normalization.
@@ -95,6 +121,14 @@ impl InputSpec {
         }
     }
 
+    /// The image spec, for an image input.
+    pub fn image(&self) -> Option<&ImageInput> {
+        match self {
+            InputSpec::Image(i) => Some(i),
+            InputSpec::Tabular(_) => None,
+        }
+    }
+
     /// Whether an item has no values at all (an invalid spec).
     pub fn is_empty(&self) -> bool {
         self.len() == 0
@@ -113,6 +147,65 @@ pub struct WeightsFile {
     pub sha256: String,
     /// Size in bytes.
     pub size: u64,
+    /// Element type the tensors are stored in (`f16` halves a download; computation is f32).
+    #[serde(default, skip_serializing_if = "WeightsDtype::is_f32")]
+    pub dtype: WeightsDtype,
+}
+
+/// Element type of a weights file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WeightsDtype {
+    /// 32-bit floats.
+    #[default]
+    F32,
+    /// 16-bit floats, widened to f32 when loaded.
+    F16,
+}
+
+impl WeightsDtype {
+    /// Whether this is the default `f32`.
+    pub fn is_f32(&self) -> bool {
+        *self == WeightsDtype::F32
+    }
+
+    /// The name used in manifests and options: `f32` or `f16`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            WeightsDtype::F32 => "f32",
+            WeightsDtype::F16 => "f16",
+        }
+    }
+}
+
+/// A shared backbone: its architecture and its weights files, content-addressed (a file's
+/// name is its sha256, so any number of model versions share one download).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackboneRef {
+    /// Backbone name, e.g. `efficientnet_lite0-imagenet`.
+    pub name: String,
+    /// The backbone's architecture (a backbone architecture such as `efficientnet_lite0`).
+    pub architecture: ArchConfig,
+    /// The same weights in one or more element types (at most one per `dtype`).
+    pub files: Vec<WeightsFile>,
+}
+
+impl BackboneRef {
+    /// The file stored as `dtype`, if the backbone has one.
+    pub fn file(&self, dtype: WeightsDtype) -> Option<&WeightsFile> {
+        self.files.iter().find(|f| f.dtype == dtype)
+    }
+
+    /// Size of the embedding the backbone outputs.
+    pub fn embedding_size(&self) -> usize {
+        self.architecture.classes()
+    }
+}
+
+/// The content-addressed file name of a backbone weights file.
+pub fn backbone_file_name(sha256: &str) -> String {
+    format!("backbone-{sha256}.bpk")
 }
 
 /// Evaluation metrics stored with a trained model.
@@ -160,21 +253,31 @@ impl Manifest {
             .ok_or_else(|| {
                 BundleError::InvalidManifest("missing numeric `format_version`".into())
             })?;
-        if version != u64::from(FORMAT_VERSION) {
+        if !READABLE_FORMAT_VERSIONS
+            .iter()
+            .any(|v| u64::from(*v) == version)
+        {
             return Err(BundleError::UnsupportedFormatVersion {
                 found: version,
                 supported: FORMAT_VERSION,
             });
         }
-        let arch = value
-            .pointer("/architecture/arch")
-            .and_then(|v| v.as_str())
-            .ok_or_else(|| BundleError::InvalidManifest("missing `architecture.arch`".into()))?;
-        if !KNOWN_ARCHITECTURES.contains(&arch) {
-            return Err(BundleError::UnknownArchitecture {
-                found: arch.to_string(),
-                known: KNOWN_ARCHITECTURES.join(", "),
-            });
+        for pointer in ["/architecture/arch", "/backbone/architecture/arch"] {
+            let Some(arch) = value.pointer(pointer) else {
+                if pointer == "/architecture/arch" {
+                    return Err(BundleError::InvalidManifest(
+                        "missing `architecture.arch`".into(),
+                    ));
+                }
+                continue;
+            };
+            let arch = arch.as_str().unwrap_or_default();
+            if !KNOWN_ARCHITECTURES.contains(&arch) {
+                return Err(BundleError::UnknownArchitecture {
+                    found: arch.to_string(),
+                    known: KNOWN_ARCHITECTURES.join(", "),
+                });
+            }
         }
         let manifest: Manifest = serde_json::from_value(value)
             .map_err(|e| BundleError::InvalidManifest(e.to_string()))?;
@@ -187,9 +290,17 @@ impl Manifest {
         serde_json::to_string_pretty(self).expect("a manifest always serializes")
     }
 
-    /// Checks that the architecture is valid and agrees with the labels and the input spec.
+    /// Checks that the architecture is valid and agrees with the labels, the input spec and
+    /// the backbone.
     pub fn check(&self) -> Result<(), BundleError> {
         self.architecture.validate()?;
+        if self.architecture.is_backbone() {
+            return Err(BundleError::Inconsistent(format!(
+                "`{}` is a backbone; it goes in `backbone`, with a classifier head in \
+                 `architecture`",
+                self.architecture.arch_name()
+            )));
+        }
         let classes = self.architecture.classes();
         if self.labels.len() != classes {
             return Err(BundleError::Inconsistent(format!(
@@ -197,12 +308,19 @@ impl Manifest {
                 self.labels.len()
             )));
         }
-        if self.input.len() != self.architecture.input_len() {
+        let first = match &self.backbone {
+            Some(b) => {
+                self.check_backbone(b)?;
+                &b.architecture
+            }
+            None => &self.architecture,
+        };
+        if self.input.len() != first.input_len() {
             return Err(BundleError::Inconsistent(format!(
                 "the input spec describes {} values per item but the `{}` takes {}",
                 self.input.len(),
-                self.architecture.arch_name(),
-                self.architecture.input_len()
+                first.arch_name(),
+                first.input_len()
             )));
         }
         let channels = match &self.input {
@@ -226,11 +344,57 @@ impl Manifest {
                 "input `std` must be finite and non-zero".into(),
             ));
         }
-        if self.weights.format != "burnpack" {
-            return Err(BundleError::UnsupportedWeightsFormat(
-                self.weights.format.clone(),
+        check_weights_format(&self.weights)
+    }
+
+    fn check_backbone(&self, backbone: &BackboneRef) -> Result<(), BundleError> {
+        if self.format_version < 2 {
+            return Err(BundleError::Inconsistent(
+                "a `backbone` needs format_version 2".into(),
             ));
         }
+        backbone.architecture.validate()?;
+        if !backbone.architecture.is_backbone() {
+            return Err(BundleError::Inconsistent(format!(
+                "backbone architecture `{}` is a classifier, not a backbone",
+                backbone.architecture.arch_name()
+            )));
+        }
+        let embedding = backbone.embedding_size();
+        if self.architecture.input_len() != embedding {
+            return Err(BundleError::Inconsistent(format!(
+                "the head takes {} values but the backbone outputs {embedding}",
+                self.architecture.input_len()
+            )));
+        }
+        if backbone.files.is_empty() {
+            return Err(BundleError::Inconsistent(
+                "the backbone lists no weights files".into(),
+            ));
+        }
+        for (i, f) in backbone.files.iter().enumerate() {
+            check_weights_format(f)?;
+            if backbone.files[..i].iter().any(|g| g.dtype == f.dtype) {
+                return Err(BundleError::Inconsistent(format!(
+                    "the backbone lists two `{}` files",
+                    f.dtype.name()
+                )));
+            }
+        }
         Ok(())
+    }
+}
+
+fn check_weights_format(file: &WeightsFile) -> Result<(), BundleError> {
+    if file.format != "burnpack" {
+        return Err(BundleError::UnsupportedWeightsFormat(file.format.clone()));
+    }
+    Ok(())
+}
+
+impl Manifest {
+    /// Whether the classifier reads a backbone's embeddings.
+    pub fn has_backbone(&self) -> bool {
+        self.backbone.is_some()
     }
 }

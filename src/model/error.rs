@@ -35,6 +35,14 @@ pub enum ModelError {
         /// Input width.
         width: usize,
     },
+    /// The image is smaller than the network's stride-2 stages allow.
+    #[error("model config: image_size {size} is below the minimum of {min} pixels")]
+    ImageTooSmall {
+        /// The size given.
+        size: usize,
+        /// The smallest size the network takes.
+        min: usize,
+    },
 }
 
 /// Returns [`ModelError::ZeroSize`] when `value` is zero.

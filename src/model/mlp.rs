@@ -52,6 +52,49 @@ pub struct Mlp {
 }
 
 impl Mlp {
+    /// An `mlp` made of given dense layers (no dropout): for importing trained weights, such
+    /// as a pretrained classifier head.
+    pub fn from_layers(layers: Vec<Linear>) -> Mlp {
+        Mlp {
+            layers,
+            dropout: DropoutConfig::new(0.0).init(),
+        }
+    }
+
+    /// The same network taking un-normalized input: `(x − mean) / std` per feature folded into
+    /// the first layer (`W' = W / std`, `b' = b − Σ W·mean/std`). Lets a head trained on
+    /// normalized embeddings read the backbone's raw output.
+    pub fn fold_input_normalization(mut self, mean: &[f32], std: &[f32]) -> Mlp {
+        let first = &mut self.layers[0];
+        let weight = first.weight.val();
+        let [input, _] = weight.dims();
+        let device = weight.device();
+        let per = |v: &[f32], default: f32| -> Vec<f32> {
+            (0..input)
+                .map(|i| v.get(i).or(v.first()).copied().unwrap_or(default))
+                .collect()
+        };
+        let inv_std = Tensor::<1>::from_data(
+            burn::tensor::TensorData::new(per(std, 1.0).iter().map(|s| 1.0 / s).collect(), [input]),
+            &device,
+        )
+        .reshape([input, 1]);
+        let mean = Tensor::<1>::from_data(
+            burn::tensor::TensorData::new(per(mean, 0.0), [input]),
+            &device,
+        )
+        .reshape([1, input]);
+        let scaled = weight * inv_std;
+        let shift = mean.matmul(scaled.clone()).reshape([scaled.dims()[1]]);
+        let bias = match &first.bias {
+            Some(b) => b.val() - shift,
+            None => shift.neg(),
+        };
+        first.weight = burn::module::Param::from_tensor(scaled);
+        first.bias = Some(burn::module::Param::from_tensor(bias));
+        self
+    }
+
     /// `[batch, input_size]` → logits `[batch, classes]`.
     pub fn forward(&self, input: Tensor<2>) -> Tensor<2> {
         let last = self.layers.len() - 1;

@@ -2,10 +2,12 @@
 //! supported architecture loads without recompiling the wasm.
 
 mod cnn;
+pub mod efficientnet;
 mod error;
 mod mlp;
 
 pub use cnn::{Cnn, CnnConfig, PoolKind};
+pub use efficientnet::{EfficientNetLite, EfficientNetLiteConfig};
 pub use error::ModelError;
 pub use mlp::{Mlp, MlpConfig};
 
@@ -31,7 +33,7 @@ pub(crate) fn linear_stack(
 }
 
 /// The architecture names this build understands, as they appear in `{"arch": ...}`.
-pub const KNOWN_ARCHITECTURES: &[&str] = &["mlp", "cnn"];
+pub const KNOWN_ARCHITECTURES: &[&str] = &["mlp", "cnn", "efficientnet_lite0"];
 
 /// An architecture config, tagged by `arch` in JSON (`{"arch": "cnn", ...}`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -41,6 +43,10 @@ pub enum ArchConfig {
     Mlp(MlpConfig),
     /// A small convolutional network over a `channels × height × width` image.
     Cnn(CnnConfig),
+    /// A pretrained image backbone: RGB image → 1280-d embedding (used as a bundle's backbone,
+    /// never as its classifier).
+    #[serde(rename = "efficientnet_lite0")]
+    EfficientNetLite0(EfficientNetLiteConfig),
 }
 
 impl ArchConfig {
@@ -49,6 +55,7 @@ impl ArchConfig {
         match self {
             ArchConfig::Mlp(_) => "mlp",
             ArchConfig::Cnn(_) => "cnn",
+            ArchConfig::EfficientNetLite0(_) => "efficientnet_lite0",
         }
     }
 
@@ -57,15 +64,23 @@ impl ArchConfig {
         match self {
             ArchConfig::Mlp(c) => c.input_size,
             ArchConfig::Cnn(c) => c.channels * c.height * c.width,
+            ArchConfig::EfficientNetLite0(c) => c.input_len(),
         }
     }
 
-    /// Number of output classes.
+    /// Number of outputs per item: classes for a classifier, the embedding size for a
+    /// backbone.
     pub fn classes(&self) -> usize {
         match self {
             ArchConfig::Mlp(c) => c.classes,
             ArchConfig::Cnn(c) => c.classes,
+            ArchConfig::EfficientNetLite0(_) => efficientnet::EMBEDDING_SIZE,
         }
+    }
+
+    /// Whether this architecture is a backbone (outputs embeddings, not class scores).
+    pub fn is_backbone(&self) -> bool {
+        matches!(self, ArchConfig::EfficientNetLite0(_))
     }
 
     /// Checks that the config describes a buildable network.
@@ -73,6 +88,7 @@ impl ArchConfig {
         match self {
             ArchConfig::Mlp(c) => c.validate(),
             ArchConfig::Cnn(c) => c.validate(),
+            ArchConfig::EfficientNetLite0(c) => c.validate(),
         }
     }
 
@@ -82,6 +98,7 @@ impl ArchConfig {
         Ok(match self {
             ArchConfig::Mlp(c) => Model::Mlp(c.init(device)),
             ArchConfig::Cnn(c) => Model::Cnn(c.init(device)),
+            ArchConfig::EfficientNetLite0(c) => Model::EfficientNetLite0(c.init(device)),
         })
     }
 }
@@ -93,14 +110,18 @@ pub enum Model {
     Mlp(Mlp),
     /// See [`Cnn`].
     Cnn(Cnn),
+    /// See [`EfficientNetLite`].
+    EfficientNetLite0(EfficientNetLite),
 }
 
 impl Model {
-    /// Maps a batch of flattened inputs `[batch, input_len]` to logits `[batch, classes]`.
+    /// Maps a batch of flattened inputs `[batch, input_len]` to logits `[batch, classes]`
+    /// (embeddings `[batch, 1280]` for a backbone).
     pub fn forward(&self, input: Tensor<2>) -> Tensor<2> {
         match self {
             Model::Mlp(m) => m.forward(input),
             Model::Cnn(m) => m.forward(input),
+            Model::EfficientNetLite0(m) => m.forward(input),
         }
     }
 }

@@ -9,8 +9,8 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 use super::KindlingError;
-use super::fetch::{Progress, fetch_bundle};
-use crate::bundle::{Bundle, InputSpec};
+use super::fetch::{BackboneOptions, Progress, complete_backbone, fetch_bundle};
+use crate::bundle::{Bundle, InputSpec, WeightsDtype};
 use crate::device::DeviceChoice;
 use crate::preprocess::image_from_rgba;
 use crate::session;
@@ -53,8 +53,11 @@ impl Session {
     ///
     /// `source` is a URL (a bundle directory, its `manifest.json`, or a `.kbundle` archive) or
     /// the archive's bytes (`Uint8Array` / `ArrayBuffer`). `options.device` is `'auto'`
-    /// (default), `'webgpu'` or `'cpu'`. Rejects with a `KindlingError` whose `code` says what
-    /// was wrong with the bundle, the device or the download.
+    /// (default), `'webgpu'` or `'cpu'`. A bundle with a backbone takes it from the archive, the
+    /// Cache API (`options.cache`, default `true`) or the bundle's directory, in
+    /// `options.dtype` (`'f32'` default, or `'f16'`: half the download). Rejects with a
+    /// `KindlingError` whose `code` says what was wrong with the bundle, the device or the
+    /// download.
     pub async fn load(
         #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | ArrayBuffer")] source: JsValue,
         #[wasm_bindgen(unchecked_param_type = "LoadOptions")] options: Option<js_sys::Object>,
@@ -85,6 +88,86 @@ impl Session {
             .map_err(|e| KindlingError::new("INTERNAL", e.to_string()).into())
     }
 
+    /// Size of the embeddings `embed` returns, or `undefined` for a model without a backbone.
+    #[wasm_bindgen(getter, js_name = embeddingSize)]
+    pub fn embedding_size(&self) -> Result<Option<usize>, JsValue> {
+        let inner = self.inner.borrow();
+        Ok(inner.as_ref().ok_or_else(disposed)?.embedding_size())
+    }
+
+    /// The backbone's embeddings of `batchSize` items (as for `predict`): a `Float32Array`
+    /// `[batch, embeddingSize]`. Rejects with `NO_BACKBONE` for a model without one.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Float32Array>")]
+    pub fn embed(
+        &self,
+        input: Float32Array,
+        #[wasm_bindgen(js_name = batchSize)] batch_size: usize,
+    ) -> js_sys::Promise {
+        let session = self.inner.borrow().clone();
+        let values = input.to_vec();
+        future_to_promise(async move {
+            let s = session.ok_or_else(disposed)?;
+            let out = s
+                .embed(&values, batch_size)
+                .await
+                .map_err(KindlingError::from)?;
+            Ok(Float32Array::from(out.as_slice()).into())
+        })
+    }
+
+    /// Predicts from `batchSize` embeddings (from `embed`) with the head alone: probabilities,
+    /// top-k and uncertainty per item, as `predict`.
+    #[wasm_bindgen(js_name = predictEmbeddings, unchecked_return_type = "Promise<Prediction>")]
+    pub fn predict_embeddings(
+        &self,
+        embeddings: Float32Array,
+        #[wasm_bindgen(js_name = batchSize)] batch_size: usize,
+        #[wasm_bindgen(unchecked_param_type = "PredictOptions")] options: Option<js_sys::Object>,
+    ) -> js_sys::Promise {
+        let options = options.map_or(JsValue::UNDEFINED, JsValue::from);
+        let session = self.inner.borrow().clone();
+        let top_k = top_k_option(&options);
+        let values = embeddings.to_vec();
+        future_to_promise(async move {
+            let started = now_ms();
+            let s = session.ok_or_else(disposed)?;
+            let out = s
+                .predict_embeddings(&values, batch_size, top_k)
+                .await
+                .map_err(KindlingError::from)?;
+            to_js_prediction(&out, now_ms() - started)
+        })
+    }
+
+    /// Swaps in the head of another version of this model (a URL or archive bytes; a head-only
+    /// archive is enough), keeping the backbone already loaded: kilobytes, not megabytes.
+    /// Rejects (and keeps the current head) when the new head reads another backbone.
+    #[wasm_bindgen(js_name = replaceHead)]
+    pub async fn replace_head(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | ArrayBuffer")] source: JsValue,
+    ) -> Result<(), JsValue> {
+        let current = self.inner.borrow().clone().ok_or_else(disposed)?;
+        let bundle = if let Some(url) = source.as_string() {
+            // The backbone is already on the device: fetch the manifest and head only.
+            super::fetch::fetch_head(&url, &Progress(None)).await?
+        } else if let Some(bytes) = bytes_of(&source) {
+            Bundle::from_archive(&bytes).map_err(KindlingError::from)?
+        } else {
+            return Err(KindlingError::new(
+                "INVALID_ARGUMENT",
+                "replaceHead expects a URL string, a Uint8Array or an ArrayBuffer",
+            )
+            .into());
+        };
+        let next = current.with_head(&bundle).map_err(KindlingError::from)?;
+        if self.inner.borrow().is_none() {
+            return Err(disposed().into());
+        }
+        *self.inner.borrow_mut() = Some(Rc::new(next));
+        Ok(())
+    }
+
     /// Number of `f32` values one input item has.
     #[wasm_bindgen(getter, js_name = inputLength)]
     pub fn input_length(&self) -> Result<usize, JsValue> {
@@ -104,9 +187,7 @@ impl Session {
     ) -> js_sys::Promise {
         let options = options.map_or(JsValue::UNDEFINED, JsValue::from);
         let session = self.inner.borrow().clone();
-        let top_k = option(&options, "topK")
-            .as_f64()
-            .map_or(5, |k| k.max(1.0) as usize);
+        let top_k = top_k_option(&options);
         let values = input.to_vec();
         future_to_promise(async move {
             let started = now_ms();
@@ -159,10 +240,25 @@ impl Session {
             None => DeviceChoice::Auto,
         };
         let progress = Progress(option(&options, "onProgress").dyn_into::<Function>().ok());
+        let backbone = BackboneOptions {
+            dtype: match option(&options, "dtype").as_string().as_deref() {
+                None | Some("f32") => WeightsDtype::F32,
+                Some("f16") => WeightsDtype::F16,
+                Some(other) => {
+                    return Err(KindlingError::new(
+                        "INVALID_ARGUMENT",
+                        format!("dtype `{other}` is not one of 'f32', 'f16'"),
+                    ));
+                }
+            },
+            cache: option(&options, "cache").as_bool().unwrap_or(true),
+        };
         let bundle = if let Some(url) = source.as_string() {
-            fetch_bundle(&url, &progress).await?
+            fetch_bundle(&url, &progress, backbone).await?
         } else if let Some(bytes) = bytes_of(&source) {
-            Bundle::from_archive(&bytes)?
+            let mut bundle = Bundle::from_archive(&bytes)?;
+            complete_backbone(&mut bundle, None, backbone, &progress).await?;
+            bundle
         } else {
             return Err(KindlingError::new(
                 "INVALID_ARGUMENT",
@@ -177,6 +273,12 @@ impl Session {
             inner: RefCell::new(Some(Rc::new(session))),
         })
     }
+}
+
+fn top_k_option(options: &JsValue) -> usize {
+    option(options, "topK")
+        .as_f64()
+        .map_or(5, |k| k.max(1.0) as usize)
 }
 
 fn now_ms() -> f64 {

@@ -12,7 +12,7 @@ export type DeviceName = 'webgpu' | 'cpu-simd' | 'cpu';
 
 /** A loading progress event; `status` never goes backwards for one file. */
 export interface LoadProgress {
-  status: 'initiate' | 'done' | 'ready';
+  status: 'initiate' | 'done' | 'cached' | 'ready';
   /** The URL being fetched (absent for `ready`). */
   file?: string;
   loaded: number;
@@ -25,6 +25,10 @@ export interface LoadOptions {
   device?: DeviceChoice;
   /** Called with progress events while the bundle downloads. */
   onProgress?: (event: LoadProgress) => void;
+  /** Element type of the backbone file to download: `'f32'` (default) or `'f16'` (half the bytes). */
+  dtype?: 'f32' | 'f16';
+  /** Keep the backbone in the Cache API and read it from there (default `true`). */
+  cache?: boolean;
 }
 
 /** Options of `session.predict`. */
@@ -64,15 +68,20 @@ export interface Manifest {
   format_version: number;
   name: string;
   version: string;
+  /** Format 2: the shared backbone whose embeddings the head (`architecture`) reads. */
+  backbone?: { name: string; architecture: { arch: 'efficientnet_lite0'; image_size: number }; files: WeightsFile[] };
   architecture: { arch: 'mlp' | 'cnn'; [key: string]: unknown };
   input:
-    | { kind: 'image'; width: number; height: number; channels: number; mean: number[]; std: number[]; light_on_dark: boolean }
+    | { kind: 'image'; width: number; height: number; channels: number; mean: number[]; std: number[]; light_on_dark: boolean; resize?: 'stretch' | 'center_crop' }
     | { kind: 'tabular'; features: string[]; mean: number[]; std: number[] };
   labels: string[];
   metrics?: { accuracy?: number; test_items?: number; [key: string]: unknown };
-  weights: { path: string; format: string; sha256: string; size: number };
+  weights: WeightsFile;
   created_at: string;
 }
+
+/** One weights file of a bundle. */
+export interface WeightsFile { path: string; format: string; sha256: string; size: number; dtype?: 'f32' | 'f16'; }
 
 /** A hybrid logical clock reading. */
 export interface Hlc { wall: number; counter: number; }

@@ -49,6 +49,16 @@ pub fn info_for(arch: &ArchConfig) -> BundleInfo {
             mean: vec![0.1],
             std: vec![0.3],
             light_on_dark: true,
+            resize: Default::default(),
+        }),
+        ArchConfig::EfficientNetLite0(c) => InputSpec::Image(ImageInput {
+            width: c.image_size,
+            height: c.image_size,
+            channels: 3,
+            mean: vec![0.5],
+            std: vec![0.5],
+            light_on_dark: false,
+            resize: kindling::bundle::ResizeMode::CenterCrop,
         }),
     };
     BundleInfo {

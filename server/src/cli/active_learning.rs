@@ -10,16 +10,14 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use burn::tensor::Device;
-use burn::tensor::activation::softmax;
 use clap::Args;
-use kindling::model::Model;
 use kindling::uncertainty::{Strategy, Uncertainty};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 
 use crate::data::{DataSource, Dataset, LoadedData, load};
-use crate::train::{TrainOptions, batch_tensors, normalized, train};
+use crate::train::{TrainOptions, normalized, probabilities, train};
 
 /// Arguments of `kindling bench active-learning`.
 #[derive(Debug, Args)]
@@ -92,18 +90,6 @@ fn options(args: &ActiveLearningArgs, seed: u64) -> TrainOptions {
         quiet: true,
         on_epoch: Default::default(),
     }
-}
-
-/// Class probabilities of every item of `data` (already normalized), row-major.
-fn probabilities(model: &Model, data: &Dataset, device: &Device) -> Vec<f32> {
-    let indices: Vec<usize> = (0..data.len()).collect();
-    let mut out = Vec::with_capacity(data.len() * data.classes.len());
-    for chunk in indices.chunks(2000) {
-        let (x, _) = batch_tensors(data, chunk, device);
-        let probs = softmax(model.forward(x), 1).into_data();
-        out.extend(probs.try_to_vec::<f32>().expect("f32 probabilities"));
-    }
-    out
 }
 
 /// One simulated labeling run; returns `(labels, test accuracy)` per round.
@@ -225,7 +211,15 @@ pub fn run(args: ActiveLearningArgs) -> anyhow::Result<()> {
         })
         .collect();
     let svg_path = args.out.join("active-learning.svg");
-    std::fs::write(&svg_path, chart(&means, target, &args))?;
+    let title = format!(
+        "Test accuracy vs labels ({}, {}, mean of {} seeds)",
+        args.data, args.arch, args.seeds
+    );
+    let target_line = (target, "95% of the accuracy on all data");
+    std::fs::write(
+        &svg_path,
+        chart(&means, Some(target_line), &title, args.until as f64),
+    )?;
 
     println!(
         "\nreference: {} trained on all {} items: {:.2}% test accuracy; 95% of it: {:.2}%",
@@ -264,27 +258,25 @@ pub fn run(args: ActiveLearningArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Mean test accuracy against labels, one line per strategy, and the 95% target.
-fn chart(curves: &[(String, Vec<(usize, f64)>)], target: f64, args: &ActiveLearningArgs) -> String {
+/// Mean test accuracy against labels (an SVG line chart), one line per curve, with an
+/// optional dashed target line.
+pub fn chart(
+    curves: &[(String, Vec<(usize, f64)>)],
+    target: Option<(f64, &str)>,
+    title: &str,
+    max_x: f64,
+) -> String {
     let (w, h, l, r, t, b) = (720.0, 420.0, 60.0, 170.0, 30.0, 50.0);
-    let max_x = args.until as f64;
-    let min_y = curves
-        .iter()
-        .flat_map(|(_, c)| c.iter().map(|(_, a)| *a))
-        .fold(target, f64::min)
-        .min(target)
-        - 0.02;
-    let max_y = curves
-        .iter()
-        .flat_map(|(_, c)| c.iter().map(|(_, a)| *a))
-        .fold(target, f64::max)
-        + 0.01;
+    let values = || curves.iter().flat_map(|(_, c)| c.iter().map(|(_, a)| *a));
+    let first = values().next().unwrap_or(0.5);
+    let anchor = target.map_or(first, |(v, _)| v);
+    let min_y = values().fold(anchor, f64::min) - 0.02;
+    let max_y = values().fold(anchor, f64::max) + 0.01;
     let x = |v: f64| l + v / max_x * (w - l - r);
     let y = |v: f64| t + (1.0 - (v - min_y) / (max_y - min_y)) * (h - t - b);
     let colors = ["#6b6b6b", "#b3470c", "#1f5fbf", "#2e8b57", "#8a2be2"];
     let mut s = format!(
-        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" font-family="sans-serif" font-size="12"><rect width="{w}" height="{h}" fill="#fff"/><text x="{l}" y="18" font-size="14">Test accuracy vs labels ({}, {}, mean of {} seeds)</text>"##,
-        args.data, args.arch, args.seeds
+        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" font-family="sans-serif" font-size="12"><rect width="{w}" height="{h}" fill="#fff"/><text x="{l}" y="18" font-size="14">{title}</text>"##
     );
     for i in 0..=5 {
         let v = min_y + (max_y - min_y) * f64::from(i) / 5.0;
@@ -312,15 +304,17 @@ fn chart(curves: &[(String, Vec<(usize, f64)>)], target: f64, args: &ActiveLearn
         (l + w - r) / 2.0,
         h - 10.0
     );
-    let _ = write!(
-        s,
-        r##"<line x1="{l}" x2="{}" y1="{:.1}" y2="{:.1}" stroke="#000" stroke-dasharray="5 4"/><text x="{}" y="{:.1}">95% of the accuracy on all data</text>"##,
-        w - r,
-        y(target),
-        y(target),
-        l + 6.0,
-        y(target) - 5.0
-    );
+    if let Some((target, label)) = target {
+        let _ = write!(
+            s,
+            r##"<line x1="{l}" x2="{}" y1="{:.1}" y2="{:.1}" stroke="#000" stroke-dasharray="5 4"/><text x="{}" y="{:.1}">{label}</text>"##,
+            w - r,
+            y(target),
+            y(target),
+            l + 6.0,
+            y(target) - 5.0
+        );
+    }
     for (i, (name, curve)) in curves.iter().enumerate() {
         let color = colors[i % colors.len()];
         let points: Vec<String> = curve

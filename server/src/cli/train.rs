@@ -30,6 +30,10 @@ pub struct TrainArgs {
     /// Architecture config JSON file (`{"arch": "cnn", ...}`).
     #[arg(long)]
     pub config: Option<PathBuf>,
+    /// Train a head on this backbone bundle's embeddings (`kindling backbone import`) instead
+    /// of a network from scratch: for a folder of real photos of any size.
+    #[arg(long, conflicts_with_all = ["config", "project"])]
+    pub backbone: Option<PathBuf>,
     /// Maximum epochs.
     #[arg(long, default_value_t = 12)]
     pub epochs: usize,
@@ -95,6 +99,7 @@ impl TrainArgs {
             no_wait: false,
             arch: "cnn".into(),
             config: None,
+            backbone: None,
             epochs,
             batch_size: 64,
             lr: 1e-3,
@@ -250,6 +255,9 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         !args.data.is_empty(),
         "give --data (a data set) or --project (a server project)"
     );
+    if let Some(backbone) = &args.backbone {
+        return super::train_head::run(&args, backbone);
+    }
     let (outcome, bundle) = train_bundle(&args)?;
     print_report(&outcome);
     if let Some(out) = &args.out {
@@ -266,7 +274,20 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
 
 /// Prints test accuracy, per-class precision/recall, the confusion matrix and the timing.
 pub fn print_report(outcome: &TrainOutcome) {
-    let t = &outcome.test;
+    print_evaluation(&outcome.test);
+    println!(
+        "trained {} epochs in {:.1} s ({:.0} items/s; splits train/val/test = {}/{}/{})",
+        outcome.history.len(),
+        outcome.train_seconds,
+        outcome.items_per_second,
+        outcome.split_sizes[0],
+        outcome.split_sizes[1],
+        outcome.split_sizes[2]
+    );
+}
+
+/// Prints test accuracy, per-class precision/recall and the confusion matrix.
+pub fn print_evaluation(t: &crate::train::Evaluation) {
     println!(
         "test accuracy: {:.2}% on {} held-out items",
         100.0 * t.accuracy,
@@ -283,13 +304,4 @@ pub fn print_report(outcome: &TrainOutcome) {
         );
     }
     print!("{}", t.confusion_table());
-    println!(
-        "trained {} epochs in {:.1} s ({:.0} items/s; splits train/val/test = {}/{}/{})",
-        outcome.history.len(),
-        outcome.train_seconds,
-        outcome.items_per_second,
-        outcome.split_sizes[0],
-        outcome.split_sizes[1],
-        outcome.split_sizes[2]
-    );
 }

@@ -1,5 +1,6 @@
-//! A folder of PNG/JPEG images with one subfolder per class (`cats/001.png`, `dogs/x.jpg`),
-//! each image resized and converted per the input spec by the runtime's own preprocessing.
+//! A folder of PNG/JPEG/WebP images with one subfolder per class (`cats/001.png`,
+//! `dogs/x.jpg`), each image decoded (EXIF orientation applied) and resized and converted per
+//! the input spec by the runtime's own preprocessing.
 
 use std::path::{Path, PathBuf};
 
@@ -9,7 +10,7 @@ use kindling::preprocess::image_from_rgba;
 use super::error::io;
 use super::{DataError, Dataset};
 
-const EXTENSIONS: &[&str] = &["png", "jpg", "jpeg"];
+const EXTENSIONS: &[&str] = &["png", "jpg", "jpeg", "webp"];
 
 fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>, DataError> {
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -59,9 +60,8 @@ pub fn read_image_folder(root: &Path, spec: &ImageInput) -> Result<Dataset, Data
                 path: file.display().to_string(),
                 reason,
             };
-            let img = image::open(&file)
-                .map_err(|e| unreadable(e.to_string()))?
-                .to_rgba8();
+            let bytes = std::fs::read(&file).map_err(|e| io(&file, e))?;
+            let img = super::photo::decode_photo(&bytes).map_err(|e| unreadable(e.to_string()))?;
             let (w, h) = img.dimensions();
             let item = image_from_rgba(spec, img.as_raw(), w as usize, h as usize)
                 .map_err(|e| unreadable(e.to_string()))?;
@@ -71,7 +71,7 @@ pub fn read_image_folder(root: &Path, spec: &ImageInput) -> Result<Dataset, Data
     }
     if data.is_empty() {
         return Err(DataError::Empty(format!(
-            "{}: no PNG or JPEG images",
+            "{}: no PNG, JPEG or WebP images",
             root.display()
         )));
     }

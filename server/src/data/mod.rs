@@ -7,6 +7,7 @@ mod error;
 mod idx;
 mod image_folder;
 mod mnist_json;
+pub mod photo;
 mod source;
 
 pub use csv_table::read_csv;

@@ -150,6 +150,7 @@ pub fn grayscale(width: usize, height: usize) -> InputSpec {
         mean: vec![0.0],
         std: vec![1.0],
         light_on_dark: true,
+        resize: Default::default(),
     })
 }
 

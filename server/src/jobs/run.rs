@@ -64,6 +64,7 @@ async fn image_spec(
         mean: vec![0.0; channels],
         std: vec![1.0; channels],
         light_on_dark: false,
+        resize: Default::default(),
     })
 }
 

@@ -66,6 +66,7 @@ mod tests {
             mean: vec![0.5],
             std: vec![0.25],
             light_on_dark: true,
+            resize: Default::default(),
         })
     }
 

@@ -1,6 +1,7 @@
 //! Accuracy, per-class precision and recall, and the confusion matrix of a model on a data set.
 
 use burn::tensor::Device;
+use burn::tensor::activation::softmax;
 use kindling::bundle::{ClassMetrics, Metrics};
 use kindling::model::Model;
 
@@ -18,6 +19,18 @@ pub struct Evaluation {
     pub predictions: Vec<u32>,
     /// Class names.
     pub classes: Vec<String>,
+}
+
+/// Class probabilities of every item of `data` (already normalized), row-major.
+pub fn probabilities(model: &Model, data: &Dataset, device: &Device) -> Vec<f32> {
+    let indices: Vec<usize> = (0..data.len()).collect();
+    let mut out = Vec::with_capacity(data.len() * data.classes.len());
+    for chunk in indices.chunks(2000) {
+        let (x, _) = batch_tensors(data, chunk, device);
+        let probs = softmax(model.forward(x), 1).into_data();
+        out.extend(probs.try_to_vec::<f32>().expect("f32 probabilities"));
+    }
+    out
 }
 
 /// Predicts every item of `data` (already normalized) with `model`, which lives on the plain

@@ -6,7 +6,7 @@ mod augment;
 mod evaluate;
 mod split;
 
-pub use evaluate::{Evaluation, evaluate};
+pub use evaluate::{Evaluation, evaluate, probabilities};
 pub use split::{Splits, split};
 
 use std::time::Instant;

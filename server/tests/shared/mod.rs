@@ -15,6 +15,7 @@ pub fn args(arch: &str) -> TrainArgs {
         no_wait: false,
         arch: arch.into(),
         config: None,
+        backbone: None,
         epochs: 3,
         batch_size: 32,
         lr: 1e-3,

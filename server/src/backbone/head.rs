@@ -1,0 +1,136 @@
+//! Training a classifier head on embeddings: full-batch softmax regression (or one hidden
+//! layer) with burn's autodiff and Adam with weight decay, a fixed number of steps — stable
+//! from a handful of labels up to thousands, seconds on a CPU. The per-feature normalization
+//! fitted on the labeled embeddings is folded into the head's first layer, so the head reads
+//! the backbone's raw output.
+
+use burn::module::Module;
+use burn::nn::loss::CrossEntropyLossConfig;
+use burn::optim::decay::WeightDecayConfig;
+use burn::optim::{AdamConfig, GradientsParams};
+use burn::tensor::{Device, Int, Tensor, TensorData};
+use kindling::model::{ArchConfig, MlpConfig, Model};
+
+use crate::data::Dataset;
+use crate::train::fit_normalization;
+
+/// How a head is trained.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HeadConfig {
+    /// Hidden layer widths (empty: a linear head, i.e. softmax regression).
+    pub hidden: Vec<usize>,
+    /// Full-batch optimization steps.
+    pub steps: usize,
+    /// Adam's learning rate.
+    pub learning_rate: f64,
+    /// L2 penalty (weight decay).
+    pub weight_decay: f32,
+    /// Seed for the initial weights.
+    pub seed: u64,
+}
+
+impl Default for HeadConfig {
+    fn default() -> Self {
+        HeadConfig {
+            hidden: vec![],
+            steps: 200,
+            learning_rate: 1e-2,
+            weight_decay: 1e-3,
+            seed: 42,
+        }
+    }
+}
+
+impl HeadConfig {
+    /// The head's architecture for `embedding` inputs and `classes` outputs.
+    pub fn architecture(&self, embedding: usize, classes: usize) -> ArchConfig {
+        ArchConfig::Mlp(MlpConfig {
+            input_size: embedding,
+            hidden_sizes: self.hidden.clone(),
+            classes,
+            dropout: 0.0,
+        })
+    }
+}
+
+/// Trains a head on the embeddings in `data` (every item is used), on `device` (plain; the
+/// autodiff wrapper is made here). Returns the architecture and the head, normalization folded.
+pub fn fit_head(
+    data: &Dataset,
+    config: &HeadConfig,
+    device: &Device,
+) -> anyhow::Result<(ArchConfig, Model)> {
+    anyhow::ensure!(!data.is_empty(), "no labeled embeddings to train a head on");
+    let arch = config.architecture(data.item_len, data.classes.len());
+    let spec = fit_normalization(data);
+    let mut values = data.items.clone();
+    kindling::preprocess::normalize(&spec, &mut values);
+
+    let ad = device.clone().autodiff();
+    ad.seed(config.seed);
+    let mut model = arch.init(&ad)?;
+    let x = Tensor::<2>::from_data(TensorData::new(values, [data.len(), data.item_len]), &ad);
+    let labels: Vec<i64> = data.labels.iter().map(|&l| i64::from(l)).collect();
+    let y = Tensor::<1, Int>::from_data(TensorData::new(labels, [data.len()]), &ad);
+    let loss_fn = CrossEntropyLossConfig::new().init(&ad);
+    let mut optim = AdamConfig::new()
+        .with_weight_decay(Some(WeightDecayConfig::new(config.weight_decay)))
+        .init();
+    for _ in 0..config.steps {
+        let loss = loss_fn.forward(model.forward(x.clone()), y.clone());
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        model = optim.step(config.learning_rate, model, grads);
+    }
+    let Model::Mlp(head) = model.valid() else {
+        unreachable!("a head is an mlp")
+    };
+    let kindling::bundle::InputSpec::Tabular(norm) = &spec else {
+        unreachable!("embeddings are tabular")
+    };
+    Ok((
+        arch,
+        Model::Mlp(head.fold_input_normalization(&norm.mean, &norm.std)),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backbone::embed::embedding_spec;
+
+    /// Two well-separated clusters in 16-d, far from the origin and unevenly scaled: the head
+    /// separates them, and reads raw (un-normalized) embeddings after folding.
+    #[test]
+    fn a_linear_head_separates_clusters_from_raw_embeddings() {
+        let mut items = Vec::new();
+        let mut labels = Vec::new();
+        for i in 0..40u32 {
+            let class = i % 2;
+            for d in 0..16 {
+                let centre = if class == 0 { 3.0 } else { 4.0 };
+                let wobble = ((i * 7 + d) % 5) as f32 * 0.05;
+                items.push((centre + wobble) * (1.0 + d as f32));
+            }
+            labels.push(class);
+        }
+        let data = Dataset {
+            items,
+            labels,
+            item_len: 16,
+            classes: vec!["a".into(), "b".into()],
+            input: embedding_spec(16),
+        };
+        let device = Device::flex();
+        let (_, head) = fit_head(&data, &HeadConfig::default(), &device).unwrap();
+        let x = Tensor::<2>::from_data(TensorData::new(data.items.clone(), [40, 16]), &device);
+        let predicted: Vec<i64> = head
+            .forward(x)
+            .argmax(1)
+            .into_data()
+            .iter::<i64>()
+            .collect();
+        for (p, l) in predicted.iter().zip(&data.labels) {
+            assert_eq!(*p, i64::from(*l));
+        }
+    }
+}

@@ -1,0 +1,112 @@
+//! Pretrained backbones: importing published weights into Kindling's architectures (BatchNorm
+//! folded) and writing them as content-addressed backbone files of a format-2 bundle, in f32 and
+//! f16.
+
+pub mod embed;
+pub mod fold;
+pub mod head;
+pub mod import;
+
+use burn::store::burn_pack::{Reader, Tensor as PackTensor, Writer};
+use burn::tensor::{Bytes, DType, TensorData};
+use kindling::bundle::{BundleError, ImageInput, InputSpec, ResizeMode, WeightsDtype};
+use kindling::model::{ArchConfig, EfficientNetLiteConfig, MlpConfig, Model};
+use kindling::{Bundle, bundle::BundleInfo, bundle::model_to_burnpack};
+
+use import::ImportedEfficientNet;
+
+/// The name EfficientNet-Lite0 with ImageNet weights goes by in manifests.
+pub const EFFICIENTNET_LITE0_IMAGENET: &str = "efficientnet_lite0-imagenet";
+
+/// The input spec of the EfficientNet-Lite ImageNet weights: RGB at `size`, shorter side scaled
+/// and center cut, `(x·255 − 127) / 128`.
+pub fn efficientnet_input(size: usize) -> InputSpec {
+    InputSpec::Image(ImageInput {
+        width: size,
+        height: size,
+        channels: 3,
+        mean: vec![127.0 / 255.0],
+        std: vec![128.0 / 255.0],
+        light_on_dark: false,
+        resize: ResizeMode::CenterCrop,
+    })
+}
+
+/// Rewrites a burnpack file deterministically — without the random parameter ids burn records,
+/// so the same weights always give the same bytes and the same content address — with every
+/// f32 tensor stored as `dtype` (f16: half the bytes; loading widens them back to f32).
+pub fn canonical_burnpack(f32_bytes: &[u8], dtype: WeightsDtype) -> Result<Vec<u8>, BundleError> {
+    let corrupt = |e: String| BundleError::CorruptWeights {
+        file: "backbone".into(),
+        reason: e,
+    };
+    let tensors = Reader::from_bytes(Bytes::from_bytes_vec(f32_bytes.to_vec()))
+        .and_then(|r| r.into_tensors())
+        .map_err(|e| corrupt(e.to_string()))?;
+    let mut out = Vec::with_capacity(tensors.len());
+    for t in tensors {
+        let (name, stored, shape, _id, bytes) =
+            t.into_parts().map_err(|e| corrupt(e.to_string()))?;
+        let (bytes, stored) = if stored == DType::F32 && dtype == WeightsDtype::F16 {
+            let data =
+                TensorData::from_bytes(bytes, shape.clone(), DType::F32).convert_dtype(DType::F16);
+            (data.into_bytes(), DType::F16)
+        } else {
+            (bytes, stored)
+        };
+        out.push(PackTensor::new(name, stored, shape, None, bytes));
+    }
+    Ok(Writer::new(out)
+        .into_bytes()
+        .map_err(|e| corrupt(e.to_string()))?
+        .to_vec())
+}
+
+/// The backbone's files: f32 burnpack and its f16 copy, both canonical.
+pub fn backbone_files(backbone: Model) -> Result<Vec<(WeightsDtype, Vec<u8>)>, BundleError> {
+    let raw = model_to_burnpack(backbone)?;
+    Ok(vec![
+        (
+            WeightsDtype::F32,
+            canonical_burnpack(&raw, WeightsDtype::F32)?,
+        ),
+        (
+            WeightsDtype::F16,
+            canonical_burnpack(&raw, WeightsDtype::F16)?,
+        ),
+    ])
+}
+
+/// The imported network as a format-2 bundle: the backbone (f32 attached, f16 returned to be
+/// written beside it) and the ImageNet classifier as its head.
+pub fn imagenet_bundle(
+    imported: ImportedEfficientNet,
+    image_size: usize,
+    labels: Vec<String>,
+    created_at: String,
+) -> Result<(Bundle, Vec<(WeightsDtype, Vec<u8>)>), BundleError> {
+    let files = backbone_files(Model::EfficientNetLite0(imported.backbone))?;
+    let head_arch = ArchConfig::Mlp(MlpConfig {
+        input_size: kindling::model::efficientnet::EMBEDDING_SIZE,
+        hidden_sizes: vec![],
+        classes: imported.classes,
+        dropout: 0.0,
+    });
+    let info = BundleInfo {
+        name: EFFICIENTNET_LITE0_IMAGENET.into(),
+        version: "imagenet".into(),
+        input: efficientnet_input(image_size),
+        labels,
+        metrics: None,
+        created_at,
+    };
+    let bundle = Bundle::with_backbone(
+        info,
+        head_arch,
+        Model::Mlp(imported.classifier),
+        EFFICIENTNET_LITE0_IMAGENET.into(),
+        ArchConfig::EfficientNetLite0(EfficientNetLiteConfig { image_size }),
+        files.clone(),
+    )?;
+    Ok((bundle, files))
+}
