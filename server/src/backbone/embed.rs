@@ -190,3 +190,23 @@ pub fn embed_photos(
     out.seconds = started.elapsed().as_secs_f64();
     Ok(out)
 }
+
+/// The embeddings of an image dataset whose items are already preprocessed for `session`'s
+/// backbone (as the training jobs load them), in batches of 16.
+pub fn embed_dataset(session: &Session, data: &Dataset) -> anyhow::Result<Dataset> {
+    let size = session
+        .embedding_size()
+        .ok_or_else(|| anyhow::anyhow!("the model has no backbone to embed with"))?;
+    let mut items = Vec::with_capacity(data.len() * size);
+    for chunk in data.items.chunks(16 * data.item_len.max(1)) {
+        let n = chunk.len() / data.item_len.max(1);
+        items.extend(pollster::block_on(session.embed(chunk, n))?);
+    }
+    Ok(Dataset {
+        items,
+        labels: data.labels.clone(),
+        item_len: size,
+        classes: data.classes.clone(),
+        input: embedding_spec(size),
+    })
+}

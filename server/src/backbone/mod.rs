@@ -110,3 +110,62 @@ pub fn imagenet_bundle(
     )?;
     Ok((bundle, files))
 }
+
+/// A format-2 bundle of `base`'s backbone with a zero (untrained) linear head over `labels`:
+/// every class equally likely, so the queue starts in random order and the browser can embed
+/// items before the first head is trained. Marked `untrained` in its metrics, which makes the
+/// first trained head publish over it.
+pub fn untrained_head_bundle(
+    base: &Bundle,
+    labels: Vec<String>,
+    version: String,
+    created_at: String,
+) -> Result<Bundle, BundleError> {
+    let embedding = base
+        .manifest()
+        .backbone
+        .as_ref()
+        .map(|b| b.embedding_size())
+        .ok_or_else(|| BundleError::Inconsistent("the bundle has no backbone".into()))?;
+    let device = burn::tensor::Device::flex();
+    let classes = labels.len();
+    let mut linear = burn::nn::LinearConfig::new(embedding, classes).init(&device);
+    linear.weight = burn::module::Param::from_tensor(burn::tensor::Tensor::zeros(
+        [embedding, classes],
+        &device,
+    ));
+    linear.bias = Some(burn::module::Param::from_tensor(
+        burn::tensor::Tensor::zeros([classes], &device),
+    ));
+    let arch = ArchConfig::Mlp(MlpConfig {
+        input_size: embedding,
+        hidden_sizes: vec![],
+        classes,
+        dropout: 0.0,
+    });
+    let mut metrics = kindling::bundle::Metrics::default();
+    metrics
+        .extra
+        .insert("untrained".into(), serde_json::Value::Bool(true));
+    let name = format!(
+        "{}-untrained",
+        base.manifest()
+            .backbone
+            .as_ref()
+            .map_or("backbone", |b| b.name.as_str())
+    );
+    let info = BundleInfo {
+        name,
+        version,
+        input: base.manifest().input.clone(),
+        labels,
+        metrics: Some(metrics),
+        created_at,
+    };
+    Bundle::head_on(
+        base,
+        info,
+        arch,
+        Model::Mlp(kindling::model::Mlp::from_layers(vec![linear])),
+    )
+}

@@ -116,6 +116,19 @@ pub enum AdminCommand {
         #[command(flatten)]
         db: DbArg,
     },
+    /// Give a photo project a pretrained backbone (a bundle from `kindling backbone import`):
+    /// stores the backbone once and makes version 0, an untrained head, current; training jobs
+    /// then train heads on the backbone's embeddings.
+    SetBackbone {
+        /// Project id.
+        #[arg(long)]
+        project: String,
+        /// Backbone bundle directory or archive.
+        #[arg(long)]
+        bundle: PathBuf,
+        #[command(flatten)]
+        db: DbArg,
+    },
     /// List users as `id name` lines.
     ListUsers {
         #[command(flatten)]
@@ -394,6 +407,14 @@ pub fn run(cmd: AdminCommand) -> anyhow::Result<()> {
                 let b = super::bundle::read_bundle(&bundle)?;
                 let v = crate::serve::models::store_bundle(&s, &project, &b, current).await.map_err(api)?;
                 println!("published {project} model version {v}{}", if current { " (current)" } else { "" });
+            }
+            AdminCommand::SetBackbone { project, bundle, db } => {
+                let s = state(&db).await?;
+                let base = super::bundle::read_bundle(&bundle)?;
+                let labels = crate::serve::sync::project_labels(&s, &project).await.map_err(api)?;
+                let head = crate::backbone::untrained_head_bundle(&base, labels, "0".into(), super::now_rfc3339())?;
+                let v = crate::serve::models::store_bundle(&s, &project, &head, true).await.map_err(api)?;
+                println!("project {project}: backbone {} stored; version {v} (untrained head) is current", head.manifest().backbone.as_ref().map_or("", |b| b.name.as_str()));
             }
             AdminCommand::ListUsers { db } => {
                 let s = state(&db).await?;

@@ -37,6 +37,18 @@ pub struct Snapshot {
     pub train_items: Vec<String>,
     /// The ids evaluated on.
     pub eval_items: Vec<String>,
+    /// Labeled items left out because their content is not a usable image, with the reason.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<SkippedItem>,
+}
+
+/// A labeled item a job could not use.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct SkippedItem {
+    /// The item.
+    pub item_id: String,
+    /// Why (`PHOTO_CORRUPT: …`, `not an image item`, …).
+    pub reason: String,
 }
 
 /// Training data of a project, and what it was made of.
@@ -60,14 +72,11 @@ pub async fn load(
         .fetch_all(&state.db.pool)
         .await?;
     // item → (votes per class, latest class, content)
+    let mut skipped_kinds: std::collections::BTreeMap<String, String> = Default::default();
     let mut items: std::collections::BTreeMap<String, (Vec<u32>, usize, Vec<u8>)> =
         Default::default();
     for r in rows {
         let kind: String = r.try_get("kind")?;
-        anyhow::ensure!(
-            kind == "image",
-            "training on {kind} items is not supported yet (image projects only)"
-        );
         let value: Option<String> = r.try_get("value")?;
         let Some(class) = value
             .and_then(|v| serde_json::from_str::<kindling::sync::LabelValue>(&v).ok())
@@ -76,6 +85,10 @@ pub async fn load(
             continue;
         };
         let id: String = r.try_get("item_id")?;
+        if kind != "image" {
+            skipped_kinds.insert(id, kind);
+            continue;
+        }
         let entry = items
             .entry(id)
             .or_insert_with(|| (vec![0; classes.len()], class, Vec::new()));
@@ -89,6 +102,13 @@ pub async fn load(
     let mut train = empty(classes, spec, item_len);
     let mut eval = empty(classes, spec, item_len);
     let (mut train_items, mut eval_items, mut lines) = (Vec::new(), Vec::new(), Vec::new());
+    let mut skipped: Vec<SkippedItem> = skipped_kinds
+        .into_iter()
+        .map(|(item_id, kind)| SkippedItem {
+            item_id,
+            reason: format!("a {kind} item, not an image"),
+        })
+        .collect();
     for (id, (votes, latest, content)) in items {
         let best = *votes.iter().max().unwrap_or(&0);
         let class = if votes[latest] == best {
@@ -96,15 +116,27 @@ pub async fn load(
         } else {
             votes.iter().position(|&v| v == best).unwrap_or(latest)
         };
-        let image = image::load_from_memory(&content)
-            .map_err(|e| anyhow::anyhow!("item `{id}` is not a readable image: {e}"))?
-            .to_rgba8();
-        let values = image_from_rgba(
-            spec,
-            image.as_raw(),
-            image.width() as usize,
-            image.height() as usize,
-        )?;
+        // One unreadable photo must not stop training on the others.
+        let values = match crate::data::photo::decode_photo(&content)
+            .map_err(|e| format!("{}: {e}", e.code()))
+            .and_then(|image| {
+                image_from_rgba(
+                    spec,
+                    image.as_raw(),
+                    image.width() as usize,
+                    image.height() as usize,
+                )
+                .map_err(|e| format!("{}: {e}", e.code()))
+            }) {
+            Ok(values) => values,
+            Err(reason) => {
+                skipped.push(SkippedItem {
+                    item_id: id,
+                    reason,
+                });
+                continue;
+            }
+        };
         let target = if is_eval(project, &id) {
             eval_items.push(id);
             &mut eval
@@ -125,6 +157,7 @@ pub async fn load(
             eval_count: eval_items.len(),
             train_items,
             eval_items,
+            skipped,
         },
         data: LoadedData {
             train,

@@ -7,15 +7,16 @@ use std::sync::Arc;
 use anyhow::Context;
 use burn::tensor::Device;
 use kindling::bundle::{BundleInfo, ImageInput, InputSpec};
-use kindling::{ArchConfig, Bundle};
+use kindling::{ArchConfig, Bundle, Model};
 use sqlx::Row;
 
 use super::dataset::{self, ProjectData};
 use super::{Job, JobConfig};
 use crate::cli::train::preset;
+use crate::data::{Dataset, LoadedData};
 use crate::serve::AppState;
 use crate::serve::db::now_ms;
-use crate::train::{EpochHook, EpochStats, TrainOptions, evaluate, normalized, train};
+use crate::train::{EpochHook, EpochStats, Evaluation, TrainOptions, evaluate, normalized, train};
 
 /// The current version of a project, loaded.
 struct Current {
@@ -32,7 +33,8 @@ async fn current(state: &AppState, project: &str) -> anyhow::Result<Option<Curre
         return Ok(None);
     };
     let manifest: String = row.try_get("manifest")?;
-    let bundle = Bundle::from_parts(manifest.as_bytes(), row.try_get("weights")?)?;
+    let mut bundle = Bundle::from_parts(manifest.as_bytes(), row.try_get("weights")?)?;
+    crate::serve::backbones::attach(state, &mut bundle).await?;
     Ok(Some(Current {
         version: row.try_get("version")?,
         bundle,
@@ -107,30 +109,32 @@ async fn cancel_requested(state: &AppState, id: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// Runs `job` to its end; returns its result (version, decision, metrics).
-pub async fn execute(state: &AppState, job: &Job) -> anyhow::Result<serde_json::Value> {
-    let started = std::time::Instant::now();
-    let project = job.project_id.clone();
-    let config: JobConfig = serde_json::from_value(job.config.clone()).context("job config")?;
-    set_progress(state, &job.id, serde_json::json!({"phase": "loading"})).await?;
-    let classes = crate::serve::sync::project_labels(state, &project)
-        .await
-        .map_err(|e| anyhow::anyhow!(e.message))?;
-    let current = current(state, &project).await?;
-    let spec = image_spec(state, &project, current.as_ref()).await?;
-    let ProjectData { data, snapshot } = dataset::load(state, &project, &classes, &spec).await?;
-    let present = data
-        .train
-        .labels
-        .iter()
-        .collect::<std::collections::BTreeSet<_>>()
-        .len();
-    anyhow::ensure!(
-        snapshot.label_count >= 10 && present >= 2,
-        "need at least 10 labeled training items in 2 classes (have {} in {present}; evaluation items are not trained on)",
-        snapshot.label_count
-    );
-    let arch: ArchConfig = preset(&config.arch, &data.train.input, classes.len())?;
+/// What a training run produced, before it becomes a version.
+struct Trained {
+    /// `cnn`/`mlp`, or `head` for a head on a backbone.
+    kind: String,
+    arch: ArchConfig,
+    model: Model,
+    /// The input spec of the new version.
+    input: InputSpec,
+    /// The new model on the evaluation set.
+    eval: Evaluation,
+    /// The current version on the same items, if there is one.
+    current_eval: Option<f64>,
+    history: Vec<EpochStats>,
+}
+
+/// Trains `config.arch` from scratch on the project's images (progress and cancellation per
+/// epoch) and evaluates it and the current version on the evaluation set.
+async fn train_from_scratch(
+    state: &AppState,
+    job: &Job,
+    config: &JobConfig,
+    current: Option<&Current>,
+    data: &LoadedData,
+    classes: usize,
+) -> anyhow::Result<Trained> {
+    let arch: ArchConfig = preset(&config.arch, &data.train.input, classes)?;
 
     // Progress and cancellation from the training thread, through this runtime.
     let handle = tokio::runtime::Handle::current();
@@ -183,9 +187,118 @@ pub async fn execute(state: &AppState, job: &Job) -> anyhow::Result<serde_json::
         }
         None => None,
     };
-    let new_eval = outcome.test.accuracy;
+    Ok(Trained {
+        kind: config.arch.clone(),
+        arch,
+        model: outcome.model,
+        input: outcome.input,
+        eval: outcome.test,
+        current_eval,
+        history: outcome.history,
+    })
+}
+
+/// Whether `bundle` is a backbone's untrained head (`kindling admin set-backbone`).
+fn is_untrained(bundle: &Bundle) -> bool {
+    bundle
+        .manifest()
+        .metrics
+        .as_ref()
+        .and_then(|m| m.extra.get("untrained"))
+        .and_then(serde_json::Value::as_bool)
+        .unwrap_or(false)
+}
+
+/// A head on the current version's backbone: the labeled photos are embedded (natively, the
+/// same code as the browser), a head is fitted in seconds, and it and the current head are
+/// evaluated on the embeddings of the evaluation set.
+async fn train_head(
+    state: &AppState,
+    job: &Job,
+    current: &Current,
+    data: &LoadedData,
+) -> anyhow::Result<Trained> {
+    set_progress(state, &job.id, serde_json::json!({"phase": "embedding", "items": data.train.len() + data.test.as_ref().map_or(0, Dataset::len)})).await?;
+    if cancel_requested(state, &job.id).await {
+        return Err(crate::train::Cancelled.into());
+    }
+    let bundle = current.bundle.clone();
+    let data = data.clone();
+    let seed = job
+        .config
+        .get("seed")
+        .and_then(serde_json::Value::as_u64)
+        .unwrap_or(42);
+    tokio::task::spawn_blocking(move || {
+        let session = pollster::block_on(kindling::Session::load(
+            &bundle,
+            kindling::DeviceChoice::Cpu,
+        ))?;
+        let train = crate::backbone::embed::embed_dataset(&session, &data.train)?;
+        let eval_set = data.test.as_ref().context("the evaluation set")?;
+        let eval_embedded = crate::backbone::embed::embed_dataset(&session, eval_set)?;
+        let config = crate::backbone::head::HeadConfig {
+            seed,
+            ..Default::default()
+        };
+        let (arch, head) = crate::backbone::head::fit_head(&train, &config, &Device::flex())?;
+        let eval = evaluate(&head, &eval_embedded, &Device::flex());
+        let current_head = bundle.load_model(&Device::flex())?;
+        let current_eval = evaluate(&current_head, &eval_embedded, &Device::flex()).accuracy;
+        Ok(Trained {
+            kind: "head".into(),
+            arch,
+            model: head,
+            input: bundle.manifest().input.clone(),
+            eval,
+            current_eval: Some(current_eval),
+            history: Vec::new(),
+        })
+    })
+    .await
+    .context("the training thread panicked")?
+}
+
+/// Runs `job` to its end; returns its result (version, decision, metrics).
+pub async fn execute(state: &AppState, job: &Job) -> anyhow::Result<serde_json::Value> {
+    let started = std::time::Instant::now();
+    let project = job.project_id.clone();
+    let config: JobConfig = serde_json::from_value(job.config.clone()).context("job config")?;
+    set_progress(state, &job.id, serde_json::json!({"phase": "loading"})).await?;
+    let classes = crate::serve::sync::project_labels(state, &project)
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message))?;
+    let current = current(state, &project).await?;
+    let spec = image_spec(state, &project, current.as_ref()).await?;
+    let ProjectData { data, snapshot } = dataset::load(state, &project, &classes, &spec).await?;
+    let present = data
+        .train
+        .labels
+        .iter()
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
+    anyhow::ensure!(
+        snapshot.label_count >= 10 && present >= 2,
+        "need at least 10 labeled training items in 2 classes (have {} in {present}; evaluation items are not trained on)",
+        snapshot.label_count
+    );
+    let trained = match current
+        .as_ref()
+        .filter(|c| c.bundle.manifest().has_backbone())
+    {
+        Some(c) => train_head(state, job, c, &data).await?,
+        None => {
+            train_from_scratch(state, job, &config, current.as_ref(), &data, classes.len()).await?
+        }
+    };
+    let (new_eval, current_eval) = (trained.eval.accuracy, trained.current_eval);
+    let untrained_current = current.as_ref().is_some_and(|c| is_untrained(&c.bundle));
     let (publish, reason) = match (snapshot.eval_count, current_eval) {
         (_, None) => (true, "no current version".to_string()),
+        _ if untrained_current => (
+            true,
+            "the current version is the backbone's untrained head".to_string(),
+        ),
         (0, Some(_)) => (
             false,
             "no labeled evaluation items to compare on: kept as a candidate".to_string(),
@@ -209,26 +322,29 @@ pub async fn execute(state: &AppState, job: &Job) -> anyhow::Result<serde_json::
     };
     let version = next_version(state, &project).await?;
     let training_ms = started.elapsed().as_millis() as i64;
-    let mut metrics = outcome.test.metrics();
+    let mut metrics = trained.eval.metrics();
     metrics.extra.insert(
         "evaluation_set".into(),
         serde_json::json!("project evaluation items (never trained on)"),
     );
     metrics
         .extra
-        .insert("history".into(), serde_json::to_value(&outcome.history)?);
-    let bundle = Bundle::from_model(
-        BundleInfo {
-            name: format!("{project}-{}", config.arch),
-            version: version.clone(),
-            input: outcome.input.clone(),
-            labels: classes.clone(),
-            metrics: Some(metrics),
-            created_at: crate::cli::now_rfc3339(),
-        },
-        arch,
-        outcome.model,
-    )?;
+        .insert("history".into(), serde_json::to_value(&trained.history)?);
+    let info = BundleInfo {
+        name: format!("{project}-{}", trained.kind),
+        version: version.clone(),
+        input: trained.input.clone(),
+        labels: classes.clone(),
+        metrics: Some(metrics),
+        created_at: crate::cli::now_rfc3339(),
+    };
+    let bundle = match current
+        .as_ref()
+        .filter(|c| c.bundle.manifest().has_backbone())
+    {
+        Some(c) => Bundle::head_on(&c.bundle, info, trained.arch, trained.model)?,
+        None => Bundle::from_model(info, trained.arch, trained.model)?,
+    };
     crate::serve::models::store_bundle(state, &project, &bundle, publish)
         .await
         .map_err(|e| anyhow::anyhow!("storing the new version: {}", e.message))?;
@@ -237,13 +353,14 @@ pub async fn execute(state: &AppState, job: &Job) -> anyhow::Result<serde_json::
         "snapshot": snapshot,
         "config": config,
         "eval_accuracy": new_eval,
-        "eval_confusion": outcome.test.confusion,
+        "eval_confusion": trained.eval.confusion,
         "current_version": current.as_ref().map(|c| c.version.clone()),
         "current_eval_accuracy": current_eval,
         "published": publish,
         "reason": reason,
         "training_ms": training_ms,
-        "epochs_run": outcome.history.len(),
+        "epochs_run": trained.history.len(),
+        "skipped_items": snapshot.skipped,
         "finished_at": now_ms(),
     });
     {

@@ -1,6 +1,7 @@
 //! `kindling serve`: the HTTP API (axum) over SQLite or PostgreSQL.
 
 pub mod auth;
+pub mod backbones;
 pub mod db;
 pub mod error;
 pub mod export;

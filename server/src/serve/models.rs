@@ -54,6 +54,7 @@ pub async fn store_bundle(
             .execute(&mut *tx)
             .await?;
     }
+    super::backbones::store_for(&mut tx, bundle).await?;
     sqlx::query("INSERT INTO model_versions (project_id, version, manifest, weights, sha256, size, is_current, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
         .bind(project).bind(&m.version).bind(m.to_json()).bind(bundle.weights().to_vec()).bind(&m.weights.sha256)
         .bind(m.weights.size as i64).bind(i64::from(make_current)).bind(now_ms()).execute(&mut *tx).await?;
@@ -62,7 +63,8 @@ pub async fn store_bundle(
 }
 
 /// `POST /projects/{p}/models` with a `.kbundle` archive body (owners). Verified before it is
-/// stored.
+/// stored. A format-2 archive may carry its backbone file (stored once, by hash) or not, when
+/// the server already holds that backbone.
 pub async fn upload(
     State(state): State<AppState>,
     caller: Caller,
@@ -157,7 +159,8 @@ pub async fn current_version(state: &AppState, project: &str) -> Result<Option<S
     )
 }
 
-/// `GET /projects/{p}/models/{v}/{file}`: `manifest.json` or the weights file, immutable.
+/// `GET /projects/{p}/models/{v}/{file}`: `manifest.json`, the weights file, or one of the
+/// version's backbone files (`backbone-<sha256>.bpk`), immutable.
 pub async fn file(
     State(state): State<AppState>,
     caller: Caller,
@@ -169,9 +172,15 @@ pub async fn file(
         .bind(&project).bind(&version).fetch_optional(&state.db.pool).await?
         .ok_or_else(|| ApiError::not_found(format!("model version `{version}` not found")))?;
     let manifest: String = row.try_get("manifest")?;
-    let weights_path = serde_json::from_str::<kindling::Manifest>(&manifest)
-        .map(|m| m.weights.path)
+    let parsed = serde_json::from_str::<kindling::Manifest>(&manifest).ok();
+    let weights_path = parsed
+        .as_ref()
+        .map(|m| m.weights.path.clone())
         .unwrap_or_default();
+    let backbone_file = parsed
+        .as_ref()
+        .and_then(|m| m.backbone.as_ref())
+        .and_then(|b| b.files.iter().find(|f| f.path == file).cloned());
     if file == kindling::bundle::MANIFEST_FILE {
         let etag = format!("\"{}\"", kindling::bundle::sha256_hex(manifest.as_bytes()));
         immutable(
@@ -187,6 +196,18 @@ pub async fn file(
             &etag,
             "application/octet-stream".into(),
             row.try_get("weights")?,
+        )
+    } else if let Some(f) = backbone_file {
+        let bytes = super::backbones::bytes(&state, &f.sha256)
+            .await?
+            .ok_or_else(|| {
+                ApiError::not_found(format!("backbone file `{file}` is not held here"))
+            })?;
+        immutable(
+            &headers,
+            &format!("\"{}\"", f.sha256),
+            "application/octet-stream".into(),
+            bytes,
         )
     } else {
         Err(ApiError::not_found(format!(
