@@ -25,6 +25,8 @@ enum Command {
     Predict(cli::predict::PredictArgs),
     /// Write the fixtures the browser parity tests compare against.
     Fixture(cli::fixture::FixtureArgs),
+    /// Write a small folder of real-photo crops (and bad files) for the photo tests.
+    FixturePhotos(cli::fixture_photos::FixturePhotosArgs),
     /// Train a model on a data set and write a bundle.
     Train(cli::train::TrainArgs),
     /// Serve the HTTP API (and the front end with --static-dir).
@@ -63,6 +65,7 @@ fn main() -> anyhow::Result<()> {
         Command::Bundle(cmd) => cli::bundle::run(cmd),
         Command::Predict(a) => cli::predict::run(a),
         Command::Fixture(a) => cli::fixture::run(a),
+        Command::FixturePhotos(a) => cli::fixture_photos::run(a),
         Command::Train(a) => cli::train::run(a),
         Command::Serve(a) => cli::admin::run_serve(a),
         Command::Admin(c) => cli::admin::run(c),

@@ -22,6 +22,8 @@ const HOLD_LOW = 600;
 const REFRESH_MS = 15_000;
 /** Decoded images kept ahead of the current item. */
 const PRELOAD = 4;
+/** Images up to this many pixels a side are drawings, shown with crisp pixels; larger ones are photos. */
+const PIXEL_ART_MAX = 96;
 
 interface Pred { topK: ClassScore[]; uncertainty: Uncertainty; }
 
@@ -310,7 +312,14 @@ export class LabelingView {
       img.src = url;
       img.alt = `Item ${id}`;
       img.className = 'item-image';
-      img.decode().catch(() => {});
+      // Small drawings (digits, icons) are scaled up with crisp pixels; photos are shown
+      // smoothly at their own aspect ratio.
+      img
+        .decode()
+        .then(() => {
+          if (img.naturalWidth > PIXEL_ART_MAX || img.naturalHeight > PIXEL_ART_MAX) img.classList.add('photo');
+        })
+        .catch(() => {});
       this.images.set(id, { url, img });
     }
     const keep = new Set([...wanted, ...this.history.slice(-2)]);

@@ -37,15 +37,19 @@ export function rng(seed: number): () => number {
 }
 
 /**
- * Orders `ids` (in lease order) for labeling. `uncertainty` has the predicted ones. Every
- * `RANDOM_EVERY`-th slot (and every slot under `random`) takes a uniformly random remaining item.
+ * Orders `ids` (in lease order) for labeling. `uncertainty` has the predicted ones; ties are
+ * broken in a seeded random order. Every `RANDOM_EVERY`-th slot (and every slot under
+ * `random`) takes a uniformly random remaining item.
  */
 export function rank(ids: string[], uncertainty: Map<string, Uncertainty>, strategy: Strategy, seed: number): string[] {
   const random = rng(seed);
   const predicted = ids.filter((id) => uncertainty.has(id));
   const rest = ids.filter((id) => !uncertainty.has(id));
   const score = new Map(predicted.map((id) => [id, urgency(strategy, uncertainty.get(id)!)]));
-  const sorted = strategy === 'random' ? shuffle(predicted, random) : [...predicted].sort((a, b) => score.get(b)! - score.get(a)!);
+  // Shuffled first, then a stable sort: equal scores (an untrained head scores every item the
+  // same) come in a seeded random order, not lease order.
+  const shuffled = shuffle(predicted, random);
+  const sorted = strategy === 'random' ? shuffled : shuffled.sort((a, b) => score.get(b)! - score.get(a)!);
   const out: string[] = [];
   const taken = new Set<string>();
   let next = 0;

@@ -12,7 +12,21 @@ declare const self: DedicatedWorkerGlobalScope;
 
 /** Cache API bucket of model files (immutable URLs: a version never changes). */
 export const MODEL_CACHE = 'kindling-models-v1';
-const BATCH = 32;
+/**
+ * Cache API bucket of backbone files, keyed by their sha256 (the same bucket and keys the
+ * package's `Session.load` uses), so a backbone is downloaded once per device whatever version
+ * or project needs it.
+ */
+export const BACKBONE_CACHE = 'kindling-backbones-v1';
+const backboneKey = (sha256: string) => `https://kindling.invalid/backbones/${sha256}`;
+/** Backbone element type the app downloads: f16 halves the bytes (docs/bundle-format.md). */
+const BACKBONE_DTYPE = 'f16';
+
+interface WeightsFile { path: string; size: number; sha256: string; dtype?: 'f32' | 'f16'; }
+interface ManifestFiles { weights: WeightsFile; backbone?: { files: WeightsFile[] }; }
+/** Items per predict call: 32 small images, or 8 photos for a backbone (results arrive sooner). */
+const BATCH_SMALL = 32;
+const BATCH_PHOTOS = 8;
 
 let session: Session | undefined;
 let version = '';
@@ -21,10 +35,20 @@ function post(msg: FromWorker): void {
   self.postMessage(msg);
 }
 
-/** Fetches `url` (or takes it from the cache), reporting bytes as they arrive. */
-async function fetchFile(url: string, token: string, expected: number, onBytes: (n: number) => void): Promise<Uint8Array> {
-  const cache = await caches.open(MODEL_CACHE);
-  const hit = await cache.match(url);
+/**
+ * Fetches `url` (or takes it from the cache, under `key`, default the URL), reporting bytes as
+ * they arrive.
+ */
+async function fetchFile(
+  url: string,
+  token: string,
+  expected: number,
+  onBytes: (n: number) => void,
+  cacheName = MODEL_CACHE,
+  key = url,
+): Promise<Uint8Array> {
+  const cache = await caches.open(cacheName);
+  const hit = await cache.match(key);
   if (hit) {
     const bytes = new Uint8Array(await hit.arrayBuffer());
     onBytes(bytes.length);
@@ -51,17 +75,22 @@ async function fetchFile(url: string, token: string, expected: number, onBytes: 
     at += c.length;
   }
   // The bundle is verified by Session.load (sizes, sha256) before anything uses it.
-  await cache.put(url, new Response(bytes, { headers: { 'Content-Type': 'application/octet-stream' } }));
+  await cache.put(key, new Response(bytes, { headers: { 'Content-Type': 'application/octet-stream' } }));
   return bytes;
 }
 
-/** `KINDLING` + u32 LE manifest length + manifest + weights (docs/bundle-format.md). */
-function archive(manifest: Uint8Array, weights: Uint8Array): Uint8Array {
-  const out = new Uint8Array(12 + manifest.length + weights.length);
+/**
+ * `KINDLING` + u32 LE manifest length + manifest + weights [+ one backbone file]
+ * (docs/bundle-format.md).
+ */
+function archive(manifest: Uint8Array, weights: Uint8Array, backbone?: Uint8Array): Uint8Array {
+  const extra = backbone?.length ?? 0;
+  const out = new Uint8Array(12 + manifest.length + weights.length + extra);
   out.set(new TextEncoder().encode('KINDLING'), 0);
   new DataView(out.buffer).setUint32(8, manifest.length, true);
   out.set(manifest, 12);
   out.set(weights, 12 + manifest.length);
+  if (backbone) out.set(backbone, 12 + manifest.length + weights.length);
   return out;
 }
 
@@ -70,19 +99,44 @@ async function load(base: string, token: string, device: DeviceChoice, wanted: s
   let weightsSize = 0;
   let manifestGot = 0;
   let weightsGot = 0;
-  const progress = () => post({ type: 'progress', version: wanted, loaded: manifestGot + weightsGot, total: manifestSize + weightsSize || 1 });
+  let backboneSize = 0;
+  let backboneGot = 0;
+  const progress = () =>
+    post({
+      type: 'progress',
+      version: wanted,
+      loaded: manifestGot + weightsGot + backboneGot,
+      total: manifestSize + weightsSize + backboneSize || 1,
+    });
   const manifestBytes = await fetchFile(`${base}manifest.json`, token, 0, (n) => {
     manifestGot = n;
     manifestSize = n;
   });
-  const manifest = JSON.parse(new TextDecoder().decode(manifestBytes)) as { weights: { path: string; size: number } };
+  const manifest = JSON.parse(new TextDecoder().decode(manifestBytes)) as ManifestFiles;
   weightsSize = manifest.weights.size;
+  const files = manifest.backbone?.files ?? [];
+  const backboneFile = files.find((f) => (f.dtype ?? 'f32') === BACKBONE_DTYPE) ?? files[0];
+  backboneSize = backboneFile?.size ?? 0;
   progress();
   const weights = await fetchFile(`${base}${manifest.weights.path}`, token, weightsSize, (n) => {
     weightsGot = n;
     progress();
   });
-  const loaded = await Session.load(archive(manifestBytes, weights), { device });
+  // A new version of a backbone project is a new head: the backbone comes from the cache.
+  const backbone = backboneFile
+    ? await fetchFile(
+        `${base}${backboneFile.path}`,
+        token,
+        backboneSize,
+        (n) => {
+          backboneGot = n;
+          progress();
+        },
+        BACKBONE_CACHE,
+        backboneKey(backboneFile.sha256),
+      )
+    : undefined;
+  const loaded = await Session.load(archive(manifestBytes, weights, backbone), { device });
   session?.dispose();
   session = loaded;
   version = wanted;
@@ -110,6 +164,7 @@ async function predict(job: number, items: PredictItem[]): Promise<void> {
   if (!s) throw Object.assign(new Error('no model is loaded'), { code: 'NO_MODEL' });
   const forVersion = version;
   const n = s.inputLength;
+  const BATCH = s.embeddingSize === undefined ? BATCH_SMALL : BATCH_PHOTOS;
   for (let start = 0; start < items.length; start += BATCH) {
     // A newer model arrived (this one is disposed): say so; the page predicts again with it.
     if (session !== s) {

@@ -613,8 +613,10 @@ async fn verify_history(s: &AppState, project: &str) -> anyhow::Result<usize> {
     Ok(current.len())
 }
 
-/// Imports the image files of a folder with one subfolder per class, bytes as they are; the
-/// subfolder name is kept as the item's true label. Item ids are `class/file`.
+/// Imports the image files (PNG, JPEG, WebP, any size) of a folder with one subfolder per class,
+/// bytes as they are; the subfolder name is kept as the item's true label. Item ids are
+/// `class-file`. A file that does not decode (corrupt, empty, too large) is reported with its
+/// reason and skipped; the others are imported.
 async fn import_image_folder(
     s: &AppState,
     project: &str,
@@ -649,6 +651,7 @@ async fn import_image_folder(
             let ct = match ext.as_str() {
                 "png" => "image/png",
                 "jpg" | "jpeg" => "image/jpeg",
+                "webp" => "image/webp",
                 _ => continue,
             };
             if seen >= limit {
@@ -657,8 +660,10 @@ async fn import_image_folder(
             seen += 1;
             let bytes =
                 std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-            image::load_from_memory(&bytes)
-                .with_context(|| format!("unreadable image {}", file.display()))?;
+            if let Err(e) = crate::data::photo::decode_photo(&bytes) {
+                eprintln!("skipped {}: {} ({e})", file.display(), e.code());
+                continue;
+            }
             let id = format!(
                 "{class}-{}",
                 file.file_name().unwrap_or_default().to_string_lossy()

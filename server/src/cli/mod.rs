@@ -7,6 +7,7 @@ pub mod bench;
 pub mod bench_photos;
 pub mod bundle;
 pub mod fixture;
+pub mod fixture_photos;
 pub mod predict;
 pub mod train;
 pub mod train_head;

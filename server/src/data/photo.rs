@@ -68,6 +68,16 @@ pub fn decode_photo(bytes: &[u8]) -> Result<RgbaImage, PhotoError> {
     Ok(image.to_rgba8())
 }
 
+/// Rewrites the size in a PNG's header (and the header's CRC): a small file that announces a
+/// huge image, as a hostile or broken upload would.
+pub fn set_png_size(png: &mut [u8], width: u32, height: u32) {
+    png[16..20].copy_from_slice(&width.to_be_bytes());
+    png[20..24].copy_from_slice(&height.to_be_bytes());
+    let mut crc = flate2::Crc::new();
+    crc.update(&png[12..29]);
+    png[29..33].copy_from_slice(&crc.sum().to_be_bytes());
+}
+
 fn classify(e: image::ImageError) -> PhotoError {
     match e {
         image::ImageError::Limits(l) => PhotoError::TooLarge(l.to_string()),
@@ -123,8 +133,7 @@ mod tests {
             DynamicImage::ImageLuma8(image::ImageBuffer::from_pixel(1, 1, Luma([0u8]))),
             ImageFormat::Png,
         );
-        png[16..20].copy_from_slice(&20_000u32.to_be_bytes());
-        png[20..24].copy_from_slice(&20_000u32.to_be_bytes());
+        set_png_size(&mut png, 20_000, 20_000);
         assert_eq!(decode_photo(&png).unwrap_err().code(), "PHOTO_TOO_LARGE");
     }
 }

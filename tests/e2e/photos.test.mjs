@@ -1,0 +1,116 @@
+// Real photos through the whole loop, in Debian's Chromium against a real `kindling serve` on
+// SQLite: a folder of photos (crops of the scikit-image sample photos, in JPEG, PNG and WebP,
+// plus a corrupt, an empty and an absurdly large file) is imported — the bad files are skipped
+// with their reasons —, the project gets the pretrained EfficientNet-Lite0 backbone, photos are
+// labeled with the keyboard, the server trains a head on the backbone's embeddings and publishes
+// it, and the open page switches to the new version downloading only its head: the backbone is
+// fetched once (asserted on the network log). Fails on console errors.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { launchChromium, signIn, watch } from './browser.mjs';
+import { KindlingServer, KINDLING_BIN } from './kindling-server.mjs';
+
+const ARTIFACTS = path.resolve('artifacts/screenshots');
+const BACKBONE = path.resolve('artifacts/models/efficientnet_lite0-imagenet');
+const SAMPLES = process.env.KINDLING_SAMPLE_PHOTOS;
+const CLASSES = ['cat', 'coffee', 'rocket'];
+
+let server;
+let browser;
+let token;
+let photos;
+
+before(async () => {
+  assert.ok(fs.existsSync(path.join(BACKBONE, 'manifest.json')), 'the backbone is imported (scripts/test.sh does it)');
+  assert.ok(SAMPLES && fs.existsSync(SAMPLES), 'KINDLING_SAMPLE_PHOTOS is set (scripts/weights.sh)');
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  photos = fs.mkdtempSync(path.join(os.tmpdir(), 'kindling-photos-'));
+  const made = spawnSync(KINDLING_BIN, ['fixture-photos', '--from', SAMPLES, '--out', photos, '--per-class', '16'], { encoding: 'utf8' });
+  assert.equal(made.status, 0, made.stderr);
+  server = await KindlingServer.create();
+  server.cli('admin', 'user-add', 'olga');
+  token = server.cli('admin', 'token-create', 'olga');
+  server.cli('admin', 'project-create', '--id', 'photos', '--name', 'Photos', '--labels', CLASSES.join(','), '--owner', 'olga');
+  server.cli('admin', 'set-backbone', '--project', 'photos', '--bundle', BACKBONE);
+  await server.start();
+});
+
+after(async () => {
+  try {
+    await browser?.close();
+  } finally {
+    await server?.destroy();
+    if (photos) fs.rmSync(photos, { recursive: true, force: true });
+  }
+});
+
+test('a photo folder imports, skipping the bad files with their reasons', () => {
+  const run = spawnSync(KINDLING_BIN, ['admin', 'import', '--project', 'photos', '--data', photos, '--db', server.db], { encoding: 'utf8' });
+  assert.equal(run.status, 0, run.stderr);
+  assert.match(run.stdout, /imported 48 items/);
+  assert.match(run.stderr, /zz-corrupt\.jpg: PHOTO_CORRUPT/);
+  assert.match(run.stderr, /zz-empty\.png: PHOTO_EMPTY/);
+  assert.match(run.stderr, /zz-huge\.png: PHOTO_TOO_LARGE/);
+});
+
+test('label photos, the server trains a head, the open page gets it without the backbone again', async () => {
+  browser = await launchChromium();
+  const problems = [];
+  const context = await browser.newContext({ viewport: { width: 1100, height: 1000 } });
+  const backboneRequests = [];
+  const headRequests = [];
+  context.on('request', (r) => {
+    if (/\/models\/[^/]+\/backbone-[0-9a-f]{64}\.bpk$/.test(r.url())) backboneRequests.push(r.url());
+    if (/\/models\/[^/]+\/weights\.bpk$/.test(r.url())) headRequests.push(r.url());
+  });
+  const page = await context.newPage();
+  watch(page, problems);
+  await signIn(page, server.base, token);
+  await page.goto(`${server.base}/?device=cpu#/p/photos/label`);
+  await page.waitForFunction(() => window.kindlingApp?.modelVersion() === '0', null, { timeout: 60_000 });
+  assert.equal(backboneRequests.length, 1, `the backbone is downloaded once: ${backboneRequests}`);
+  assert.match(backboneRequests[0], /\/models\/0\//);
+  // Photos are shown smoothly at their aspect ratio, not as pixel art.
+  await page.waitForSelector('#item img.item-image.photo');
+
+  // Label 24 photos with the keys of their true classes (item ids start with the class).
+  for (let i = 0; i < 24; i++) {
+    await page.waitForFunction(() => window.kindlingApp.current() !== null);
+    const id = await page.evaluate(() => window.kindlingApp.current());
+    const cls = CLASSES.findIndex((c) => id.startsWith(`${c}-`));
+    assert.ok(cls >= 0, `item ${id} names its class`);
+    await page.keyboard.press(String(cls + 1));
+    await page.waitForFunction((prev) => window.kindlingApp.current() !== prev, id);
+  }
+  await page.waitForSelector('#pending[data-count="0"]', { timeout: 20_000 });
+
+  const job = await server.api(token, 'POST', '/projects/photos/jobs', {});
+  let status;
+  for (let t = 0; t < 240; t++) {
+    status = await server.api(token, 'GET', `/projects/photos/jobs/${job.id}`);
+    if (['succeeded', 'failed', 'cancelled'].includes(status.status)) break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  assert.equal(status.status, 'succeeded', JSON.stringify(status));
+  assert.equal(status.result.published, true, status.result.reason);
+  assert.equal(status.result.version, '1');
+  const { versions } = await server.api(token, 'GET', '/projects/photos/models');
+  assert.ok(versions.some((v) => v.version === '1' && v.current), JSON.stringify(versions));
+
+  await page.waitForFunction(() => window.kindlingApp.modelVersion() === '1', null, { timeout: 60_000 });
+  await page.waitForFunction(() => /%/.test(document.querySelector('#suggestion')?.textContent ?? ''), null, { timeout: 60_000 });
+  assert.equal(backboneRequests.length, 1, `version 1 reused the cached backbone: ${backboneRequests}`);
+  assert.ok(headRequests.some((u) => /\/models\/1\/weights\.bpk$/.test(u)), 'the new head was downloaded');
+  // The new head knows the classes: the shown suggestion names the photo's true class.
+  const id = await page.evaluate(() => window.kindlingApp.current());
+  const suggestion = await page.textContent('#suggestion');
+  const truth = CLASSES.find((c) => id.startsWith(`${c}-`));
+  assert.match(suggestion, new RegExp(truth), `item ${id}: suggestion "${suggestion}"`);
+  await page.screenshot({ path: path.join(ARTIFACTS, 'app-photos.png'), fullPage: true });
+  assert.deepEqual(problems, []);
+  await context.close();
+});
