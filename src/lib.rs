@@ -5,12 +5,14 @@
 //! - [`bundle`]: the bundle format (manifest + weights), verified on load.
 //! - [`session`]: load a bundle on a device and predict.
 //! - [`uncertainty`]: least-confidence, margin and entropy scores.
+//! - [`local_head`]: a linear head fitted on labeled embeddings in the browser.
 //! - [`preprocess`]: pixels → model input, normalization.
 //! - [`device`]: `auto | webgpu | cpu` selection, reporting what actually runs.
 //! - `wasm` (wasm32 only): the JavaScript API.
 
 pub mod bundle;
 pub mod device;
+pub mod local_head;
 pub mod model;
 pub mod preprocess;
 pub mod session;

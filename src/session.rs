@@ -262,6 +262,12 @@ impl Session {
         Ok(self.prediction(probs, top_k))
     }
 
+    /// Top-k with labels and uncertainty for probabilities `[batch, classes]` computed elsewhere
+    /// (a local head), in this model's classes.
+    pub fn prediction_from(&self, probs: Vec<f32>, top_k: usize) -> Prediction {
+        self.prediction(probs, top_k)
+    }
+
     fn prediction(&self, probs: Vec<f32>, top_k: usize) -> Prediction {
         let classes = self.manifest.labels.len();
         let items = probs

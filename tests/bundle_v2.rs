@@ -139,10 +139,13 @@ fn altered_backbones_and_heads_are_refused_with_their_own_codes() {
     );
 }
 
+/// A change made to a manifest's JSON.
+type ManifestEdit = Box<dyn FnOnce(&mut Value)>;
+
 #[test]
 fn inconsistent_backbone_manifests_are_refused() {
     let (bundle, _) = v2_bundle();
-    let cases: [(&str, Box<dyn FnOnce(&mut Value)>, &str); 5] = [
+    let cases: [(&str, ManifestEdit, &str); 5] = [
         (
             "a backbone in a format-1 manifest",
             Box::new(|m| m["format_version"] = 1.into()),

@@ -192,6 +192,54 @@ async fn assert_imagenet(device: &str, expected_backend: &str) {
     session.dispose();
 }
 
+/// The local head learns labels given in the browser from the photos' embeddings: after
+/// fitting, each photo's suggestion is the class it was labeled with (classes picked so that
+/// they differ from ImageNet's answer), and forgetting it brings the published head back.
+#[wasm_bindgen_test]
+async fn a_local_head_learns_labels_given_in_the_browser() {
+    let session = Session::load(Uint8Array::from(IMAGENET_BUNDLE).into(), options("cpu"))
+        .await
+        .unwrap();
+    let meta: serde_json::Value = serde_json::from_str(IMAGENET_META).unwrap();
+    let count = meta["count"].as_u64().unwrap() as usize;
+    let inputs = f32s(IMAGENET_INPUTS);
+    let embeddings = JsFuture::from(session.embed(Float32Array::from(&inputs[..]), count))
+        .await
+        .unwrap()
+        .unchecked_into::<Float32Array>();
+    let promise = session.predict_local(embeddings.clone(), count, None);
+    assert_eq!(
+        code(&JsFuture::from(promise).await.err().unwrap()),
+        "NO_LOCAL_HEAD"
+    );
+    // Labels 0 ("tench") and 1 ("goldfish") in turn: nothing ImageNet would say of these photos.
+    let labels: Vec<u32> = (0..count as u32).map(|i| i % 2).collect();
+    let fitted = JsFuture::from(session.train_local_head(
+        embeddings.clone(),
+        js_sys::Uint32Array::from(&labels[..]),
+        None,
+    ))
+    .await
+    .expect("the local head trains");
+    assert_eq!(
+        Reflect::get(&fitted, &"trainedOn".into()).unwrap().as_f64(),
+        Some(count as f64)
+    );
+    assert_eq!(session.local_head_trained_on(), count);
+    let out = JsFuture::from(session.predict_local(embeddings.clone(), count, None))
+        .await
+        .unwrap();
+    let probs = Reflect::get(&out, &"probs".into())
+        .unwrap()
+        .unchecked_into::<Float32Array>()
+        .to_vec();
+    for (i, row) in probs.chunks(1000).enumerate() {
+        assert_eq!(argmax(row), labels[i] as usize, "photo {i}");
+    }
+    session.clear_local_head();
+    assert_eq!(session.local_head_trained_on(), 0);
+}
+
 #[wasm_bindgen_test]
 async fn imagenet_photos_on_cpu_simd_match_native() {
     assert_imagenet("cpu", "cpu-simd").await;
@@ -236,8 +284,7 @@ async fn backbone_bundles_refuse_missing_or_tampered_parts() {
     let err = session
         .replace_head(Uint8Array::from(BUNDLE).into())
         .await
-        .err()
-        .expect("a head of no backbone is refused");
+        .expect_err("a head of no backbone is refused");
     assert_eq!(code(&err), "BUNDLE_INCONSISTENT");
     let err = Session::load(
         Uint8Array::from(IMAGENET_BUNDLE).into(),

@@ -11,7 +11,8 @@ use wasm_bindgen_futures::future_to_promise;
 use super::KindlingError;
 use super::fetch::{BackboneOptions, Progress, complete_backbone, fetch_bundle};
 use crate::bundle::{Bundle, InputSpec, WeightsDtype};
-use crate::device::DeviceChoice;
+use crate::device::{DeviceChoice, cpu_device};
+use crate::local_head::{LinearHead, LocalHeadConfig, fit_linear_head};
 use crate::preprocess::image_from_rgba;
 use crate::session;
 
@@ -19,6 +20,8 @@ use crate::session;
 #[wasm_bindgen]
 pub struct Session {
     inner: RefCell<Option<Rc<session::Session>>>,
+    /// The head fitted here on labeled embeddings (`trainLocalHead`), if any.
+    local: Rc<RefCell<Option<Rc<LinearHead>>>>,
     device: &'static str,
     fallback_reason: Option<String>,
 }
@@ -135,6 +138,113 @@ impl Session {
                 .predict_embeddings(&values, batch_size, top_k)
                 .await
                 .map_err(KindlingError::from)?;
+            to_js_prediction(&out, now_ms() - started)
+        })
+    }
+
+    /// Fits (or refits, warm-started) the local head on labeled embeddings: `labels[i]` is the
+    /// class index of the `i`-th embedding. Runs on the CPU, offline; the published head is
+    /// untouched. Resolves to `{trainedOn, ms}`. Rejects with `LOCAL_HEAD_TOO_FEW` below two
+    /// classes.
+    #[wasm_bindgen(js_name = trainLocalHead, unchecked_return_type = "Promise<{ trainedOn: number; ms: number }>")]
+    pub fn train_local_head(
+        &self,
+        embeddings: Float32Array,
+        labels: js_sys::Uint32Array,
+        #[wasm_bindgen(
+            unchecked_param_type = "{ steps?: number; learningRate?: number; weightDecay?: number }"
+        )]
+        options: Option<js_sys::Object>,
+    ) -> js_sys::Promise {
+        let options = options.map_or(JsValue::UNDEFINED, JsValue::from);
+        let session = self.inner.borrow().clone();
+        let local = self.local.clone();
+        let (x, y) = (embeddings.to_vec(), labels.to_vec());
+        let defaults = LocalHeadConfig::default();
+        let config = LocalHeadConfig {
+            steps: option(&options, "steps")
+                .as_f64()
+                .map_or(defaults.steps, |v| v as usize),
+            learning_rate: option(&options, "learningRate")
+                .as_f64()
+                .map_or(defaults.learning_rate, |v| v as f32),
+            weight_decay: option(&options, "weightDecay")
+                .as_f64()
+                .map_or(defaults.weight_decay, |v| v as f32),
+        };
+        future_to_promise(async move {
+            let started = now_ms();
+            let s = session.ok_or_else(disposed)?;
+            let size = s
+                .embedding_size()
+                .ok_or_else(|| KindlingError::from(session::SessionError::NoBackbone))?;
+            let classes = s.manifest().labels.len();
+            let device = cpu_device(None).map_err(KindlingError::from)?.device;
+            let warm = local.borrow().clone();
+            let head = fit_linear_head(&x, &y, size, classes, config, warm.as_deref(), &device)
+                .await
+                .map_err(|e| KindlingError::new(e.code(), e.to_string()))?;
+            let trained_on = head.trained_on;
+            *local.borrow_mut() = Some(Rc::new(head));
+            let out = js_sys::Object::new();
+            Reflect::set(&out, &"trainedOn".into(), &(trained_on as f64).into())?;
+            Reflect::set(&out, &"ms".into(), &(now_ms() - started).into())?;
+            Ok(out.into())
+        })
+    }
+
+    /// Forgets the local head (suggestions come from the published head again).
+    #[wasm_bindgen(js_name = clearLocalHead)]
+    pub fn clear_local_head(&self) {
+        self.local.borrow_mut().take();
+    }
+
+    /// Labeled items the local head was fitted on (0: none).
+    #[wasm_bindgen(getter, js_name = localHeadTrainedOn)]
+    pub fn local_head_trained_on(&self) -> usize {
+        self.local.borrow().as_ref().map_or(0, |h| h.trained_on)
+    }
+
+    /// Predicts from `batchSize` embeddings with the local head (see `trainLocalHead`), as
+    /// `predictEmbeddings` does with the published one. Rejects with `NO_LOCAL_HEAD` before one
+    /// is fitted.
+    #[wasm_bindgen(js_name = predictLocal, unchecked_return_type = "Promise<Prediction>")]
+    pub fn predict_local(
+        &self,
+        embeddings: Float32Array,
+        #[wasm_bindgen(js_name = batchSize)] batch_size: usize,
+        #[wasm_bindgen(unchecked_param_type = "PredictOptions")] options: Option<js_sys::Object>,
+    ) -> js_sys::Promise {
+        let options = options.map_or(JsValue::UNDEFINED, JsValue::from);
+        let session = self.inner.borrow().clone();
+        let head = self.local.borrow().clone();
+        let top_k = top_k_option(&options);
+        let values = embeddings.to_vec();
+        future_to_promise(async move {
+            let started = now_ms();
+            let s = session.ok_or_else(disposed)?;
+            let head = head.ok_or_else(|| {
+                KindlingError::new(
+                    "NO_LOCAL_HEAD",
+                    "no local head yet: call trainLocalHead first",
+                )
+            })?;
+            if values.len() != batch_size * head.size {
+                return Err(KindlingError::from(session::SessionError::InputLength {
+                    expected: batch_size * head.size,
+                    got: values.len(),
+                    batch: batch_size,
+                    per_item: head.size,
+                    shape: format!("{}-d embedding", head.size),
+                })
+                .into());
+            }
+            let device = cpu_device(None).map_err(KindlingError::from)?.device;
+            let probs = head
+                .probabilities(&values, &device)
+                .await
+                .map_err(|e| KindlingError::new(e.code(), e.to_string()))?;
+            let out = s.prediction_from(probs, top_k);
             to_js_prediction(&out, now_ms() - started)
         })
     }
@@ -268,6 +378,7 @@ impl Session {
         let session = session::Session::load(&bundle, choice).await?;
         progress.emit("ready", None, 1.0, 1.0);
         Ok(Session {
+            local: Rc::new(RefCell::new(None)),
             device: session.backend().as_str(),
             fallback_reason: session.fallback_reason().map(str::to_string),
             inner: RefCell::new(Some(Rc::new(session))),

@@ -16,6 +16,9 @@ use crate::data::{DataError, Dataset};
 /// Photo file extensions read from a folder.
 pub const PHOTO_EXTENSIONS: &[&str] = &["png", "jpg", "jpeg", "webp"];
 
+/// Photo files with their class index.
+pub type LabeledPhotos = Vec<(PathBuf, u32)>;
+
 /// A photo left out, and why.
 #[derive(Debug, Clone)]
 pub struct PhotoFailure {
@@ -68,7 +71,7 @@ fn sorted_dir(dir: &Path) -> Result<Vec<PathBuf>, DataError> {
 pub fn list_photo_folder(
     root: &Path,
     classes: Option<&[String]>,
-) -> Result<(Vec<(PathBuf, u32)>, Vec<String>), DataError> {
+) -> Result<(LabeledPhotos, Vec<String>), DataError> {
     let dirs: Vec<PathBuf> = sorted_dir(root)?
         .into_iter()
         .filter(|p| p.is_dir())
@@ -111,13 +114,15 @@ pub fn list_photo_folder(
     Ok((photos, classes))
 }
 
-/// Embeds `photos` with `session`'s backbone, `batch` photos at a time.
+/// Embeds `photos` with `session`'s backbone, `batch` photos at a time (each mirrored
+/// left-right first when `mirror`: test-time and training augmentation).
 pub fn embed_photos(
     session: &Session,
     photos: &[(PathBuf, u32)],
     classes: Vec<String>,
     batch: usize,
     quiet: bool,
+    mirror: bool,
 ) -> anyhow::Result<EmbeddedFolder> {
     let size = session
         .embedding_size()
@@ -159,6 +164,12 @@ pub fn embed_photos(
             let decoded = std::fs::read(path)
                 .map_err(|e| ("PHOTO_UNREADABLE", e.to_string()))
                 .and_then(|bytes| decode_photo(&bytes).map_err(|e| (e.code(), e.to_string())))
+                .map(|mut rgba| {
+                    if mirror {
+                        image::imageops::flip_horizontal_in_place(&mut rgba);
+                    }
+                    rgba
+                })
                 .and_then(|rgba| {
                     let (w, h) = rgba.dimensions();
                     image_from_rgba(&spec, rgba.as_raw(), w as usize, h as usize)

@@ -29,7 +29,7 @@ impl BatchNormParams {
 pub fn fold_batch_norm(weight: &[f32], bn: &BatchNormParams) -> (Vec<f32>, Vec<f32>) {
     let out = bn.channels();
     assert!(
-        out > 0 && weight.len() % out == 0,
+        out > 0 && weight.len().is_multiple_of(out),
         "conv weight of {} values does not split into {out} output channels",
         weight.len()
     );

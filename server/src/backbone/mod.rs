@@ -62,8 +62,11 @@ pub fn canonical_burnpack(f32_bytes: &[u8], dtype: WeightsDtype) -> Result<Vec<u
         .to_vec())
 }
 
+/// A backbone's files: the bytes of each element type.
+pub type BackboneFiles = Vec<(WeightsDtype, Vec<u8>)>;
+
 /// The backbone's files: f32 burnpack and its f16 copy, both canonical.
-pub fn backbone_files(backbone: Model) -> Result<Vec<(WeightsDtype, Vec<u8>)>, BundleError> {
+pub fn backbone_files(backbone: Model) -> Result<BackboneFiles, BundleError> {
     let raw = model_to_burnpack(backbone)?;
     Ok(vec![
         (
@@ -84,7 +87,7 @@ pub fn imagenet_bundle(
     image_size: usize,
     labels: Vec<String>,
     created_at: String,
-) -> Result<(Bundle, Vec<(WeightsDtype, Vec<u8>)>), BundleError> {
+) -> Result<(Bundle, BackboneFiles), BundleError> {
     let files = backbone_files(Model::EfficientNetLite0(imported.backbone))?;
     let head_arch = ArchConfig::Mlp(MlpConfig {
         input_size: kindling::model::efficientnet::EMBEDDING_SIZE,

@@ -15,10 +15,9 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 
-use crate::backbone::embed::{EmbeddedFolder, embed_photos};
+use crate::backbone::embed::embed_photos;
 use crate::backbone::head::{HeadConfig, fit_head};
 use crate::data::Dataset;
-use crate::train::evaluate;
 
 /// Arguments of `kindling bench photos`.
 #[derive(Debug, Args)]
@@ -47,21 +46,93 @@ pub struct BenchPhotosArgs {
     /// Where the CSV and SVG go.
     #[arg(long, default_value = "docs/bench")]
     pub out: PathBuf,
+    /// Hidden layer widths of the head (none: a linear head).
+    #[arg(long, value_delimiter = ',')]
+    pub hidden: Vec<usize>,
+    /// Weight decay (L2) of the head.
+    #[arg(long, default_value_t = 1e-3)]
+    pub weight_decay: f32,
+    /// Full-batch Adam steps per head.
+    #[arg(long, default_value_t = 200)]
+    pub steps: usize,
+    /// Also embed each photo mirrored: train on both, average both at test time.
+    #[arg(long)]
+    pub flip: bool,
+    /// Cache embeddings here (keyed by backbone hash and photo list); none: recompute.
+    #[arg(long, env = "KINDLING_EMBEDDING_CACHE")]
+    pub cache: Option<PathBuf>,
 }
 
-fn accuracy(head: &kindling::Model, test: &Dataset) -> f64 {
-    evaluate(head, test, &burn::tensor::Device::flex()).accuracy
+/// The head settings of this run.
+fn head_config(args: &BenchPhotosArgs, seed: u64) -> HeadConfig {
+    HeadConfig {
+        hidden: args.hidden.clone(),
+        steps: args.steps,
+        weight_decay: args.weight_decay,
+        seed,
+        ..HeadConfig::default()
+    }
+}
+
+/// Embeddings of one split: as photographed and, with `--flip`, mirrored (same order).
+struct Split {
+    plain: Dataset,
+    mirrored: Option<Dataset>,
+}
+
+impl Split {
+    fn len(&self) -> usize {
+        self.plain.len()
+    }
+
+    /// The training set of items `idx`: each embedding, and its mirror when there is one.
+    fn training(&self, idx: &[usize]) -> Dataset {
+        let mut d = self.plain.subset(idx);
+        if let Some(m) = &self.mirrored {
+            let extra = m.subset(idx);
+            d.items.extend(extra.items);
+            d.labels.extend(extra.labels);
+        }
+        d
+    }
+
+    /// Class probabilities of every item (averaged with the mirror when there is one).
+    fn probabilities(&self, head: &kindling::Model, idx: &[usize]) -> Vec<f32> {
+        let device = burn::tensor::Device::flex();
+        let mut p = crate::train::probabilities(head, &self.plain.subset(idx), &device);
+        if let Some(m) = &self.mirrored {
+            let q = crate::train::probabilities(head, &m.subset(idx), &device);
+            for (a, b) in p.iter_mut().zip(q) {
+                *a = (*a + b) / 2.0;
+            }
+        }
+        p
+    }
+
+    fn accuracy(&self, head: &kindling::Model) -> f64 {
+        let all: Vec<usize> = (0..self.len()).collect();
+        let classes = self.plain.classes.len();
+        let probs = self.probabilities(head, &all);
+        let correct = probs
+            .chunks(classes)
+            .zip(&self.plain.labels)
+            .filter(|(row, label)| {
+                (0..classes).max_by(|&a, &b| row[a].total_cmp(&row[b])) == Some(**label as usize)
+            })
+            .count();
+        correct as f64 / self.len().max(1) as f64
+    }
 }
 
 /// Trains a head on `labeled` items of `pool`.
-fn head_on(pool: &Dataset, labeled: &[usize], seed: u64) -> anyhow::Result<kindling::Model> {
-    let config = HeadConfig {
-        seed,
-        ..HeadConfig::default()
-    };
+fn head_on(
+    pool: &Split,
+    labeled: &[usize],
+    config: &HeadConfig,
+) -> anyhow::Result<kindling::Model> {
     Ok(fit_head(
-        &pool.subset(labeled),
-        &config,
+        &pool.training(labeled),
+        config,
         &burn::tensor::Device::flex(),
     )?
     .1)
@@ -69,12 +140,13 @@ fn head_on(pool: &Dataset, labeled: &[usize], seed: u64) -> anyhow::Result<kindl
 
 /// One simulated labeling run: accuracy at each of `checkpoints` labels.
 fn run_one(
-    pool: &Dataset,
-    test: &Dataset,
+    pool: &Split,
+    test: &Split,
     strategy: Strategy,
     args: &BenchPhotosArgs,
     seed: u64,
 ) -> anyhow::Result<Vec<(usize, f64)>> {
+    let config = head_config(args, seed);
     let mut order: Vec<usize> = (0..pool.len()).collect();
     order.shuffle(&mut StdRng::seed_from_u64(seed));
     let until = args
@@ -87,7 +159,7 @@ fn run_one(
     let mut labeled: Vec<usize> = order[..args.start.min(until)].to_vec();
     let mut unlabeled: Vec<usize> = order[labeled.len()..].to_vec();
     let mut curve = Vec::new();
-    let device = burn::tensor::Device::flex();
+    let classes = pool.plain.classes.len();
     while labeled.len() < until {
         let next_checkpoint = args
             .labels
@@ -97,11 +169,10 @@ fn run_one(
             .unwrap_or(until);
         let take = args.step.min(next_checkpoint - labeled.len());
         if strategy != Strategy::Random {
-            let head = head_on(pool, &labeled, seed)?;
-            let candidates = pool.subset(&unlabeled);
-            let probs = crate::train::probabilities(&head, &candidates, &device);
+            let head = head_on(pool, &labeled, &config)?;
+            let probs = pool.probabilities(&head, &unlabeled);
             let scores: Vec<f32> = probs
-                .chunks(pool.classes.len())
+                .chunks(classes)
                 .map(|p| Uncertainty::from_probs(p).score(strategy))
                 .collect();
             let mut idx: Vec<usize> = (0..unlabeled.len()).collect();
@@ -110,7 +181,7 @@ fn run_one(
         }
         labeled.extend(unlabeled.drain(..take));
         if args.labels.contains(&labeled.len()) {
-            let acc = accuracy(&head_on(pool, &labeled, seed)?, test);
+            let acc = test.accuracy(&head_on(pool, &labeled, &config)?);
             eprintln!(
                 "  seed {seed} {strategy:?}: {} labels → {:.2}%",
                 labeled.len(),
@@ -122,16 +193,73 @@ fn run_one(
     Ok(curve)
 }
 
+/// The embeddings of `photos`, from `cache` when it holds them for this backbone and this
+/// list of files, else computed (and stored there).
 fn embed_split(
     session: &Session,
+    backbone_sha: &str,
     photos: &[(PathBuf, u32)],
     classes: &[String],
-) -> anyhow::Result<EmbeddedFolder> {
-    let folder = embed_photos(session, photos, classes.to_vec(), 16, false)?;
+    mirror: bool,
+    cache: Option<&Path>,
+) -> anyhow::Result<(Dataset, f64)> {
+    let mut key = format!("{backbone_sha}\n{mirror}\n");
+    for (p, l) in photos {
+        let size = std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+        let _ = writeln!(key, "{}\t{l}\t{size}", p.display());
+    }
+    let file = cache.map(|dir| {
+        dir.join(format!(
+            "{}.emb",
+            &kindling::bundle::sha256_hex(key.as_bytes())[..24]
+        ))
+    });
+    if let Some(file) = &file
+        && let Ok(bytes) = std::fs::read(file)
+        && let Some(data) = decode_cached(&bytes, classes)
+    {
+        return Ok((data, 0.0));
+    }
+    let folder = embed_photos(session, photos, classes.to_vec(), 16, false, mirror)?;
     for f in &folder.failures {
         eprintln!("skipped {}: {} ({})", f.path.display(), f.reason, f.code);
     }
-    Ok(folder)
+    if let Some(file) = &file {
+        std::fs::create_dir_all(file.parent().unwrap_or(Path::new(".")))?;
+        std::fs::write(file, encode_cached(&folder.data))?;
+    }
+    let per_photo = folder.seconds / folder.data.len().max(1) as f64;
+    Ok((folder.data, per_photo))
+}
+
+/// `n: u64, dim: u64, n·dim f32, n u32` little-endian.
+fn encode_cached(d: &Dataset) -> Vec<u8> {
+    let mut out = Vec::with_capacity(16 + d.items.len() * 4 + d.labels.len() * 4);
+    out.extend((d.len() as u64).to_le_bytes());
+    out.extend((d.item_len as u64).to_le_bytes());
+    out.extend(d.items.iter().flat_map(|v| v.to_le_bytes()));
+    out.extend(d.labels.iter().flat_map(|v| v.to_le_bytes()));
+    out
+}
+
+fn decode_cached(bytes: &[u8], classes: &[String]) -> Option<Dataset> {
+    let n = u64::from_le_bytes(bytes.get(..8)?.try_into().ok()?) as usize;
+    let dim = u64::from_le_bytes(bytes.get(8..16)?.try_into().ok()?) as usize;
+    let floats = bytes.get(16..16 + n * dim * 4)?;
+    let labels = bytes.get(16 + n * dim * 4..16 + n * dim * 4 + n * 4)?;
+    Some(Dataset {
+        items: floats
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
+            .collect(),
+        labels: labels
+            .chunks_exact(4)
+            .map(|c| u32::from_le_bytes(c.try_into().unwrap()))
+            .collect(),
+        item_len: dim,
+        classes: classes.to_vec(),
+        input: crate::backbone::embed::embedding_spec(dim),
+    })
 }
 
 /// Runs `kindling bench photos`.
@@ -141,22 +269,54 @@ pub fn run(args: BenchPhotosArgs) -> anyhow::Result<()> {
     let session = pollster::block_on(Session::load(&base, DeviceChoice::Cpu))?;
     let (train_photos, test_photos, classes) =
         super::train_head::photo_splits(&args.data, args.test_split, 1)?;
-    let train = embed_split(&session, &train_photos, &classes)?;
-    let test = embed_split(&session, &test_photos, &classes)?;
-    let photos = train.data.len() + test.data.len();
-    let embed_ms = 1000.0 * (train.seconds + test.seconds) / photos.max(1) as f64;
+    let sha = base
+        .manifest()
+        .backbone
+        .as_ref()
+        .and_then(|b| b.files.first())
+        .map(|f| f.sha256.clone())
+        .unwrap_or_default();
+    let split = |photos: &[(PathBuf, u32)]| -> anyhow::Result<(Split, f64)> {
+        let (plain, ms) = embed_split(
+            &session,
+            &sha,
+            photos,
+            &classes,
+            false,
+            args.cache.as_deref(),
+        )?;
+        let mirrored = if args.flip {
+            Some(
+                embed_split(
+                    &session,
+                    &sha,
+                    photos,
+                    &classes,
+                    true,
+                    args.cache.as_deref(),
+                )?
+                .0,
+            )
+        } else {
+            None
+        };
+        Ok((Split { plain, mirrored }, ms))
+    };
+    let (train, train_s) = split(&train_photos)?;
+    let (test, test_s) = split(&test_photos)?;
+    let embed_ms = 1000.0 * (train_s + test_s) / 2.0;
 
-    let mut all: Vec<usize> = (0..train.data.len()).collect();
+    let mut all: Vec<usize> = (0..train.len()).collect();
     let t = Instant::now();
-    let full = head_on(&train.data, &all, 1)?;
+    let full = head_on(&train, &all, &head_config(&args, 1))?;
     let full_seconds = t.elapsed().as_secs_f64();
-    let full_acc = accuracy(&full, &test.data);
+    let full_acc = test.accuracy(&full);
     all.shuffle(&mut StdRng::seed_from_u64(1));
     let mut head_times = Vec::new();
     for n in [100, 1000] {
         if n <= all.len() {
             let t = Instant::now();
-            head_on(&train.data, &all[..n], 1)?;
+            head_on(&train, &all[..n], &head_config(&args, 1))?;
             head_times.push((n, t.elapsed().as_secs_f64()));
         }
     }
@@ -169,7 +329,7 @@ pub fn run(args: BenchPhotosArgs) -> anyhow::Result<()> {
         .collect();
     for seed in 1..=args.seeds {
         for ((name, s), (_, curve)) in strategies.iter().zip(curves.iter_mut()) {
-            for (labels, acc) in run_one(&train.data, &test.data, *s, &args, seed)? {
+            for (labels, acc) in run_one(&train, &test, *s, &args, seed)? {
                 writeln!(csv, "{seed},{name},{labels},{acc:.5}")?;
                 curve.entry(labels).or_default().push(acc);
             }
@@ -201,16 +361,29 @@ pub fn run(args: BenchPhotosArgs) -> anyhow::Result<()> {
     )?;
 
     println!(
-        "\n{}: {} train / {} test photos, {} classes; embedding {:.1} ms per photo natively",
+        "\n{}: {} train / {} test photos, {} classes; embedding {} natively; head: hidden {:?}, \
+         {} steps, weight decay {}{}",
         data_name(&args.data),
-        train.data.len(),
-        test.data.len(),
+        train.len(),
+        test.len(),
         classes.len(),
-        embed_ms
+        if embed_ms > 0.0 {
+            format!("{embed_ms:.1} ms per photo")
+        } else {
+            "cached".into()
+        },
+        args.hidden,
+        args.steps,
+        args.weight_decay,
+        if args.flip {
+            ", mirrored photos too (training + test-time average)"
+        } else {
+            ""
+        }
     );
     println!(
         "head on all {} labels: {:.2}% test accuracy (trained in {:.2} s)",
-        train.data.len(),
+        train.len(),
         100.0 * full_acc,
         full_seconds
     );

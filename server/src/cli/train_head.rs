@@ -12,7 +12,7 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 
-use crate::backbone::embed::{EmbeddedFolder, embed_photos, list_photo_folder};
+use crate::backbone::embed::{EmbeddedFolder, LabeledPhotos, embed_photos, list_photo_folder};
 use crate::backbone::head::{HeadConfig, fit_head};
 use crate::train::{Evaluation, evaluate};
 
@@ -22,7 +22,7 @@ pub fn photo_splits(
     root: &Path,
     test_share: f64,
     seed: u64,
-) -> anyhow::Result<(Vec<(PathBuf, u32)>, Vec<(PathBuf, u32)>, Vec<String>)> {
+) -> anyhow::Result<(LabeledPhotos, LabeledPhotos, Vec<String>)> {
     let (train_dir, test_dir) = (root.join("train"), root.join("test"));
     if train_dir.is_dir() && test_dir.is_dir() {
         let (train, classes) = list_photo_folder(&train_dir, None)?;
@@ -65,8 +65,22 @@ pub fn run(args: &super::train::TrainArgs, backbone_dir: &Path) -> anyhow::Resul
         test_photos.len(),
         classes.len()
     );
-    let train = embed_photos(&session, &train_photos, classes.clone(), 16, args.quiet)?;
-    let test = embed_photos(&session, &test_photos, classes.clone(), 16, args.quiet)?;
+    let train = embed_photos(
+        &session,
+        &train_photos,
+        classes.clone(),
+        16,
+        args.quiet,
+        false,
+    )?;
+    let test = embed_photos(
+        &session,
+        &test_photos,
+        classes.clone(),
+        16,
+        args.quiet,
+        false,
+    )?;
     report_failures(&train);
     report_failures(&test);
     let embedded = train.data.len() + test.data.len();

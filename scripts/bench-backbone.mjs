@@ -1,0 +1,70 @@
+// Backbone benchmark in the browser (prints numbers; not a test): EfficientNet-Lite0 (224 px)
+// loaded by URL in Debian's Chromium through the demo page — first load (download + Cache API)
+// and second load (from the cache), f32 and f16 — then embedding time per photo on each device
+// at batch 1 and 32, and the head alone on stored embeddings.
+// Usage: node scripts/bench-backbone.mjs [bundle dir]   (after scripts/build-www.sh and
+//        `kindling backbone import … --out artifacts/models/efficientnet_lite0-imagenet`)
+import fs from 'node:fs';
+import path from 'node:path';
+import { serve } from './serve-static.mjs';
+import { launchChromium } from '../tests/e2e/browser.mjs';
+
+const bundle = path.resolve(process.argv[2] ?? 'artifacts/models/efficientnet_lite0-imagenet');
+const target = path.resolve('www/dist/models/bench-backbone');
+fs.rmSync(target, { recursive: true, force: true });
+fs.cpSync(bundle, target, { recursive: true });
+const server = await serve('www/dist');
+const browser = await launchChromium(['--enable-unsafe-webgpu']);
+const url = `http://127.0.0.1:${server.address().port}`;
+const page = await browser.newPage();
+await page.goto(`${url}/demo.html`);
+await page.waitForSelector('#status[data-state="ready"]', { timeout: 120_000 });
+const loads = await page.evaluate(async () => {
+  const Session = window.kindlingSession.constructor;
+  const out = [];
+  for (const dtype of ['f32', 'f16']) {
+    for (const when of ['first', 'cached']) {
+      const t = performance.now();
+      const s = await Session.load('models/bench-backbone/', { device: 'cpu', dtype });
+      out.push({ dtype, when, ms: performance.now() - t });
+      s.dispose();
+    }
+  }
+  return out;
+});
+const rows = [];
+for (const device of ['cpu', 'webgpu']) {
+  const r = await page.evaluate(async (device) => {
+    const Session = window.kindlingSession.constructor;
+    const s = await Session.load('models/bench-backbone/', { device, dtype: 'f16' });
+    const time = async (fn, runs) => {
+      await fn(); // warm-up (shader compilation on WebGPU)
+      const ms = [];
+      for (let i = 0; i < runs; i++) {
+        const t = performance.now();
+        await fn();
+        ms.push(performance.now() - t);
+      }
+      ms.sort((a, b) => a - b);
+      return ms[Math.floor(ms.length / 2)];
+    };
+    const photo = (n) => new Float32Array(n * s.inputLength).map(() => Math.random());
+    const one = photo(1);
+    const many = photo(32);
+    const b1 = await time(() => s.embed(one, 1), device === 'cpu' ? 10 : 3);
+    const b32 = await time(() => s.embed(many, 32), device === 'cpu' ? 3 : 1);
+    const emb = await s.embed(many, 32);
+    const head = await time(() => s.predictEmbeddings(emb, 32), 10);
+    const device_ = s.device;
+    s.dispose();
+    return { device: device_, b1, b32, head };
+  }, device);
+  rows.push(`| ${r.device} | ${r.b1.toFixed(1)} ms | ${r.b32.toFixed(0)} ms (${(r.b32 / 32).toFixed(1)} ms/photo) | ${r.head.toFixed(2)} ms |`);
+}
+console.log('| backbone file | load | time |\n|---|---|---|');
+for (const l of loads) console.log(`| ${l.dtype} | ${l.when} | ${l.ms.toFixed(0)} ms |`);
+console.log('\n| device | embed, batch 1 (median) | embed, batch 32 (median) | head on 32 embeddings |\n|---|---|---|---|');
+console.log(rows.join('\n'));
+await browser.close();
+server.close();
+fs.rmSync(target, { recursive: true, force: true });
