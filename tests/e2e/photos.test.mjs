@@ -18,6 +18,8 @@ const ARTIFACTS = path.resolve('artifacts/screenshots');
 const BACKBONE = path.resolve('artifacts/models/efficientnet_lite0-imagenet');
 const SAMPLES = process.env.KINDLING_SAMPLE_PHOTOS;
 const CLASSES = ['cat', 'coffee', 'rocket'];
+/** Chromium's own log line for a request cut by `context.setOffline(true)`. */
+const CUT = /^Failed to load resource: net::ERR_INTERNET_DISCONNECTED$/;
 
 let server;
 let browser;
@@ -36,7 +38,12 @@ before(async () => {
   token = server.cli('admin', 'token-create', 'olga');
   server.cli('admin', 'project-create', '--id', 'photos', '--name', 'Photos', '--labels', CLASSES.join(','), '--owner', 'olga');
   server.cli('admin', 'set-backbone', '--project', 'photos', '--bundle', BACKBONE);
+  // A second project of the same photos that keeps its untrained head: only the browser learns.
+  server.cli('admin', 'project-create', '--id', 'offline', '--name', 'Offline photos', '--labels', CLASSES.join(','), '--owner', 'olga');
+  server.cli('admin', 'set-backbone', '--project', 'offline', '--bundle', BACKBONE);
+  server.cli('admin', 'import', '--project', 'offline', '--data', photos);
   await server.start();
+  browser = await launchChromium();
 });
 
 after(async () => {
@@ -58,7 +65,6 @@ test('a photo folder imports, skipping the bad files with their reasons', () => 
 });
 
 test('label photos, the server trains a head, the open page gets it without the backbone again', async () => {
-  browser = await launchChromium();
   const problems = [];
   const context = await browser.newContext({ viewport: { width: 1100, height: 1000 } });
   const backboneRequests = [];
@@ -111,6 +117,66 @@ test('label photos, the server trains a head, the open page gets it without the 
   const truth = CLASSES.find((c) => id.startsWith(`${c}-`));
   assert.match(suggestion, new RegExp(truth), `item ${id}: suggestion "${suggestion}"`);
   await page.screenshot({ path: path.join(ARTIFACTS, 'app-photos.png'), fullPage: true });
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+/** The true class of an item (its id starts with it) and its key. */
+function truth(id) {
+  const cls = CLASSES.findIndex((c) => id.startsWith(`${c}-`));
+  assert.ok(cls >= 0, `item ${id} names its class`);
+  return { name: CLASSES[cls], key: String(cls + 1) };
+}
+
+/** Labels the item on screen with its true class; returns the suggestion it had. */
+async function labelTruly(page) {
+  await page.waitForFunction(() => window.kindlingApp.current() !== null);
+  const id = await page.evaluate(() => window.kindlingApp.current());
+  const suggested = await page.evaluate((i) => window.kindlingApp.suggestion(i), id);
+  await page.keyboard.press(truth(id).key);
+  await page.waitForFunction((prev) => window.kindlingApp.current() !== prev, id);
+  return { id, suggested, right: suggested === truth(id).name };
+}
+
+test('offline, the local head learns from the labels made here, and is back after an offline reload', async () => {
+  const problems = [];
+  const context = await browser.newContext({ viewport: { width: 1100, height: 1000 } });
+  const page = await context.newPage();
+  watch(page, problems, [CUT]);
+  await signIn(page, server.base, token);
+  await page.goto(`${server.base}/?device=cpu#/p/offline/label`);
+  // Version 0 (the untrained head) loaded, the 48 photos held and embedded, the app cached.
+  await page.waitForFunction(() => window.kindlingApp?.modelVersion() === '0' && window.kindlingApp.queued() >= 40
+    && window.kindlingApp.predicted() >= 48 && navigator.serviceWorker.controller !== null, null, { timeout: 120_000 });
+  await context.setOffline(true);
+  await page.waitForSelector('#net[data-state="offline"]');
+
+  // 20 labels, offline. The untrained head suggests the same class for everything; once the
+  // local head has learned (after 4 labels of 2 classes), the suggestions name the photos.
+  const done = [];
+  for (let i = 0; i < 20; i++) done.push(await labelTruly(page));
+  await page.waitForFunction(() => window.kindlingApp.localHead() >= 20, null, { timeout: 30_000 });
+  assert.equal(await page.evaluate(() => window.kindlingApp.predVersion()), 'local:0');
+  assert.match(await page.textContent('#model-info'), /learning from your labels \(20/);
+  const learned = [];
+  for (let i = 0; i < 6; i++) learned.push(await labelTruly(page));
+  const right = learned.filter((l) => l.right).length;
+  assert.ok(right >= 5, `the local head names ${right} of 6 new photos: ${JSON.stringify(learned)}`);
+  const fitMs = await page.evaluate(() => /fitted in (\d+) ms/.exec(document.querySelector('#model-info').textContent)?.[1]);
+  console.log(`local head: ${right}/6 right after 20 offline labels; last fit (26 labels) ${fitMs} ms in the worker`);
+  const labels = await page.evaluate((ids) => ids.map((i) => window.kindlingApp.visible(i)), learned.map((l) => l.id));
+  assert.ok(labels.every((v) => v?.model_version === 'local:0'), `labels record the local head: ${JSON.stringify(labels)}`);
+
+  // Reload with no network: the embeddings are in IndexedDB, the local head is fitted again.
+  await page.reload();
+  await page.waitForFunction(() => window.kindlingApp?.predVersion() === 'local:0' && window.kindlingApp.localHead() >= 26,
+    null, { timeout: 60_000 });
+  const after = [];
+  for (let i = 0; i < 4; i++) after.push(await labelTruly(page));
+  assert.ok(after.filter((l) => l.right).length >= 3, `after the offline reload: ${JSON.stringify(after)}`);
+  await page.screenshot({ path: path.join(ARTIFACTS, 'app-local-head.png'), fullPage: true });
+  await context.setOffline(false);
+  await page.waitForSelector('#pending[data-count="0"]', { timeout: 20_000 });
   assert.deepEqual(problems, []);
   await context.close();
 });

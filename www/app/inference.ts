@@ -3,16 +3,24 @@
  * items; one prediction job at a time, its batches streamed back as they finish.
  */
 import type { DeviceChoice } from 'kindling';
-import type { FromWorker, PredictItem, ToWorker, WorkerPrediction } from './protocol';
+import type { FromWorker, LocalLabel, PredictItem, ToWorker, WorkerPrediction } from './protocol';
 
 /** A loaded model as the worker reports it. */
-export interface LoadedModel { version: string; device: string; fallbackReason: string | null; labels: string[]; }
+export interface LoadedModel {
+  version: string;
+  device: string;
+  fallbackReason: string | null;
+  labels: string[];
+  /** The backbone's hash for a model with one (embeddings, a local head), else null. */
+  backbone: string | null;
+}
 
 /** The inference worker. */
 export class Inference {
   private readonly worker: Worker;
   private job = 0;
   private onBatch: ((results: WorkerPrediction[], version: string) => void) | null = null;
+  private onFitted: ((trainedOn: number, ms: number) => void) | null = null;
   private finishJob: ((err?: Error) => void) | null = null;
   private loading: { resolve: (m: LoadedModel) => void; reject: (e: Error) => void; onProgress: (loaded: number, total: number) => void } | null = null;
   /** The model in use, once one has loaded. */
@@ -36,9 +44,12 @@ export class Inference {
         this.loading?.onProgress(msg.loaded, msg.total);
         break;
       case 'loaded':
-        this.model = { version: msg.version, device: msg.device, fallbackReason: msg.fallbackReason, labels: msg.labels };
+        this.model = { version: msg.version, device: msg.device, fallbackReason: msg.fallbackReason, labels: msg.labels, backbone: msg.backbone };
         this.loading?.resolve(this.model);
         this.loading = null;
+        break;
+      case 'local-fitted':
+        if (msg.job === this.job) this.onFitted?.(msg.trainedOn, msg.ms);
         break;
       case 'predicted':
         if (msg.job !== this.job) break;
@@ -76,10 +87,32 @@ export class Inference {
    * call cancels the older one's remaining callbacks.
    */
   predict(items: PredictItem[], onBatch: (results: WorkerPrediction[], version: string) => void): Promise<void> {
+    return this.run((job) => ({ type: 'predict', job, items }), onBatch, null);
+  }
+
+  /**
+   * Fits the local head on `labeled` and predicts `items` with it (version `local:<v>`), like
+   * `predict`; `onFitted` hears how many labels it learned from and how long it took.
+   */
+  local(
+    labeled: LocalLabel[],
+    items: PredictItem[],
+    onFitted: (trainedOn: number, ms: number) => void,
+    onBatch: (results: WorkerPrediction[], version: string) => void,
+  ): Promise<void> {
+    return this.run((job) => ({ type: 'local', job, labeled, items }), onBatch, onFitted);
+  }
+
+  private run(
+    message: (job: number) => ToWorker,
+    onBatch: (results: WorkerPrediction[], version: string) => void,
+    onFitted: ((trainedOn: number, ms: number) => void) | null,
+  ): Promise<void> {
     this.finishJob?.(new Error('superseded'));
     const job = ++this.job;
     return new Promise((resolve, reject) => {
       this.onBatch = onBatch;
+      this.onFitted = onFitted;
       this.finishJob = (err) => {
         if (this.job === job) {
           this.finishJob = null;
@@ -88,7 +121,7 @@ export class Inference {
         if (err) reject(err);
         else resolve();
       };
-      this.send({ type: 'predict', job, items });
+      this.send(message(job));
     });
   }
 }

@@ -7,6 +7,7 @@
 import type { ClassScore, DeviceChoice, LabelValue, Uncertainty } from 'kindling';
 import { Api, NetworkError, describe, type ProjectInfo } from './api';
 import { Inference } from './inference';
+import type { LocalLabel } from './protocol';
 import { rank, STRATEGIES, type Strategy } from './queue';
 import { QuotaError, Store, imageBlob, type StoredItem } from './store';
 import { SyncEngine } from './sync';
@@ -24,6 +25,8 @@ const REFRESH_MS = 15_000;
 const PRELOAD = 4;
 /** Images up to this many pixels a side are drawings, shown with crisp pixels; larger ones are photos. */
 const PIXEL_ART_MAX = 96;
+/** Labels (of two classes or more) held on this device before the local head is fitted. */
+const LOCAL_MIN = 4;
 
 interface Pred { topK: ClassScore[]; uncertainty: Uncertainty; }
 
@@ -43,6 +46,12 @@ export interface AppProbe {
   queued(): number;
   /** Items that have a prediction of the current model. */
   predicted(): number;
+  /** Which model made the suggestions: the published version, or `local:<version>`. */
+  predVersion(): string | null;
+  /** The suggested class of an item, if it has one. */
+  suggestion(itemId: string): string | undefined;
+  /** Labeled items the local head learned from (0: none yet). */
+  localHead(): number;
 }
 
 declare global {
@@ -54,6 +63,12 @@ export class LabelingView {
   private items = new Map<string, StoredItem>();
   private preds = new Map<string, Pred>();
   private predVersion: string | null = null;
+  /** The local head fit in progress, and whether labels changed since it started. */
+  private localFit: Promise<void> | null = null;
+  private localDirty = false;
+  /** Labeled items the local head was last fitted on, and how long that took. */
+  private local = { trainedOn: 0, ms: 0 };
+  private modelInfo = '';
   private labeled: Record<string, LabelValue | null> = {};
   private order: string[] = [];
   private skipped: string[] = [];
@@ -129,6 +144,9 @@ export class LabelingView {
       modelVersion: () => this.inference.model?.version ?? null,
       queued: () => this.unlabeled().length,
       predicted: () => [...this.preds.keys()].filter((id) => this.items.has(id)).length,
+      predVersion: () => this.predVersion,
+      suggestion: (id) => this.preds.get(id)?.topK[0]?.label,
+      localHead: () => this.local.trainedOn,
     };
     void this.refresh();
     this.timer = setInterval(() => void this.refresh(), REFRESH_MS);
@@ -201,7 +219,9 @@ export class LabelingView {
       });
       performance.mark('kindling:model-loaded');
       const fallback = model.fallbackReason ? ` (WebGPU unavailable: ${model.fallbackReason})` : '';
-      this.setModelInfo(`Model ${model.version} on ${model.device}${fallback}`);
+      this.modelInfo = `Model ${model.version} on ${model.device}${fallback}`;
+      this.local = { trainedOn: 0, ms: 0 };
+      this.showModelInfo();
       this.updateOfflineReady();
     } catch (err) {
       this.setModelInfo(`The model could not be loaded: ${describe(err)}`);
@@ -217,6 +237,11 @@ export class LabelingView {
   private async predictMissing(): Promise<void> {
     const model = this.inference.model;
     if (!model) return;
+    // The local head is in use: it predicts the new items too.
+    if (this.predVersion === `local:${model.version}`) {
+      this.scheduleLocalFit();
+      return;
+    }
     if (this.predVersion !== model.version) {
       // A new model: old suggestions go (a label must never record one model's suggestion
       // under another's version).
@@ -227,7 +252,10 @@ export class LabelingView {
     // The item on screen and the next few first, so their suggestions show soonest.
     const first = [this.current, ...this.order.slice(0, PRELOAD)].filter((id): id is string => !!id);
     const ids = [...new Set([...first, ...this.order, ...this.skipped])].filter((id) => !this.preds.has(id));
-    if (ids.length === 0) return;
+    if (ids.length === 0) {
+      this.scheduleLocalFit();
+      return;
+    }
     const items = ids.map((id) => {
       const item = this.items.get(id)!;
       return { id, content: item.content, type: item.content_type };
@@ -245,6 +273,68 @@ export class LabelingView {
       if ((err as { code?: string }).code === 'MODEL_REPLACED') void this.predictMissing();
       else if ((err as Error).message !== 'superseded') this.setModelInfo(`Prediction failed: ${describe(err)}`);
     }
+    this.scheduleLocalFit();
+  }
+
+  /**
+   * Refits the local head (a model with a backbone only) on this person's labels held here,
+   * then re-predicts the held items with it: one fit at a time, again if labels changed
+   * meanwhile. Offline like the rest; the published version is untouched.
+   */
+  private scheduleLocalFit(): void {
+    if (this.stopped || !this.inference.model?.backbone) return;
+    if (this.localFit) {
+      this.localDirty = true;
+      return;
+    }
+    this.localFit = this.fitLocal()
+      .catch((err) => {
+        if ((err as Error).message !== 'superseded') this.setModelInfo(`Local head failed: ${describe(err)}`);
+      })
+      .finally(() => {
+        this.localFit = null;
+        if (this.localDirty) {
+          this.localDirty = false;
+          this.scheduleLocalFit();
+        }
+      });
+  }
+
+  private async fitLocal(): Promise<void> {
+    const model = this.inference.model;
+    if (!model?.backbone) return;
+    const labeled: LocalLabel[] = [];
+    for (const [id, value] of Object.entries(this.labeled)) {
+      const item = this.items.get(id);
+      const label = value ? this.project.labels.indexOf(value.class) : -1;
+      if (!item || item.kind !== 'image' || label < 0) continue;
+      labeled.push({ item: { id, content: item.content, type: item.content_type }, label });
+    }
+    if (labeled.length < LOCAL_MIN || new Set(labeled.map((l) => l.label)).size < 2) return;
+    const first = [this.current, ...this.order.slice(0, PRELOAD)].filter((id): id is string => !!id);
+    const ids = [...new Set([...first, ...this.order, ...this.skipped])];
+    const items = ids.map((id) => {
+      const item = this.items.get(id)!;
+      return { id, content: item.content, type: item.content_type };
+    });
+    const version = `local:${model.version}`;
+    await this.inference.local(
+      labeled,
+      items,
+      (trainedOn, ms) => {
+        this.local = { trainedOn, ms };
+        // From here on, suggestions (and the labels that record them) are the local head's.
+        this.predVersion = version;
+        this.showModelInfo();
+      },
+      (results, from) => {
+        if (from !== this.predVersion) return;
+        for (const r of results) this.preds.set(r.id, { topK: r.topK, uncertainty: r.uncertainty });
+        this.rerank();
+        if (this.current && results.some((r) => r.id === this.current)) this.renderSuggestion();
+        this.renderQueueInfo();
+      },
+    );
   }
 
   /** Leases more items while fewer than `HOLD_LOW` unlabeled ones are held. */
@@ -333,6 +423,7 @@ export class LabelingView {
 
   private onRemoteLabels(): void {
     this.labeled = this.sync.visibleAll();
+    this.scheduleLocalFit();
     this.rerank();
     if (this.current && this.labeled[this.current]) this.advance();
     this.renderRecent();
@@ -372,6 +463,7 @@ export class LabelingView {
       this.history.push(id);
       if (this.current === id) this.advance();
       this.renderRecent();
+      this.scheduleLocalFit();
       requestAnimationFrame(() => this.latencies.push(performance.now() - pressedAt));
     });
   }
@@ -464,6 +556,14 @@ export class LabelingView {
   private setModelInfo(text: string): void {
     if (this.stopped) return; // a view left behind draws nothing
     $('model-info').textContent = text;
+  }
+
+  /** The model in use, and the local head when it makes the suggestions. */
+  private showModelInfo(): void {
+    const local = this.predVersion?.startsWith('local:')
+      ? ` · learning from your labels (${this.local.trainedOn}, fitted in ${Math.round(this.local.ms)} ms)`
+      : '';
+    this.setModelInfo(`${this.modelInfo}${local}`);
   }
 
   private render(): void {

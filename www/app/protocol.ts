@@ -7,7 +7,16 @@ export type ToWorker =
   /** Load a model version from `base` (`…/models/{v}/`), downloading it unless cached. */
   | { type: 'load'; base: string; token: string; device: DeviceChoice; version: string }
   /** Predict these items (images as encoded bytes); answered batch by batch. */
-  | { type: 'predict'; job: number; items: PredictItem[] };
+  | { type: 'predict'; job: number; items: PredictItem[] }
+  /**
+   * Fit the local head on the embeddings of `labeled` items (`[item, class index]`, embedded
+   * first where needed), then predict `items` with it, answered like `predict` under the version
+   * `local:<published version>`. Only for a model with a backbone.
+   */
+  | { type: 'local'; job: number; labeled: LocalLabel[]; items: PredictItem[] };
+
+/** A labeled item for the local head: the item (its content, in case it must be embedded) and its class index. */
+export interface LocalLabel { item: PredictItem; label: number; }
 
 /** An item to predict: text (skipped: no text models yet) or an encoded image. */
 export interface PredictItem { id: string; content: ItemContent; type: string; }
@@ -20,6 +29,8 @@ export type FromWorker =
   /** The worker's module (and its wasm) is initialized: messages sent before this are lost. */
   | { type: 'ready' }
   | { type: 'progress'; version: string; loaded: number; total: number }
-  | { type: 'loaded'; version: string; device: string; fallbackReason: string | null; labels: string[] }
+  | { type: 'loaded'; version: string; device: string; fallbackReason: string | null; labels: string[]; backbone: string | null }
+  /** The local head was fitted on `trainedOn` labeled items in `ms` milliseconds. */
+  | { type: 'local-fitted'; job: number; trainedOn: number; ms: number }
   | { type: 'predicted'; job: number; version: string; results: WorkerPrediction[]; done: boolean; latencyMs: number }
   | { type: 'error'; job: number; code: string; message: string };

@@ -4,9 +4,10 @@
  * never blocks on the model.
  */
 /// <reference lib="webworker" />
-import { Session, type DeviceChoice } from 'kindling';
-import type { FromWorker, PredictItem, ToWorker, WorkerPrediction } from './protocol';
+import { Session, type DeviceChoice, type Prediction } from 'kindling';
+import type { FromWorker, LocalLabel, PredictItem, ToWorker, WorkerPrediction } from './protocol';
 import { imageBlob } from './store';
+import { EmbeddingStore } from './embeddings';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -30,6 +31,10 @@ const BATCH_PHOTOS = 8;
 
 let session: Session | undefined;
 let version = '';
+/** The backbone's hash (its f32 file's sha256) of the model in use, or null without one. */
+let currentBackbone: string | null = null;
+/** Embeddings of items, per backbone: computed once, kept in IndexedDB across reloads. */
+const embeddings = new EmbeddingStore();
 
 function post(msg: FromWorker): void {
   self.postMessage(msg);
@@ -113,6 +118,7 @@ async function load(base: string, token: string, device: DeviceChoice, wanted: s
     manifestSize = n;
   });
   const manifest = JSON.parse(new TextDecoder().decode(manifestBytes)) as ManifestFiles;
+  const backboneId = manifest.backbone?.files[0]?.sha256 ?? null;
   weightsSize = manifest.weights.size;
   const files = manifest.backbone?.files ?? [];
   const backboneFile = files.find((f) => (f.dtype ?? 'f32') === BACKBONE_DTYPE) ?? files[0];
@@ -140,12 +146,14 @@ async function load(base: string, token: string, device: DeviceChoice, wanted: s
   session?.dispose();
   session = loaded;
   version = wanted;
+  currentBackbone = backboneId;
   post({
     type: 'loaded',
     version,
     device: loaded.device,
     fallbackReason: loaded.fallbackReason ?? null,
     labels: loaded.manifest.labels,
+    backbone: currentBackbone,
   });
 }
 
@@ -172,18 +180,91 @@ async function predict(job: number, items: PredictItem[]): Promise<void> {
       return;
     }
     const batch = items.slice(start, start + BATCH);
-    const input = new Float32Array(batch.length * n);
-    const ids: string[] = [];
-    for (const item of batch) {
-      if (typeof item.content === 'string') continue;
-      const { data, width, height } = await pixels(imageBlob(item.content, item.type));
-      input.set(s.preprocessImage(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width, height), ids.length * n);
-      ids.push(item.id);
+    let out: Prediction;
+    let ids: string[];
+    if (currentBackbone) {
+      const embedded = await embedItems(s, batch);
+      ids = embedded.ids;
+      if (ids.length === 0) continue;
+      out = await s.predictEmbeddings(embedded.values, ids.length, { topK: 5 });
+    } else {
+      const input = new Float32Array(batch.length * n);
+      ids = [];
+      for (const item of batch) {
+        if (typeof item.content === 'string') continue;
+        const { data, width, height } = await pixels(imageBlob(item.content, item.type));
+        input.set(s.preprocessImage(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width, height), ids.length * n);
+        ids.push(item.id);
+      }
+      if (ids.length === 0) continue;
+      out = await s.predict(input.subarray(0, ids.length * n), ids.length, { topK: 5 });
     }
-    if (ids.length === 0) continue;
-    const out = await s.predict(input.subarray(0, ids.length * n), ids.length, { topK: 5 });
     const results: WorkerPrediction[] = out.items.map((p, i) => ({ id: ids[i]!, topK: p.topK, uncertainty: p.uncertainty }));
     post({ type: 'predicted', job, version: forVersion, results, done: start + BATCH >= items.length, latencyMs: out.latencyMs });
+  }
+  if (items.length === 0) post({ type: 'predicted', job, version: forVersion, results: [], done: true, latencyMs: 0 });
+}
+
+/**
+ * The embeddings of the image items of `items` (from the store, else computed and stored), in
+ * order, with their ids.
+ */
+async function embedItems(s: Session, items: PredictItem[]): Promise<{ ids: string[]; values: Float32Array }> {
+  const size = s.embeddingSize!;
+  const key = currentBackbone!;
+  const ids: string[] = [];
+  const values = new Float32Array(items.length * size);
+  const missing: PredictItem[] = [];
+  const known = await embeddings.getMany(key, items.map((i) => i.id));
+  for (const item of items) {
+    if (typeof item.content === 'string') continue;
+    const e = known.get(item.id);
+    if (e) {
+      values.set(e, ids.length * size);
+      ids.push(item.id);
+    } else {
+      missing.push(item);
+    }
+  }
+  if (missing.length > 0) {
+    const n = s.inputLength;
+    const input = new Float32Array(missing.length * n);
+    for (const [i, item] of missing.entries()) {
+      const { data, width, height } = await pixels(imageBlob(item.content, item.type));
+      input.set(s.preprocessImage(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width, height), i * n);
+    }
+    const computed = await s.embed(input, missing.length);
+    const fresh = new Map<string, Float32Array>();
+    for (const [i, item] of missing.entries()) {
+      const e = computed.slice(i * size, (i + 1) * size);
+      fresh.set(item.id, e);
+      values.set(e, ids.length * size);
+      ids.push(item.id);
+    }
+    await embeddings.putMany(key, fresh);
+  }
+  return { ids, values: values.subarray(0, ids.length * size) };
+}
+
+/** Fits the local head on `labeled`, then predicts `items` with it (version `local:<v>`). */
+async function local(job: number, labeled: LocalLabel[], items: PredictItem[]): Promise<void> {
+  const s = session;
+  if (!s || !currentBackbone) throw Object.assign(new Error('the model has no backbone: no local head'), { code: 'NO_BACKBONE' });
+  const forVersion = `local:${version}`;
+  const { ids, values } = await embedItems(s, labeled.map((l) => l.item));
+  const classOf = new Map(labeled.map((l) => [l.item.id, l.label]));
+  const fitted = await s.trainLocalHead(values, Uint32Array.from(ids, (id) => classOf.get(id)!), { steps: 100 });
+  post({ type: 'local-fitted', job, trainedOn: fitted.trainedOn, ms: fitted.ms });
+  for (let start = 0; start < items.length; start += BATCH_PHOTOS) {
+    if (session !== s) {
+      post({ type: 'error', job, code: 'MODEL_REPLACED', message: 'a newer model replaced the one predicting' });
+      return;
+    }
+    const batch = await embedItems(s, items.slice(start, start + BATCH_PHOTOS));
+    if (batch.ids.length === 0) continue;
+    const out = await s.predictLocal(batch.values, batch.ids.length, { topK: 5 });
+    const results: WorkerPrediction[] = out.items.map((p, i) => ({ id: batch.ids[i]!, topK: p.topK, uncertainty: p.uncertainty }));
+    post({ type: 'predicted', job, version: forVersion, results, done: start + BATCH_PHOTOS >= items.length, latencyMs: out.latencyMs });
   }
   if (items.length === 0) post({ type: 'predicted', job, version: forVersion, results: [], done: true, latencyMs: 0 });
 }
@@ -192,11 +273,12 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
   const msg = event.data;
   const fail = (err: unknown) => post({
     type: 'error',
-    job: msg.type === 'predict' ? msg.job : -1,
+    job: msg.type === 'load' ? -1 : msg.job,
     code: (err as { code?: string }).code ?? 'INTERNAL',
     message: err instanceof Error ? err.message : String(err),
   });
   if (msg.type === 'load') load(msg.base, msg.token, msg.device, msg.version).catch(fail);
+  else if (msg.type === 'local') local(msg.job, msg.labeled, msg.items).catch(fail);
   else predict(msg.job, msg.items).catch(fail);
 };
 
