@@ -1,8 +1,12 @@
 // Backbone benchmark in the browser (prints numbers; not a test): EfficientNet-Lite0 (224 px)
 // loaded by URL in Debian's Chromium through the demo page — first load (download + Cache API)
 // and second load (from the cache), f32 and f16 — then embedding time per photo on each device
-// at batch 1 and 32, and the head alone on stored embeddings.
-// Usage: node scripts/bench-backbone.mjs [bundle dir]   (after scripts/build-www.sh and
+// at batch 1 and 32, the head alone on stored embeddings, and fitting the local head on 100 and
+// 1,000 labeled embeddings (6 classes; 100 steps, then a 20-step warm refit).
+// Usage: node scripts/bench-backbone.mjs [bundle dir] [embeddings.emb]
+//   BENCH_DEVICES=cpu skips SwiftShader. The optional .emb file (written by `kindling bench
+//   photos --cache DIR`: n u64, dim u64, n·dim f32, n u32 labels) gives the local-head timing
+//   real embeddings and labels; without it, embeddings of random pixels are used.   (after scripts/build-www.sh and
 //        `kindling backbone import … --out artifacts/models/efficientnet_lite0-imagenet`)
 import fs from 'node:fs';
 import path from 'node:path';
@@ -10,9 +14,11 @@ import { serve } from './serve-static.mjs';
 import { launchChromium } from '../tests/e2e/browser.mjs';
 
 const bundle = path.resolve(process.argv[2] ?? 'artifacts/models/efficientnet_lite0-imagenet');
+const embFile = process.argv[3];
 const target = path.resolve('www/dist/models/bench-backbone');
 fs.rmSync(target, { recursive: true, force: true });
 fs.cpSync(bundle, target, { recursive: true });
+if (embFile) fs.copyFileSync(embFile, path.join(target, 'real.emb'));
 const server = await serve('www/dist');
 const browser = await launchChromium(['--enable-unsafe-webgpu']);
 const url = `http://127.0.0.1:${server.address().port}`;
@@ -32,8 +38,50 @@ const loads = await page.evaluate(async () => {
   }
   return out;
 });
+const localFits = await page.evaluate(async (real) => {
+  const Session = window.kindlingSession.constructor;
+  const s = await Session.load('models/bench-backbone/', { device: 'cpu', dtype: 'f16' });
+  let data = null;
+  if (real) {
+    const buf = await (await fetch('models/bench-backbone/real.emb')).arrayBuffer();
+    const v = new DataView(buf);
+    const count = Number(v.getBigUint64(0, true));
+    const dim = Number(v.getBigUint64(8, true));
+    data = { count, x: new Float32Array(buf, 16, count * dim), y: new Uint32Array(buf.slice(16 + count * dim * 4)) };
+  }
+  const out = [];
+  for (const n of [100, 1000]) {
+    let x;
+    let y;
+    if (data && data.count >= n) {
+      // Spread over the file (it is in class order).
+      x = new Float32Array(n * 1280);
+      y = new Uint32Array(n);
+      for (let i = 0; i < n; i++) {
+        const j = Math.floor((i * data.count) / n);
+        x.set(data.x.subarray(j * 1280, (j + 1) * 1280), i * 1280);
+        y[i] = data.y[j];
+      }
+    } else {
+      const emb = await s.embed(new Float32Array(8 * s.inputLength).map(() => Math.random()), 8);
+      x = new Float32Array(n * 1280);
+      for (let i = 0; i < n; i++) x.set(emb.subarray((i % 8) * 1280, (i % 8 + 1) * 1280), i * 1280);
+      for (let i = 0; i < x.length; i++) x[i] += Math.random() * 0.1;
+      y = Uint32Array.from({ length: n }, (_, i) => i % 6);
+    }
+    s.clearLocalHead();
+    let t = performance.now();
+    await s.trainLocalHead(x, y, { steps: 100 });
+    const cold = performance.now() - t;
+    t = performance.now();
+    await s.trainLocalHead(x, y, { steps: 20 });
+    out.push({ n, cold, warm: performance.now() - t, real: !!data });
+  }
+  s.dispose();
+  return out;
+}, !!embFile);
 const rows = [];
-for (const device of ['cpu', 'webgpu']) {
+for (const device of (process.env.BENCH_DEVICES ?? 'cpu,webgpu').split(',')) {
   const r = await page.evaluate(async (device) => {
     const Session = window.kindlingSession.constructor;
     const s = await Session.load('models/bench-backbone/', { device, dtype: 'f16' });
@@ -63,6 +111,8 @@ for (const device of ['cpu', 'webgpu']) {
 }
 console.log('| backbone file | load | time |\n|---|---|---|');
 for (const l of loads) console.log(`| ${l.dtype} | ${l.when} | ${l.ms.toFixed(0)} ms |`);
+console.log('\n| labels | local head fit, 100 steps | warm refit, 20 steps |\n|---|---|---|');
+for (const f of localFits) console.log(`| ${f.n}${f.real ? '' : ' (random pixels)'} | ${f.cold.toFixed(0)} ms | ${f.warm.toFixed(0)} ms |`);
 console.log('\n| device | embed, batch 1 (median) | embed, batch 32 (median) | head on 32 embeddings |\n|---|---|---|---|');
 console.log(rows.join('\n'));
 await browser.close();

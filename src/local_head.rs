@@ -5,7 +5,7 @@
 //! Embeddings are standardized per feature with statistics of the labeled set.
 
 use burn::tensor::activation::softmax;
-use burn::tensor::{Device, Int, Tensor, TensorData};
+use burn::tensor::{Device, Tensor, TensorData};
 use thiserror::Error;
 
 /// Why a local head could not be fitted or used.
@@ -70,14 +70,14 @@ impl Default for LocalHeadConfig {
     }
 }
 
-/// A fitted linear head: probabilities = softmax(((x − mean)/std)·W + b).
+/// A fitted linear head: probabilities = softmax(W·((x − mean)/std) + b).
 #[derive(Debug, Clone, PartialEq)]
 pub struct LinearHead {
     /// Embedding size.
     pub size: usize,
     /// Number of classes.
     pub classes: usize,
-    /// `[size, classes]`, row-major.
+    /// `[classes, size]`, row-major.
     pub weight: Vec<f32>,
     /// `[classes]`.
     pub bias: Vec<f32>,
@@ -150,25 +150,25 @@ pub async fn fit_linear_head(
         .flat_map(|row| row.iter().enumerate().map(|(j, &v)| (v - mean[j]) / std[j]))
         .collect();
 
+    // Every product is laid out so that its output has many columns (`W·Xᵀ` is
+    // `[classes, n]`, `D·X` is `[classes, size]`): burn's CPU matmul in wasm was ~100× slower
+    // on the transposed shapes, whose output has only `classes` columns.
+    let transposed = transpose(&standardized, n, size);
     let x = t2(standardized, [n, size], device);
-    let xt = x.clone().transpose();
-    let y: Tensor<2> = Tensor::<1, Int>::from_data(
-        TensorData::new(
-            labels.iter().map(|&l| i64::from(l)).collect::<Vec<_>>(),
-            [n],
-        ),
-        device,
-    )
-    .one_hot::<2>(classes)
-    .float();
+    let xt = t2(transposed, [size, n], device);
+    let mut onehot_t = vec![0.0f32; classes * n];
+    for (i, &l) in labels.iter().enumerate() {
+        onehot_t[l as usize * n + i] = 1.0;
+    }
+    let y = t2(onehot_t, [classes, n], device);
     let (mut w, mut b) = match warm.filter(|h| h.size == size && h.classes == classes) {
         Some(h) => (
-            t2(h.weight.clone(), [size, classes], device),
-            t2(h.bias.clone(), [1, classes], device),
+            t2(h.weight.clone(), [classes, size], device),
+            t2(h.bias.clone(), [classes, 1], device),
         ),
         None => (
-            Tensor::zeros([size, classes], device),
-            Tensor::zeros([1, classes], device),
+            Tensor::zeros([classes, size], device),
+            Tensor::zeros([classes, 1], device),
         ),
     };
     let (beta1, beta2, eps) = (0.9f32, 0.999f32, 1e-8f32);
@@ -176,10 +176,12 @@ pub async fn fit_linear_head(
     let (mut mb, mut vb) = (b.zeros_like(), b.zeros_like());
     let lr = config.learning_rate;
     for step in 1..=config.steps {
-        let p = softmax(x.clone().matmul(w.clone()) + b.clone(), 1);
+        // Probabilities kept ≥ 1e-12: a saturated softmax otherwise yields subnormal floats,
+        // on which x86 arithmetic is ~100× slower (a 1,000-label fit took 34 s in wasm).
+        let p = softmax(w.clone().matmul(xt.clone()) + b.clone(), 0).clamp_min(1e-12);
         let d = (p - y.clone()).div_scalar(n as f32);
-        let gw = xt.clone().matmul(d.clone()) + w.clone().mul_scalar(config.weight_decay);
-        let gb = d.sum_dim(0);
+        let gw = d.clone().matmul(x.clone()) + w.clone().mul_scalar(config.weight_decay);
+        let gb = d.sum_dim(1);
         mw = mw.mul_scalar(beta1) + gw.clone().mul_scalar(1.0 - beta1);
         vw = vw.mul_scalar(beta2) + gw.powi_scalar(2).mul_scalar(1.0 - beta2);
         mb = mb.mul_scalar(beta1) + gb.clone().mul_scalar(1.0 - beta1);
@@ -227,11 +229,27 @@ impl LinearHead {
                     .map(|(j, &v)| (v - self.mean[j]) / self.std[j])
             })
             .collect();
-        let x = t2(standardized, [n, self.size], device);
-        let w = t2(self.weight.clone(), [self.size, self.classes], device);
-        let b = t2(self.bias.clone(), [1, self.classes], device);
-        read(softmax(x.matmul(w) + b, 1)).await
+        let xt = t2(
+            transpose(&standardized, n, self.size),
+            [self.size, n],
+            device,
+        );
+        let w = t2(self.weight.clone(), [self.classes, self.size], device);
+        let b = t2(self.bias.clone(), [self.classes, 1], device);
+        let p_t = read(softmax(w.matmul(xt) + b, 0)).await?;
+        Ok(transpose(&p_t, self.classes, n))
     }
+}
+
+/// `rows × cols` row-major → `cols × rows` row-major.
+fn transpose(values: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+    let mut out = vec![0.0f32; values.len()];
+    for (i, row) in values.chunks(cols).enumerate() {
+        for (j, &v) in row.iter().enumerate() {
+            out[j * rows + i] = v;
+        }
+    }
+    out
 }
 
 #[cfg(test)]
