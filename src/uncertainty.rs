@@ -54,6 +54,18 @@ impl Uncertainty {
     }
 }
 
+/// Indices of the rows of `probs` (`[n, classes]`, row-major), most urgent to label first
+/// under `strategy` (ties keep row order; [`Strategy::Random`] keeps row order).
+pub fn most_urgent_first(probs: &[f32], classes: usize, strategy: Strategy) -> Vec<usize> {
+    let scores: Vec<f32> = probs
+        .chunks(classes.max(1))
+        .map(|p| Uncertainty::from_probs(p).score(strategy))
+        .collect();
+    let mut order: Vec<usize> = (0..scores.len()).collect();
+    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+    order
+}
+
 /// How the labeling queue orders unlabeled items.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

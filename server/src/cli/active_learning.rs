@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use burn::tensor::Device;
 use clap::Args;
-use kindling::uncertainty::{Strategy, Uncertainty};
+use kindling::uncertainty::{Strategy, most_urgent_first};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -132,13 +132,10 @@ fn run_one(
         } else {
             let candidates = normalized(&all.subset(&unlabeled), &outcome.input);
             let probs = probabilities(&outcome.model, &candidates, &device);
-            let scores: Vec<f32> = probs
-                .chunks(all.classes.len())
-                .map(|p| Uncertainty::from_probs(p).score(strategy))
+            unlabeled = most_urgent_first(&probs, all.classes.len(), strategy)
+                .iter()
+                .map(|&i| unlabeled[i])
                 .collect();
-            let mut order: Vec<usize> = (0..unlabeled.len()).collect();
-            order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
-            unlabeled = order.iter().map(|&i| unlabeled[i]).collect();
         }
         labeled.extend(unlabeled.drain(..take));
     }

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use clap::Args;
-use kindling::uncertainty::{Strategy, Uncertainty};
+use kindling::uncertainty::{Strategy, most_urgent_first};
 use kindling::{DeviceChoice, Session};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -171,13 +171,10 @@ fn run_one(
         if strategy != Strategy::Random {
             let head = head_on(pool, &labeled, &config)?;
             let probs = pool.probabilities(&head, &unlabeled);
-            let scores: Vec<f32> = probs
-                .chunks(classes)
-                .map(|p| Uncertainty::from_probs(p).score(strategy))
+            unlabeled = most_urgent_first(&probs, classes, strategy)
+                .iter()
+                .map(|&i| unlabeled[i])
                 .collect();
-            let mut idx: Vec<usize> = (0..unlabeled.len()).collect();
-            idx.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
-            unlabeled = idx.iter().map(|&i| unlabeled[i]).collect();
         }
         labeled.extend(unlabeled.drain(..take));
         if args.labels.contains(&labeled.len()) {
