@@ -41,7 +41,30 @@ impl Default for HeadConfig {
     }
 }
 
+/// From this many labels on, heads get a hidden layer.
+pub const HIDDEN_FROM_LABELS: usize = 1000;
+
 impl HeadConfig {
+    /// The head for `labels` labeled items: linear (softmax regression) below
+    /// [`HIDDEN_FROM_LABELS`], one hidden layer of 512 (300 steps) from there. Measured on
+    /// TrashNet with all 2,096 labels: 87.5% linear, 88.9% with the hidden layer (20 s to train
+    /// natively instead of 2.7 s); with few labels the linear head is the safer choice.
+    pub fn for_labels(labels: usize, seed: u64) -> HeadConfig {
+        if labels >= HIDDEN_FROM_LABELS {
+            HeadConfig {
+                hidden: vec![512],
+                steps: 300,
+                seed,
+                ..HeadConfig::default()
+            }
+        } else {
+            HeadConfig {
+                seed,
+                ..HeadConfig::default()
+            }
+        }
+    }
+
     /// The head's architecture for `embedding` inputs and `classes` outputs.
     pub fn architecture(&self, embedding: usize, classes: usize) -> ArchConfig {
         ArchConfig::Mlp(MlpConfig {

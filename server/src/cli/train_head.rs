@@ -93,10 +93,7 @@ pub fn run(args: &super::train::TrainArgs, backbone_dir: &Path) -> anyhow::Resul
     if let Some(limit) = args.limit {
         train_set = train_set.subset(&(0..limit.min(train_set.len())).collect::<Vec<_>>());
     }
-    let config = HeadConfig {
-        seed: args.seed,
-        ..HeadConfig::default()
-    };
+    let config = HeadConfig::for_labels(train_set.len(), args.seed);
     let started = std::time::Instant::now();
     let device = burn::tensor::Device::flex();
     let (arch, head) = fit_head(&train_set, &config, &device)?;

@@ -237,10 +237,7 @@ async fn train_head(
         let train = crate::backbone::embed::embed_dataset(&session, &data.train)?;
         let eval_set = data.test.as_ref().context("the evaluation set")?;
         let eval_embedded = crate::backbone::embed::embed_dataset(&session, eval_set)?;
-        let config = crate::backbone::head::HeadConfig {
-            seed,
-            ..Default::default()
-        };
+        let config = crate::backbone::head::HeadConfig::for_labels(train.len(), seed);
         let (arch, head) = crate::backbone::head::fit_head(&train, &config, &Device::flex())?;
         let eval = evaluate(&head, &eval_embedded, &Device::flex());
         let current_head = bundle.load_model(&Device::flex())?;
