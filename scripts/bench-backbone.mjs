@@ -2,7 +2,9 @@
 // loaded by URL in Debian's Chromium through the demo page — first load (download + Cache API)
 // and second load (from the cache), f32 and f16 — then embedding time per photo on each device
 // at batch 1 and 32, the head alone on stored embeddings, and fitting the local head on 100 and
-// 1,000 labeled embeddings (6 classes; 100 steps, then a 20-step warm refit).
+// 1,000 labeled embeddings (100 steps, then a 20-step warm refit) — in the bundle's classes: give
+// a project's bundle (`kindling train --backbone … --out DIR`), not the 1000-class ImageNet one,
+// whose local head is ~170× the work of a 6-class head.
 // Usage: node scripts/bench-backbone.mjs [bundle dir] [embeddings.emb]
 //   BENCH_DEVICES=cpu skips SwiftShader. The optional .emb file (written by `kindling bench
 //   photos --cache DIR`: n u64, dim u64, n·dim f32, n u32 labels) gives the local-head timing
