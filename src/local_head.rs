@@ -145,10 +145,7 @@ pub async fn fit_linear_head(
         .zip(&mean)
         .map(|(q, &m)| ((q / n as f64 - f64::from(m).powi(2)).max(0.0).sqrt() as f32).max(1e-3))
         .collect();
-    let standardized: Vec<f32> = embeddings
-        .chunks(size)
-        .flat_map(|row| row.iter().enumerate().map(|(j, &v)| (v - mean[j]) / std[j]))
-        .collect();
+    let standardized = standardize(embeddings, &mean, &std);
 
     // Every product is laid out so that its output has many columns (`W·Xᵀ` is
     // `[classes, n]`, `D·X` is `[classes, size]`): burn's CPU matmul in wasm was ~100× slower
@@ -221,14 +218,7 @@ impl LinearHead {
             });
         }
         let n = embeddings.len() / self.size;
-        let standardized: Vec<f32> = embeddings
-            .chunks(self.size)
-            .flat_map(|row| {
-                row.iter()
-                    .enumerate()
-                    .map(|(j, &v)| (v - self.mean[j]) / self.std[j])
-            })
-            .collect();
+        let standardized = standardize(embeddings, &self.mean, &self.std);
         let xt = t2(
             transpose(&standardized, n, self.size),
             [self.size, n],
@@ -239,6 +229,18 @@ impl LinearHead {
         let p_t = read(softmax(w.matmul(xt) + b, 0)).await?;
         Ok(transpose(&p_t, self.classes, n))
     }
+}
+
+/// `(x − mean) / std` per feature of row-major rows of `mean.len()` values.
+fn standardize(embeddings: &[f32], mean: &[f32], std: &[f32]) -> Vec<f32> {
+    embeddings
+        .chunks(mean.len())
+        .flat_map(|row| {
+            row.iter()
+                .zip(mean.iter().zip(std))
+                .map(|(v, (m, s))| (v - m) / s)
+        })
+        .collect()
 }
 
 /// `rows × cols` row-major → `cols × rows` row-major.

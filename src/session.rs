@@ -262,13 +262,9 @@ impl Session {
         Ok(self.prediction(probs, top_k))
     }
 
-    /// Top-k with labels and uncertainty for probabilities `[batch, classes]` computed elsewhere
-    /// (a local head), in this model's classes.
-    pub fn prediction_from(&self, probs: Vec<f32>, top_k: usize) -> Prediction {
-        self.prediction(probs, top_k)
-    }
-
-    fn prediction(&self, probs: Vec<f32>, top_k: usize) -> Prediction {
+    /// Top-k with labels and uncertainty for probabilities `[batch, classes]` in this model's
+    /// classes (also for probabilities computed elsewhere, such as by a local head).
+    pub fn prediction(&self, probs: Vec<f32>, top_k: usize) -> Prediction {
         let classes = self.manifest.labels.len();
         let items = probs
             .chunks(classes)

@@ -127,18 +127,10 @@ impl Session {
         #[wasm_bindgen(js_name = batchSize)] batch_size: usize,
         #[wasm_bindgen(unchecked_param_type = "PredictOptions")] options: Option<js_sys::Object>,
     ) -> js_sys::Promise {
-        let options = options.map_or(JsValue::UNDEFINED, JsValue::from);
-        let session = self.inner.borrow().clone();
-        let top_k = top_k_option(&options);
-        let values = embeddings.to_vec();
-        future_to_promise(async move {
-            let started = now_ms();
-            let s = session.ok_or_else(disposed)?;
-            let out = s
-                .predict_embeddings(&values, batch_size, top_k)
+        self.run_prediction(embeddings, options, move |s, values, top_k| async move {
+            s.predict_embeddings(&values, batch_size, top_k)
                 .await
-                .map_err(KindlingError::from)?;
-            to_js_prediction(&out, now_ms() - started)
+                .map_err(KindlingError::from)
         })
     }
 
@@ -215,14 +207,8 @@ impl Session {
         #[wasm_bindgen(js_name = batchSize)] batch_size: usize,
         #[wasm_bindgen(unchecked_param_type = "PredictOptions")] options: Option<js_sys::Object>,
     ) -> js_sys::Promise {
-        let options = options.map_or(JsValue::UNDEFINED, JsValue::from);
-        let session = self.inner.borrow().clone();
         let head = self.local.borrow().clone();
-        let top_k = top_k_option(&options);
-        let values = embeddings.to_vec();
-        future_to_promise(async move {
-            let started = now_ms();
-            let s = session.ok_or_else(disposed)?;
+        self.run_prediction(embeddings, options, move |s, values, top_k| async move {
             let head = head.ok_or_else(|| {
                 KindlingError::new(
                     "NO_LOCAL_HEAD",
@@ -236,16 +222,14 @@ impl Session {
                     batch: batch_size,
                     per_item: head.size,
                     shape: format!("{}-d embedding", head.size),
-                })
-                .into());
+                }));
             }
             let device = cpu_device(None).map_err(KindlingError::from)?.device;
             let probs = head
                 .probabilities(&values, &device)
                 .await
                 .map_err(|e| KindlingError::new(e.code(), e.to_string()))?;
-            let out = s.prediction_from(probs, top_k);
-            to_js_prediction(&out, now_ms() - started)
+            Ok(s.prediction(probs, top_k))
         })
     }
 
@@ -295,20 +279,10 @@ impl Session {
         #[wasm_bindgen(js_name = batchSize)] batch_size: usize,
         #[wasm_bindgen(unchecked_param_type = "PredictOptions")] options: Option<js_sys::Object>,
     ) -> js_sys::Promise {
-        let options = options.map_or(JsValue::UNDEFINED, JsValue::from);
-        let session = self.inner.borrow().clone();
-        let top_k = top_k_option(&options);
-        let values = input.to_vec();
-        future_to_promise(async move {
-            let started = now_ms();
-            // A dispose() while this runs frees the model once this prediction is done.
-            let s = session.ok_or_else(disposed)?;
-            let out = s
-                .predict(&values, batch_size, top_k)
+        self.run_prediction(input, options, move |s, values, top_k| async move {
+            s.predict(&values, batch_size, top_k)
                 .await
-                .map_err(KindlingError::from)?;
-            let latency = now_ms() - started;
-            to_js_prediction(&out, latency)
+                .map_err(KindlingError::from)
         })
     }
 
@@ -342,6 +316,31 @@ impl Session {
 }
 
 impl Session {
+    /// The shared part of `predict`, `predictEmbeddings` and `predictLocal`: copies the input,
+    /// reads `topK`, runs `run` on the session (a `dispose()` meanwhile frees the model once this
+    /// prediction is done) and resolves to the JS prediction with its latency.
+    fn run_prediction<F, Fut>(
+        &self,
+        input: Float32Array,
+        options: Option<js_sys::Object>,
+        run: F,
+    ) -> js_sys::Promise
+    where
+        F: FnOnce(Rc<session::Session>, Vec<f32>, usize) -> Fut + 'static,
+        Fut: std::future::Future<Output = Result<session::Prediction, KindlingError>> + 'static,
+    {
+        let options = options.map_or(JsValue::UNDEFINED, JsValue::from);
+        let session = self.inner.borrow().clone();
+        let top_k = top_k_option(&options);
+        let values = input.to_vec();
+        future_to_promise(async move {
+            let started = now_ms();
+            let s = session.ok_or_else(disposed)?;
+            let out = run(s, values, top_k).await?;
+            to_js_prediction(&out, now_ms() - started)
+        })
+    }
+
     async fn load_inner(source: JsValue, options: JsValue) -> Result<Session, KindlingError> {
         // Where no start function ran (test harnesses), the constructors run here.
         super::init_once();

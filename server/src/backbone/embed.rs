@@ -10,6 +10,7 @@ use kindling::Session;
 use kindling::bundle::{InputSpec, TabularInput};
 use kindling::preprocess::image_from_rgba;
 
+use crate::data::image_folder::sorted_entries;
 use crate::data::photo::decode_photo;
 use crate::data::{DataError, Dataset};
 
@@ -43,6 +44,15 @@ pub struct EmbeddedFolder {
     pub seconds: f64,
 }
 
+impl EmbeddedFolder {
+    /// Prints each photo left out, with its reason, to stderr.
+    pub fn report_failures(&self) {
+        for f in &self.failures {
+            eprintln!("skipped {}: {} ({})", f.path.display(), f.reason, f.code);
+        }
+    }
+}
+
 /// The input spec of an embedding dataset: `size` raw features (no normalization).
 pub fn embedding_spec(size: usize) -> InputSpec {
     InputSpec::Tabular(TabularInput {
@@ -52,19 +62,6 @@ pub fn embedding_spec(size: usize) -> InputSpec {
     })
 }
 
-fn sorted_dir(dir: &Path) -> Result<Vec<PathBuf>, DataError> {
-    let io = |e: std::io::Error| DataError::Io {
-        path: dir.display().to_string(),
-        reason: e.to_string(),
-    };
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(io)?
-        .map(|e| e.map(|e| e.path()).map_err(io))
-        .collect::<Result<_, _>>()?;
-    entries.sort();
-    Ok(entries)
-}
-
 /// The photos under `root/<class>/` as `(path, class index)`, with the class names; classes
 /// in name order. With `classes` given, those names (and their order) are used and other
 /// subfolders are an error.
@@ -72,7 +69,7 @@ pub fn list_photo_folder(
     root: &Path,
     classes: Option<&[String]>,
 ) -> Result<(LabeledPhotos, Vec<String>), DataError> {
-    let dirs: Vec<PathBuf> = sorted_dir(root)?
+    let dirs: Vec<PathBuf> = sorted_entries(root)?
         .into_iter()
         .filter(|p| p.is_dir())
         .collect();
@@ -101,7 +98,7 @@ pub fn list_photo_folder(
                 root.display()
             )));
         };
-        for file in sorted_dir(dir)? {
+        for file in sorted_entries(dir)? {
             let ext = file
                 .extension()
                 .and_then(|e| e.to_str())

@@ -218,9 +218,7 @@ fn embed_split(
         return Ok((data, 0.0));
     }
     let folder = embed_photos(session, photos, classes.to_vec(), 16, false, mirror)?;
-    for f in &folder.failures {
-        eprintln!("skipped {}: {} ({})", f.path.display(), f.reason, f.code);
-    }
+    folder.report_failures();
     if let Some(file) = &file {
         std::fs::create_dir_all(file.parent().unwrap_or(Path::new(".")))?;
         std::fs::write(file, encode_cached(&folder.data))?;

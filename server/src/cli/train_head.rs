@@ -12,7 +12,7 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 
-use crate::backbone::embed::{EmbeddedFolder, LabeledPhotos, embed_photos, list_photo_folder};
+use crate::backbone::embed::{LabeledPhotos, embed_photos, list_photo_folder};
 use crate::backbone::head::{HeadConfig, fit_head};
 use crate::train::{Evaluation, evaluate};
 
@@ -40,12 +40,6 @@ pub fn photo_splits(
         train.extend(of_class);
     }
     Ok((train, test, classes))
-}
-
-fn report_failures(folder: &EmbeddedFolder) {
-    for f in &folder.failures {
-        eprintln!("skipped {}: {} ({})", f.path.display(), f.reason, f.code);
-    }
 }
 
 /// Runs the backbone path of `kindling train`.
@@ -81,8 +75,8 @@ pub fn run(args: &super::train::TrainArgs, backbone_dir: &Path) -> anyhow::Resul
         args.quiet,
         false,
     )?;
-    report_failures(&train);
-    report_failures(&test);
+    train.report_failures();
+    test.report_failures();
     let embedded = train.data.len() + test.data.len();
     eprintln!(
         "embedded {embedded} photos in {:.1} s ({:.1} ms per photo)",

@@ -12,7 +12,8 @@ use super::{DataError, Dataset};
 
 const EXTENSIONS: &[&str] = &["png", "jpg", "jpeg", "webp"];
 
-fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>, DataError> {
+/// The entries of `dir`, in name order.
+pub(crate) fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>, DataError> {
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| io(dir, e))?
         .map(|e| e.map(|e| e.path()).map_err(|e| io(dir, e)))

@@ -5,7 +5,7 @@
 mod csv_table;
 mod error;
 mod idx;
-mod image_folder;
+pub(crate) mod image_folder;
 mod mnist_json;
 pub mod photo;
 mod source;
