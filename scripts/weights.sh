@@ -15,7 +15,7 @@ fetch() { # requirement, wheel glob, extra pip options...
   local req=$1 glob=$2
   shift 2
   if ! compgen -G "$KINDLING_CACHE/pypi/$glob" >/dev/null; then
-    step "pip download $req"
+    step "pip download $req" >&2
     python3 -m pip download --quiet --no-deps --dest "$KINDLING_CACHE/pypi" "$@" "$req"
   fi
   compgen -G "$KINDLING_CACHE/pypi/$glob" | head -1
