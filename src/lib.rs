@@ -7,6 +7,7 @@
 //! - [`uncertainty`]: least-confidence, margin and entropy scores.
 //! - [`local_head`]: a linear head fitted on labeled embeddings in the browser.
 //! - [`preprocess`]: pixels → model input, normalization.
+//! - [`text`]: text → token ids (BERT basic tokenization + WordPiece).
 //! - [`device`]: `auto | webgpu | cpu` selection, reporting what actually runs.
 //! - `wasm` (wasm32 only): the JavaScript API.
 
@@ -17,6 +18,7 @@ pub mod model;
 pub mod preprocess;
 pub mod session;
 pub mod sync;
+pub mod text;
 pub mod uncertainty;
 
 #[cfg(target_arch = "wasm32")]

@@ -135,6 +135,8 @@ pub fn normalize(spec: &InputSpec, values: &mut [f32]) {
     let (mean, std, group) = match spec {
         InputSpec::Image(i) => (&i.mean, &i.std, i.width * i.height),
         InputSpec::Tabular(t) => (&t.mean, &t.std, 1),
+        // Token ids are not scaled.
+        InputSpec::Text(_) => return,
     };
     let item = spec.len();
     if mean.iter().all(|m| *m == 0.0) && std.iter().all(|s| *s == 1.0) {

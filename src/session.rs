@@ -8,9 +8,11 @@ use serde::Serialize;
 use thiserror::Error;
 
 use crate::bundle::{Bundle, BundleError, Manifest};
+use crate::bundle::{InputSpec, TokenizerKind};
 use crate::device::{Backend, DeviceChoice, DeviceError, SelectedDevice, select_device};
 use crate::model::Model;
 use crate::preprocess::normalize;
+use crate::text::{TextError, Vocab, WordPiece};
 use crate::uncertainty::Uncertainty;
 
 /// Why a session could not load or predict.
@@ -51,6 +53,30 @@ pub enum SessionError {
     /// Embeddings were asked of a bundle without a backbone.
     #[error("this model has no backbone, so it has no embeddings; predict on the input instead")]
     NoBackbone,
+    /// Texts were given to a model whose input is not text.
+    #[error("this model takes {0}, not text")]
+    NotText(String),
+    /// A text model's input holds a value that is not a token id of its vocabulary.
+    #[error(
+        "input value {value} at index {index} is not a token id (an integer below {vocab}); \
+         make text input with encodeTexts"
+    )]
+    InvalidTokenId {
+        /// Position in the input.
+        index: usize,
+        /// The value found.
+        value: f32,
+        /// The vocabulary size.
+        vocab: usize,
+    },
+    /// The text model's vocabulary is missing or unusable.
+    #[error(transparent)]
+    Vocabulary(#[from] TextError),
+    /// The backbone file of a text model carries no vocabulary.
+    #[error(
+        "the backbone file carries no WordPiece vocabulary; re-import it with `kindling backbone import`"
+    )]
+    NoVocabulary,
 }
 
 impl SessionError {
@@ -64,6 +90,10 @@ impl SessionError {
             SessionError::NonFinite(_) => "INPUT_NOT_FINITE",
             SessionError::Read(_) => "DEVICE_READ_FAILED",
             SessionError::NoBackbone => "NO_BACKBONE",
+            SessionError::NotText(_) => "NOT_TEXT",
+            SessionError::InvalidTokenId { .. } => "INPUT_TOKEN_ID",
+            SessionError::Vocabulary(e) => e.code(),
+            SessionError::NoVocabulary => "NO_VOCABULARY",
         }
     }
 }
@@ -106,6 +136,7 @@ pub struct Prediction {
 pub struct Session {
     model: Model,
     backbone: Option<Model>,
+    tokenizer: Option<WordPiece>,
     manifest: Manifest,
     device: SelectedDevice,
 }
@@ -124,6 +155,7 @@ impl Session {
         Ok(Session {
             model,
             backbone,
+            tokenizer: tokenizer_of(bundle)?,
             manifest: bundle.manifest().clone(),
             device,
         })
@@ -145,6 +177,7 @@ impl Session {
         Ok(Session {
             model: bundle.load_model(&self.device.device)?,
             backbone: self.backbone.clone(),
+            tokenizer: self.tokenizer.clone(),
             manifest: bundle.manifest().clone(),
             device: self.device.clone(),
         })
@@ -175,26 +208,76 @@ impl Session {
         &self.manifest
     }
 
-    /// Checks that `input` holds `batch` items of the right length, all finite.
+    /// Checks that `input` holds `batch` items of the right length, all finite (for a text
+    /// model: all token ids of its vocabulary).
     pub fn check_input(&self, input: &[f32], batch: usize) -> Result<(), SessionError> {
         check_values(input, batch, self.manifest.input.len(), || {
             self.describe_item()
-        })
+        })?;
+        if let Some(tokenizer) = &self.tokenizer {
+            let vocab = tokenizer.vocab().len();
+            if let Some(index) = input
+                .iter()
+                .position(|v| v.fract() != 0.0 || *v < 0.0 || *v >= vocab as f32)
+            {
+                return Err(SessionError::InvalidTokenId {
+                    index,
+                    value: input[index],
+                    vocab,
+                });
+            }
+        }
+        Ok(())
     }
 
     fn describe_item(&self) -> String {
         match &self.manifest.input {
-            crate::bundle::InputSpec::Image(i) => {
+            InputSpec::Image(i) => {
                 format!("{}x{}x{} image, CHW", i.channels, i.height, i.width)
             }
-            crate::bundle::InputSpec::Tabular(t) => format!("{} features", t.features.len()),
+            InputSpec::Tabular(t) => format!("{} features", t.features.len()),
+            InputSpec::Text(t) => format!("{} token ids", t.max_tokens),
         }
     }
 
-    /// The normalized input batch as a tensor on the session's device.
+    /// Token ids of `texts` as model input `[texts.len(), max_tokens]` (row-major, `[PAD]` = 0
+    /// after `[SEP]`; longer texts are cut): what [`Session::predict`] and
+    /// [`Session::embed`] take for a text model.
+    pub fn encode_texts<S: AsRef<str>>(&self, texts: &[S]) -> Result<Vec<f32>, SessionError> {
+        let (Some(tokenizer), InputSpec::Text(spec)) = (&self.tokenizer, &self.manifest.input)
+        else {
+            return Err(SessionError::NotText(self.describe_item()));
+        };
+        let mut out = vec![0.0f32; texts.len() * spec.max_tokens];
+        for (row, text) in out.chunks_mut(spec.max_tokens).zip(texts) {
+            let encoding = tokenizer.encode(text.as_ref(), spec.max_tokens)?;
+            for (slot, id) in row.iter_mut().zip(encoding.ids) {
+                *slot = id as f32;
+            }
+        }
+        Ok(out)
+    }
+
+    /// The normalized input batch as a tensor on the session's device. Text ids are cut to
+    /// the longest text of the batch (padding past it changes nothing but the cost).
     fn input_tensor(&self, input: &[f32], batch: usize) -> Result<Tensor<2>, SessionError> {
         self.check_input(input, batch)?;
         let per_item = self.manifest.input.len();
+        if self.tokenizer.is_some() {
+            let longest = input
+                .chunks(per_item)
+                .map(|row| row.iter().rposition(|v| *v != 0.0).map_or(1, |i| i + 1))
+                .max()
+                .unwrap_or(1);
+            let values: Vec<f32> = input
+                .chunks(per_item)
+                .flat_map(|row| row[..longest].iter().copied())
+                .collect();
+            return Ok(Tensor::<2>::from_data(
+                TensorData::new(values, [batch, longest]),
+                &self.device.device,
+            ));
+        }
         let mut values = input.to_vec();
         normalize(&self.manifest.input, &mut values);
         Ok(Tensor::<2>::from_data(
@@ -277,6 +360,31 @@ impl Session {
             probs,
             classes,
             items,
+        }
+    }
+}
+
+/// The WordPiece tokenizer of a text bundle, its vocabulary read from the backbone file.
+fn tokenizer_of(bundle: &Bundle) -> Result<Option<WordPiece>, SessionError> {
+    let InputSpec::Text(spec) = &bundle.manifest().input else {
+        return Ok(None);
+    };
+    match spec.tokenizer {
+        TokenizerKind::WordPiece => {
+            let text = bundle.vocabulary()?.ok_or(SessionError::NoVocabulary)?;
+            let vocab = Vocab::from_text(&text)?;
+            if let Some(crate::model::ArchConfig::MiniLmL6(_)) =
+                bundle.manifest().backbone.as_ref().map(|b| &b.architecture)
+                && vocab.len() != crate::model::minilm::VOCAB_SIZE
+            {
+                return Err(TextError::InvalidVocab(format!(
+                    "{} tokens, but minilm_l6 embeds {}",
+                    vocab.len(),
+                    crate::model::minilm::VOCAB_SIZE
+                ))
+                .into());
+            }
+            Ok(Some(WordPiece::new(vocab, spec.lowercase)))
         }
     }
 }

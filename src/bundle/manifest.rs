@@ -51,6 +51,29 @@ pub enum InputSpec {
     Image(ImageInput),
     /// A vector of numeric features, then `(x − mean) / std` per feature.
     Tabular(TabularInput),
+    /// A text, tokenized into `max_tokens` ids (`[CLS] … [SEP]`, then `[PAD]` = 0).
+    Text(TextInput),
+}
+
+/// How a text becomes token ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenizerKind {
+    /// BERT basic tokenization + WordPiece; the vocabulary (`vocab.txt`) travels inside the
+    /// backbone's weights file, so a text input with this tokenizer needs a backbone.
+    WordPiece,
+}
+
+/// Text input: tokenizer and length.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TextInput {
+    /// The tokenizer.
+    pub tokenizer: TokenizerKind,
+    /// Ids per item, `[CLS]` and `[SEP]` included; longer texts are cut.
+    pub max_tokens: usize,
+    /// Lower-case and strip accents first (uncased vocabularies).
+    pub lowercase: bool,
 }
 
 /// How a source image is fitted to the input size.
@@ -118,6 +141,7 @@ impl InputSpec {
         match self {
             InputSpec::Image(i) => i.width * i.height * i.channels,
             InputSpec::Tabular(t) => t.features.len(),
+            InputSpec::Text(t) => t.max_tokens,
         }
     }
 
@@ -125,7 +149,15 @@ impl InputSpec {
     pub fn image(&self) -> Option<&ImageInput> {
         match self {
             InputSpec::Image(i) => Some(i),
-            InputSpec::Tabular(_) => None,
+            InputSpec::Tabular(_) | InputSpec::Text(_) => None,
+        }
+    }
+
+    /// The text spec, for a text input.
+    pub fn text(&self) -> Option<&TextInput> {
+        match self {
+            InputSpec::Text(t) => Some(t),
+            InputSpec::Image(_) | InputSpec::Tabular(_) => None,
         }
     }
 
@@ -323,13 +355,19 @@ impl Manifest {
                 first.input_len()
             )));
         }
-        let channels = match &self.input {
-            InputSpec::Image(i) => i.channels,
-            InputSpec::Tabular(t) => t.features.len(),
-        };
-        let (mean, std) = match &self.input {
-            InputSpec::Image(i) => (&i.mean, &i.std),
-            InputSpec::Tabular(t) => (&t.mean, &t.std),
+        let (channels, mean, std) = match &self.input {
+            InputSpec::Image(i) => (i.channels, &i.mean, &i.std),
+            InputSpec::Tabular(t) => (t.features.len(), &t.mean, &t.std),
+            InputSpec::Text(t) => {
+                if t.tokenizer == TokenizerKind::WordPiece && self.backbone.is_none() {
+                    return Err(BundleError::Inconsistent(
+                        "a `wordpiece` text input needs a backbone (its file carries the \
+                         vocabulary)"
+                            .into(),
+                    ));
+                }
+                return check_weights_format(&self.weights);
+            }
         };
         for (name, v) in [("mean", mean), ("std", std)] {
             if v.len() != 1 && v.len() != channels {

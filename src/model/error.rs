@@ -43,6 +43,16 @@ pub enum ModelError {
         /// The smallest size the network takes.
         min: usize,
     },
+    /// A text backbone's maximum length is outside what its position embeddings cover.
+    #[error("model config: max_tokens must be {min}..={max}, got {found}")]
+    MaxTokensOutOfRange {
+        /// The length given.
+        found: usize,
+        /// The shortest allowed ([CLS], one token, [SEP]).
+        min: usize,
+        /// The longest allowed.
+        max: usize,
+    },
 }
 
 /// Returns [`ModelError::ZeroSize`] when `value` is zero.

@@ -4,11 +4,13 @@
 mod cnn;
 pub mod efficientnet;
 mod error;
+pub mod minilm;
 mod mlp;
 
 pub use cnn::{Cnn, CnnConfig, PoolKind};
 pub use efficientnet::{EfficientNetLite, EfficientNetLiteConfig};
 pub use error::ModelError;
+pub use minilm::{MiniLm, MiniLmConfig};
 pub use mlp::{Mlp, MlpConfig};
 
 use burn::module::Module;
@@ -33,7 +35,7 @@ pub(crate) fn linear_stack(
 }
 
 /// The architecture names this build understands, as they appear in `{"arch": ...}`.
-pub const KNOWN_ARCHITECTURES: &[&str] = &["mlp", "cnn", "efficientnet_lite0"];
+pub const KNOWN_ARCHITECTURES: &[&str] = &["mlp", "cnn", "efficientnet_lite0", "minilm_l6"];
 
 /// An architecture config, tagged by `arch` in JSON (`{"arch": "cnn", ...}`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -47,15 +49,20 @@ pub enum ArchConfig {
     /// never as its classifier).
     #[serde(rename = "efficientnet_lite0")]
     EfficientNetLite0(EfficientNetLiteConfig),
+    /// A pretrained text backbone: WordPiece ids → 384-d sentence embedding (a bundle's
+    /// backbone, never its classifier).
+    #[serde(rename = "minilm_l6")]
+    MiniLmL6(MiniLmConfig),
 }
 
 impl ArchConfig {
-    /// The architecture's name (`"mlp"` or `"cnn"`).
+    /// The architecture's name as in `{"arch": ...}`.
     pub fn arch_name(&self) -> &'static str {
         match self {
             ArchConfig::Mlp(_) => "mlp",
             ArchConfig::Cnn(_) => "cnn",
             ArchConfig::EfficientNetLite0(_) => "efficientnet_lite0",
+            ArchConfig::MiniLmL6(_) => "minilm_l6",
         }
     }
 
@@ -65,6 +72,7 @@ impl ArchConfig {
             ArchConfig::Mlp(c) => c.input_size,
             ArchConfig::Cnn(c) => c.channels * c.height * c.width,
             ArchConfig::EfficientNetLite0(c) => c.input_len(),
+            ArchConfig::MiniLmL6(c) => c.input_len(),
         }
     }
 
@@ -75,12 +83,16 @@ impl ArchConfig {
             ArchConfig::Mlp(c) => c.classes,
             ArchConfig::Cnn(c) => c.classes,
             ArchConfig::EfficientNetLite0(_) => efficientnet::EMBEDDING_SIZE,
+            ArchConfig::MiniLmL6(_) => minilm::EMBEDDING_SIZE,
         }
     }
 
     /// Whether this architecture is a backbone (outputs embeddings, not class scores).
     pub fn is_backbone(&self) -> bool {
-        matches!(self, ArchConfig::EfficientNetLite0(_))
+        matches!(
+            self,
+            ArchConfig::EfficientNetLite0(_) | ArchConfig::MiniLmL6(_)
+        )
     }
 
     /// Checks that the config describes a buildable network.
@@ -89,6 +101,7 @@ impl ArchConfig {
             ArchConfig::Mlp(c) => c.validate(),
             ArchConfig::Cnn(c) => c.validate(),
             ArchConfig::EfficientNetLite0(c) => c.validate(),
+            ArchConfig::MiniLmL6(c) => c.validate(),
         }
     }
 
@@ -99,6 +112,7 @@ impl ArchConfig {
             ArchConfig::Mlp(c) => Model::Mlp(c.init(device)),
             ArchConfig::Cnn(c) => Model::Cnn(c.init(device)),
             ArchConfig::EfficientNetLite0(c) => Model::EfficientNetLite0(c.init(device)),
+            ArchConfig::MiniLmL6(c) => Model::MiniLmL6(c.init(device)),
         })
     }
 }
@@ -115,6 +129,8 @@ pub enum Model {
     Cnn(Cnn),
     /// See [`EfficientNetLite`].
     EfficientNetLite0(EfficientNetLite),
+    /// See [`MiniLm`].
+    MiniLmL6(MiniLm),
 }
 
 impl Model {
@@ -125,6 +141,7 @@ impl Model {
             Model::Mlp(m) => m.forward(input),
             Model::Cnn(m) => m.forward(input),
             Model::EfficientNetLite0(m) => m.forward(input),
+            Model::MiniLmL6(m) => m.forward(input),
         }
     }
 }

@@ -300,11 +300,22 @@ impl Session {
         let InputSpec::Image(spec) = &s.manifest().input else {
             return Err(KindlingError::new(
                 "INPUT_NOT_IMAGE",
-                "this model takes tabular input, not images",
+                "this model does not take images; see manifest.input",
             )
             .into());
         };
         let values = image_from_rgba(spec, rgba, width, height).map_err(KindlingError::from)?;
+        Ok(Float32Array::from(values.as_slice()))
+    }
+
+    /// Turns texts into input items for a text model: WordPiece ids (`[CLS] … [SEP]`, then
+    /// `[PAD]` = 0; longer texts cut at `inputLength` tokens), `texts.length` items back to back,
+    /// ready for `predict` or `embed`. Rejects with `NOT_TEXT` for a model of another input.
+    #[wasm_bindgen(js_name = encodeTexts)]
+    pub fn encode_texts(&self, texts: Vec<String>) -> Result<Float32Array, JsValue> {
+        let inner = self.inner.borrow();
+        let s = inner.as_ref().ok_or_else(disposed)?;
+        let values = s.encode_texts(&texts).map_err(KindlingError::from)?;
         Ok(Float32Array::from(values.as_slice()))
     }
 

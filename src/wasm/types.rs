@@ -69,11 +69,16 @@ export interface Manifest {
   name: string;
   version: string;
   /** Format 2: the shared backbone whose embeddings the head (`architecture`) reads. */
-  backbone?: { name: string; architecture: { arch: 'efficientnet_lite0'; image_size: number }; files: WeightsFile[] };
+  backbone?: {
+    name: string;
+    architecture: { arch: 'efficientnet_lite0'; image_size: number } | { arch: 'minilm_l6'; max_tokens: number };
+    files: WeightsFile[];
+  };
   architecture: { arch: 'mlp' | 'cnn'; [key: string]: unknown };
   input:
     | { kind: 'image'; width: number; height: number; channels: number; mean: number[]; std: number[]; light_on_dark: boolean; resize?: 'stretch' | 'center_crop' }
-    | { kind: 'tabular'; features: string[]; mean: number[]; std: number[] };
+    | { kind: 'tabular'; features: string[]; mean: number[]; std: number[] }
+    | { kind: 'text'; tokenizer: 'wordpiece'; max_tokens: number; lowercase: boolean };
   labels: string[];
   metrics?: { accuracy?: number; test_items?: number; [key: string]: unknown };
   weights: WeightsFile;

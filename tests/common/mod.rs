@@ -60,6 +60,11 @@ pub fn info_for(arch: &ArchConfig) -> BundleInfo {
             light_on_dark: false,
             resize: kindling::bundle::ResizeMode::CenterCrop,
         }),
+        ArchConfig::MiniLmL6(c) => InputSpec::Text(kindling::bundle::TextInput {
+            tokenizer: kindling::bundle::TokenizerKind::WordPiece,
+            max_tokens: c.max_tokens,
+            lowercase: true,
+        }),
     };
     BundleInfo {
         name: format!("test-{}", arch.arch_name()),

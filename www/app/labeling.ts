@@ -183,10 +183,6 @@ export class LabelingView {
   }
 
   private async loadCurrentModel(): Promise<void> {
-    if (this.project.task !== 'image') {
-      this.setModelInfo('No model for text projects yet: label without suggestions.');
-      return;
-    }
     const key = `model:${this.project.id}`;
     let version = await this.store.getMeta<string>(key);
     try {
@@ -307,7 +303,7 @@ export class LabelingView {
     for (const [id, value] of Object.entries(this.labeled)) {
       const item = this.items.get(id);
       const label = value ? this.project.labels.indexOf(value.class) : -1;
-      if (!item || item.kind !== 'image' || label < 0) continue;
+      if (!item || item.kind !== this.project.task || label < 0) continue;
       labeled.push({ item: { id, content: item.content, type: item.content_type }, label });
     }
     if (labeled.length < LOCAL_MIN || new Set(labeled.map((l) => l.label)).size < 2) return;

@@ -18,7 +18,7 @@ export type ToWorker =
 /** A labeled item for the local head: the item (its content, in case it must be embedded) and its class index. */
 export interface LocalLabel { item: PredictItem; label: number; }
 
-/** An item to predict: text (skipped: no text models yet) or an encoded image. */
+/** An item to predict: a text or an encoded image (items of another kind than the model reads are skipped). */
 export interface PredictItem { id: string; content: ItemContent; type: string; }
 
 /** One item's prediction. */

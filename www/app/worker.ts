@@ -171,7 +171,6 @@ async function predict(job: number, items: PredictItem[]): Promise<void> {
   const s = session;
   if (!s) throw Object.assign(new Error('no model is loaded'), { code: 'NO_MODEL' });
   const forVersion = version;
-  const n = s.inputLength;
   const BATCH = s.embeddingSize === undefined ? BATCH_SMALL : BATCH_PHOTOS;
   for (let start = 0; start < items.length; start += BATCH) {
     // A newer model arrived (this one is disposed): say so; the page predicts again with it.
@@ -188,16 +187,10 @@ async function predict(job: number, items: PredictItem[]): Promise<void> {
       if (ids.length === 0) continue;
       out = await s.predictEmbeddings(embedded.values, ids.length, { topK: 5 });
     } else {
-      const input = new Float32Array(batch.length * n);
-      ids = [];
-      for (const item of batch) {
-        if (typeof item.content === 'string') continue;
-        const { data, width, height } = await pixels(imageBlob(item.content, item.type));
-        input.set(s.preprocessImage(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width, height), ids.length * n);
-        ids.push(item.id);
-      }
+      const readable = batch.filter((i) => (typeof i.content === 'string') === (s.manifest.input.kind === 'text'));
+      ids = readable.map((i) => i.id);
       if (ids.length === 0) continue;
-      out = await s.predict(input.subarray(0, ids.length * n), ids.length, { topK: 5 });
+      out = await s.predict(await modelInput(s, readable), ids.length, { topK: 5 });
     }
     const results: WorkerPrediction[] = out.items.map((p, i) => ({ id: ids[i]!, topK: p.topK, uncertainty: p.uncertainty }));
     post({ type: 'predicted', job, version: forVersion, results, done: start + BATCH >= items.length, latencyMs: out.latencyMs });
@@ -206,18 +199,20 @@ async function predict(job: number, items: PredictItem[]): Promise<void> {
 }
 
 /**
- * The embeddings of the image items of `items` (from the store, else computed and stored), in
- * order, with their ids.
+ * The embeddings of the items of `items` the model reads (texts for a text model, images for
+ * an image model; others are skipped), from the store, else computed and stored, in order,
+ * with their ids.
  */
 async function embedItems(s: Session, items: PredictItem[]): Promise<{ ids: string[]; values: Float32Array }> {
   const size = s.embeddingSize!;
   const key = currentBackbone!;
+  const text = s.manifest.input.kind === 'text';
   const ids: string[] = [];
   const values = new Float32Array(items.length * size);
   const missing: PredictItem[] = [];
-  const known = await embeddings.getMany(key, items.map((i) => i.id));
-  for (const item of items) {
-    if (typeof item.content === 'string') continue;
+  const readable = items.filter((i) => (typeof i.content === 'string') === text);
+  const known = await embeddings.getMany(key, readable.map((i) => i.id));
+  for (const item of readable) {
     const e = known.get(item.id);
     if (e) {
       values.set(e, ids.length * size);
@@ -227,13 +222,7 @@ async function embedItems(s: Session, items: PredictItem[]): Promise<{ ids: stri
     }
   }
   if (missing.length > 0) {
-    const n = s.inputLength;
-    const input = new Float32Array(missing.length * n);
-    for (const [i, item] of missing.entries()) {
-      const { data, width, height } = await pixels(imageBlob(item.content, item.type));
-      input.set(s.preprocessImage(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width, height), i * n);
-    }
-    const computed = await s.embed(input, missing.length);
+    const computed = await s.embed(await modelInput(s, missing), missing.length);
     const fresh = new Map<string, Float32Array>();
     for (const [i, item] of missing.entries()) {
       const e = computed.slice(i * size, (i + 1) * size);
@@ -244,6 +233,18 @@ async function embedItems(s: Session, items: PredictItem[]): Promise<{ ids: stri
     await embeddings.putMany(key, fresh);
   }
   return { ids, values: values.subarray(0, ids.length * size) };
+}
+
+/** Model input for `items`, all of the kind the model reads: token ids of texts, or pixels. */
+async function modelInput(s: Session, items: PredictItem[]): Promise<Float32Array> {
+  if (s.manifest.input.kind === 'text') return s.encodeTexts(items.map((i) => i.content as string));
+  const n = s.inputLength;
+  const input = new Float32Array(items.length * n);
+  for (const [i, item] of items.entries()) {
+    const { data, width, height } = await pixels(imageBlob(item.content, item.type));
+    input.set(s.preprocessImage(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width, height), i * n);
+  }
+  return input;
 }
 
 /** Fits the local head on `labeled`, then predicts `items` with it (version `local:<v>`). */

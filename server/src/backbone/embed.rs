@@ -218,3 +218,106 @@ pub fn embed_dataset(session: &Session, data: &Dataset) -> anyhow::Result<Datase
         input: embedding_spec(size),
     })
 }
+
+/// Texts with their class index.
+pub type LabeledTexts = Vec<(String, u32)>;
+
+/// Labeled texts from a JSON-lines file (`{"text": …, "label": …}` per line) or a CSV file
+/// (with a header row), reading the fields/columns `text_field` and `label_field`, with the
+/// class names: sorted label names, or `classes` when given (another label is then an error).
+pub fn read_labeled_texts(
+    path: &Path,
+    text_field: &str,
+    label_field: &str,
+    classes: Option<&[String]>,
+) -> anyhow::Result<(LabeledTexts, Vec<String>)> {
+    use anyhow::Context;
+    let mut rows = Vec::new();
+    if path.extension().is_some_and(|e| e == "csv") {
+        let mut reader =
+            csv::Reader::from_path(path).with_context(|| format!("reading {}", path.display()))?;
+        let headers = reader.headers()?.clone();
+        let column = |name: &str| {
+            headers
+                .iter()
+                .position(|h| h == name)
+                .with_context(|| format!("{}: no `{name}` column", path.display()))
+        };
+        let (t, l) = (column(text_field)?, column(label_field)?);
+        for record in reader.records() {
+            let record = record?;
+            rows.push((
+                record.get(t).unwrap_or_default().to_string(),
+                record.get(l).unwrap_or_default().to_string(),
+            ));
+        }
+    } else {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        for (n, line) in text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+        {
+            let v: serde_json::Value = serde_json::from_str(line)
+                .with_context(|| format!("{}:{}: not JSON", path.display(), n + 1))?;
+            let field = |k: &str| {
+                v.get(k)
+                    .and_then(serde_json::Value::as_str)
+                    .map(str::to_string)
+                    .with_context(|| format!("{}:{}: no string `{k}`", path.display(), n + 1))
+            };
+            rows.push((field(text_field)?, field(label_field)?));
+        }
+    }
+    let classes: Vec<String> = match classes {
+        Some(c) => c.to_vec(),
+        None => rows
+            .iter()
+            .map(|(_, l)| l.clone())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect(),
+    };
+    let labeled = rows
+        .into_iter()
+        .map(|(t, l)| {
+            let class = classes.iter().position(|c| *c == l).with_context(|| {
+                format!("{}: label `{l}` is not one of {classes:?}", path.display())
+            })?;
+            Ok((t, class as u32))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok((labeled, classes))
+}
+
+/// The embeddings of labeled texts through a text backbone, in batches of 16.
+pub fn embed_texts(
+    session: &Session,
+    rows: &[(String, u32)],
+    classes: &[String],
+) -> anyhow::Result<Dataset> {
+    let size = session
+        .embedding_size()
+        .ok_or_else(|| anyhow::anyhow!("the model has no backbone to embed with"))?;
+    let progress = ProgressBar::new(rows.len() as u64);
+    progress.set_style(
+        ProgressStyle::with_template("embedding {pos}/{len} texts {bar:30} {eta}")
+            .expect("a valid template"),
+    );
+    let mut items = Vec::with_capacity(rows.len() * size);
+    for chunk in rows.chunks(16) {
+        let texts: Vec<&str> = chunk.iter().map(|(t, _)| t.as_str()).collect();
+        let ids = session.encode_texts(&texts)?;
+        items.extend(pollster::block_on(session.embed(&ids, texts.len()))?);
+        progress.inc(chunk.len() as u64);
+    }
+    progress.finish_and_clear();
+    Ok(Dataset {
+        items,
+        labels: rows.iter().map(|(_, l)| *l).collect(),
+        item_len: size,
+        classes: classes.to_vec(),
+        input: embedding_spec(size),
+    })
+}

@@ -33,7 +33,7 @@ pub enum ImportError {
         reason: String,
     },
     /// A tensor the architecture needs is not in the checkpoint.
-    #[error("the checkpoint has no tensor `{0}`: is it EfficientNet-Lite0?")]
+    #[error("the checkpoint has no tensor `{0}`: is it the network being imported?")]
     Missing(String),
     /// A tensor has another shape than the architecture needs.
     #[error("tensor `{name}` has shape {found:?}, the architecture needs {expected:?}")]
@@ -53,6 +53,9 @@ pub enum ImportError {
         /// Its element type.
         dtype: String,
     },
+    /// The architecture config is invalid.
+    #[error(transparent)]
+    Config(#[from] kindling::model::ModelError),
     /// The checkpoint holds tensors no layer takes (another variant of the network?).
     #[error("the checkpoint has tensors the architecture does not use: {0}")]
     Unused(String),
@@ -70,12 +73,46 @@ pub struct ImportedEfficientNet {
 }
 
 /// The checkpoint's tensors, read as f32, with a record of which were used.
-struct Checkpoint {
-    tensors: BTreeMap<String, (Vec<usize>, Vec<f32>)>,
+pub(crate) struct Checkpoint {
+    pub(crate) tensors: BTreeMap<String, (Vec<usize>, Vec<f32>)>,
     used: BTreeSet<String>,
 }
 
 impl Checkpoint {
+    /// Reads every tensor of a safetensors file (all must be f32, except those named in
+    /// `skip`, such as integer buffers).
+    pub(crate) fn open_safetensors(path: &Path, skip: &[&str]) -> Result<Checkpoint, ImportError> {
+        let read_err = |reason: String| ImportError::Read {
+            path: path.display().to_string(),
+            reason,
+        };
+        let bytes = std::fs::read(path).map_err(|e| read_err(e.to_string()))?;
+        let file =
+            safetensors::SafeTensors::deserialize(&bytes).map_err(|e| read_err(e.to_string()))?;
+        let mut tensors = BTreeMap::new();
+        for (name, view) in file.tensors() {
+            if skip.contains(&name.as_str()) {
+                continue;
+            }
+            if view.dtype() != safetensors::Dtype::F32 {
+                return Err(ImportError::Dtype {
+                    name,
+                    dtype: format!("{:?}", view.dtype()),
+                });
+            }
+            let values = view
+                .data()
+                .chunks_exact(4)
+                .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
+                .collect();
+            tensors.insert(name, (view.shape().to_vec(), values));
+        }
+        Ok(Checkpoint {
+            tensors,
+            used: BTreeSet::new(),
+        })
+    }
+
     fn open(path: &Path) -> Result<Checkpoint, ImportError> {
         let read_err = |reason: String| ImportError::Read {
             path: path.display().to_string(),
@@ -107,7 +144,7 @@ impl Checkpoint {
     }
 
     /// The values of `name`, checked to have `shape`.
-    fn take(&mut self, name: &str, shape: &[usize]) -> Result<Vec<f32>, ImportError> {
+    pub(crate) fn take(&mut self, name: &str, shape: &[usize]) -> Result<Vec<f32>, ImportError> {
         let (found, values) = self
             .tensors
             .get(name)
@@ -121,6 +158,34 @@ impl Checkpoint {
         }
         self.used.insert(name.to_string());
         Ok(values.clone())
+    }
+
+    /// Sets `linear`'s weight and bias from `{prefix}.weight` (PyTorch's `[out, in]`,
+    /// transposed to burn's `[in, out]`) and `{prefix}.bias`.
+    pub(crate) fn linear(
+        &mut self,
+        linear: &mut Linear,
+        prefix: &str,
+        device: &Device,
+    ) -> Result<(), ImportError> {
+        let [inputs, outputs] = linear.weight.val().dims();
+        let weight = self.take(&format!("{prefix}.weight"), &[outputs, inputs])?;
+        let bias = self.take(&format!("{prefix}.bias"), &[outputs])?;
+        let mut transposed = vec![0.0f32; weight.len()];
+        for o in 0..outputs {
+            for i in 0..inputs {
+                transposed[i * outputs + o] = weight[o * inputs + i];
+            }
+        }
+        linear.weight = Param::from_tensor(Tensor::from_data(
+            TensorData::new(transposed, [inputs, outputs]),
+            device,
+        ));
+        linear.bias = Some(Param::from_tensor(Tensor::from_data(
+            TensorData::new(bias, [outputs]),
+            device,
+        )));
+        Ok(())
     }
 
     fn batch_norm(
@@ -159,7 +224,8 @@ impl Checkpoint {
         Ok(())
     }
 
-    fn unused(&self) -> Vec<&str> {
+    /// Names of the tensors nothing took.
+    pub(crate) fn unused(&self) -> Vec<&str> {
         self.tensors
             .keys()
             .filter(|k| !self.used.contains(*k))
@@ -209,24 +275,8 @@ pub fn import_efficientnet_lite0(
         .get("_fc.bias")
         .map(|(s, _)| s.first().copied().unwrap_or(0))
         .ok_or_else(|| ImportError::Missing("_fc.bias".into()))?;
-    let fc_weight = ckpt.take("_fc.weight", &[classes, EMBEDDING_SIZE])?;
-    let fc_bias = ckpt.take("_fc.bias", &[classes])?;
-    // PyTorch stores [out, in]; burn's Linear holds [in, out].
-    let mut transposed = vec![0.0f32; fc_weight.len()];
-    for o in 0..classes {
-        for i in 0..EMBEDDING_SIZE {
-            transposed[i * classes + o] = fc_weight[o * EMBEDDING_SIZE + i];
-        }
-    }
     let mut fc: Linear = LinearConfig::new(EMBEDDING_SIZE, classes).init(device);
-    fc.weight = Param::from_tensor(Tensor::from_data(
-        TensorData::new(transposed, [EMBEDDING_SIZE, classes]),
-        device,
-    ));
-    fc.bias = Some(Param::from_tensor(Tensor::from_data(
-        TensorData::new(fc_bias, [classes]),
-        device,
-    )));
+    ckpt.linear(&mut fc, "_fc", device)?;
 
     let unused = ckpt.unused();
     if !unused.is_empty() {

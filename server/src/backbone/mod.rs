@@ -6,14 +6,77 @@ pub mod embed;
 pub mod fold;
 pub mod head;
 pub mod import;
+pub mod import_minilm;
 
 use burn::store::burn_pack::{Reader, Tensor as PackTensor, Writer};
 use burn::tensor::{Bytes, DType, TensorData};
-use kindling::bundle::{BundleError, ImageInput, InputSpec, ResizeMode, WeightsDtype};
-use kindling::model::{ArchConfig, EfficientNetLiteConfig, MlpConfig, Model};
+use kindling::bundle::{
+    BundleError, ImageInput, InputSpec, ResizeMode, TextInput, TokenizerKind, VOCAB_METADATA_KEY,
+    WeightsDtype,
+};
+use kindling::model::{ArchConfig, EfficientNetLiteConfig, MiniLmConfig, MlpConfig, Model};
 use kindling::{Bundle, bundle::BundleInfo, bundle::model_to_burnpack};
 
 use import::ImportedEfficientNet;
+use import_minilm::ImportedMiniLm;
+
+/// The name all-MiniLM-L6-v2 goes by in manifests.
+pub const MINILM_L6: &str = "all-minilm-l6-v2";
+
+/// The input spec of all-MiniLM-L6-v2: uncased WordPiece, `max_tokens` ids per text.
+pub fn minilm_input(max_tokens: usize) -> InputSpec {
+    InputSpec::Text(TextInput {
+        tokenizer: TokenizerKind::WordPiece,
+        max_tokens,
+        lowercase: true,
+    })
+}
+
+/// The imported text encoder as a format-2 bundle: the backbone (f32 attached, f16 returned to
+/// be written beside it; both carry the vocabulary) under an untrained one-class placeholder
+/// head. Heads are trained over it by `kindling train --backbone` or a project's jobs.
+pub fn minilm_bundle(
+    imported: ImportedMiniLm,
+    max_tokens: usize,
+    created_at: String,
+) -> Result<(Bundle, BackboneFiles), BundleError> {
+    let files = backbone_files(Model::MiniLmL6(imported.encoder), Some(&imported.vocab))?;
+    let size = kindling::model::minilm::EMBEDDING_SIZE;
+    let head_arch = ArchConfig::Mlp(MlpConfig {
+        input_size: size,
+        hidden_sizes: vec![],
+        classes: 1,
+        dropout: 0.0,
+    });
+    let device = burn::tensor::Device::flex();
+    let mut linear = burn::nn::LinearConfig::new(size, 1).init(&device);
+    linear.weight =
+        burn::module::Param::from_tensor(burn::tensor::Tensor::zeros([size, 1], &device));
+    linear.bias = Some(burn::module::Param::from_tensor(
+        burn::tensor::Tensor::zeros([1], &device),
+    ));
+    let mut metrics = kindling::bundle::Metrics::default();
+    metrics
+        .extra
+        .insert("untrained".into(), serde_json::Value::Bool(true));
+    let info = BundleInfo {
+        name: MINILM_L6.into(),
+        version: "untrained".into(),
+        input: minilm_input(max_tokens),
+        labels: vec!["untrained".into()],
+        metrics: Some(metrics),
+        created_at,
+    };
+    let bundle = Bundle::with_backbone(
+        info,
+        head_arch,
+        Model::Mlp(kindling::model::Mlp::from_layers(vec![linear])),
+        MINILM_L6.into(),
+        ArchConfig::MiniLmL6(MiniLmConfig { max_tokens }),
+        files.clone(),
+    )?;
+    Ok((bundle, files))
+}
 
 /// The name EfficientNet-Lite0 with ImageNet weights goes by in manifests.
 pub const EFFICIENTNET_LITE0_IMAGENET: &str = "efficientnet_lite0-imagenet";
@@ -34,15 +97,35 @@ pub fn efficientnet_input(size: usize) -> InputSpec {
 
 /// Rewrites a burnpack file deterministically — without the random parameter ids burn records,
 /// so the same weights always give the same bytes and the same content address — with every
-/// f32 tensor stored as `dtype` (f16: half the bytes; loading widens them back to f32).
+/// f32 tensor stored as `dtype` (f16: half the bytes; loading widens them back to f32). Kindling's
+/// own metadata (`kindling.*`, such as a text backbone's vocabulary) is kept.
 pub fn canonical_burnpack(f32_bytes: &[u8], dtype: WeightsDtype) -> Result<Vec<u8>, BundleError> {
+    canonical_burnpack_with(f32_bytes, dtype, None)
+}
+
+/// [`canonical_burnpack`], also storing `vocab` as the WordPiece vocabulary when given.
+fn canonical_burnpack_with(
+    f32_bytes: &[u8],
+    dtype: WeightsDtype,
+    vocab: Option<&str>,
+) -> Result<Vec<u8>, BundleError> {
     let corrupt = |e: String| BundleError::CorruptWeights {
         file: "backbone".into(),
         reason: e,
     };
-    let tensors = Reader::from_bytes(Bytes::from_bytes_vec(f32_bytes.to_vec()))
-        .and_then(|r| r.into_tensors())
+    let reader = Reader::from_bytes(Bytes::from_bytes_vec(f32_bytes.to_vec()))
         .map_err(|e| corrupt(e.to_string()))?;
+    let mut metadata: Vec<(String, String)> = reader
+        .metadata()
+        .iter()
+        .filter(|(k, _)| k.starts_with("kindling."))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    if let Some(vocab) = vocab {
+        metadata.retain(|(k, _)| k != VOCAB_METADATA_KEY);
+        metadata.push((VOCAB_METADATA_KEY.to_string(), vocab.to_string()));
+    }
+    let tensors = reader.into_tensors().map_err(|e| corrupt(e.to_string()))?;
     let mut out = Vec::with_capacity(tensors.len());
     for t in tensors {
         let (name, stored, shape, _id, bytes) =
@@ -56,7 +139,10 @@ pub fn canonical_burnpack(f32_bytes: &[u8], dtype: WeightsDtype) -> Result<Vec<u
         };
         out.push(PackTensor::new(name, stored, shape, None, bytes));
     }
-    Ok(Writer::new(out)
+    let writer = metadata
+        .iter()
+        .fold(Writer::new(out), |w, (k, v)| w.with_metadata(k, v));
+    Ok(writer
         .into_bytes()
         .map_err(|e| corrupt(e.to_string()))?
         .to_vec())
@@ -65,17 +151,18 @@ pub fn canonical_burnpack(f32_bytes: &[u8], dtype: WeightsDtype) -> Result<Vec<u
 /// A backbone's files: the bytes of each element type.
 pub type BackboneFiles = Vec<(WeightsDtype, Vec<u8>)>;
 
-/// The backbone's files: f32 burnpack and its f16 copy, both canonical.
-pub fn backbone_files(backbone: Model) -> Result<BackboneFiles, BundleError> {
+/// The backbone's files: f32 burnpack and its f16 copy, both canonical, carrying `vocab` (a
+/// text backbone's WordPiece vocabulary) when given.
+pub fn backbone_files(backbone: Model, vocab: Option<&str>) -> Result<BackboneFiles, BundleError> {
     let raw = model_to_burnpack(backbone)?;
     Ok(vec![
         (
             WeightsDtype::F32,
-            canonical_burnpack(&raw, WeightsDtype::F32)?,
+            canonical_burnpack_with(&raw, WeightsDtype::F32, vocab)?,
         ),
         (
             WeightsDtype::F16,
-            canonical_burnpack(&raw, WeightsDtype::F16)?,
+            canonical_burnpack_with(&raw, WeightsDtype::F16, vocab)?,
         ),
     ])
 }
@@ -88,7 +175,7 @@ pub fn imagenet_bundle(
     labels: Vec<String>,
     created_at: String,
 ) -> Result<(Bundle, BackboneFiles), BundleError> {
-    let files = backbone_files(Model::EfficientNetLite0(imported.backbone))?;
+    let files = backbone_files(Model::EfficientNetLite0(imported.backbone), None)?;
     let head_arch = ArchConfig::Mlp(MlpConfig {
         input_size: kindling::model::efficientnet::EMBEDDING_SIZE,
         hidden_sizes: vec![],

