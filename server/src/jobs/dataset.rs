@@ -129,6 +129,9 @@ pub struct ProjectData {
     pub data: LoadedData,
     /// Ids and hash.
     pub snapshot: Snapshot,
+    /// sha256 of each item's content, in the order of `data.train` and of `data.test`: what
+    /// stored embeddings are keyed by.
+    pub content_keys: (Vec<String>, Vec<String>),
 }
 
 /// Reads the project's current labels and item contents into datasets made by `encoder`
@@ -173,6 +176,7 @@ pub async fn load(
     let mut train = empty(classes, encoder);
     let mut eval = empty(classes, encoder);
     let (mut train_items, mut eval_items, mut lines) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut train_keys, mut eval_keys) = (Vec::new(), Vec::new());
     let mut skipped: Vec<SkippedItem> = skipped_kinds
         .into_iter()
         .map(|(item_id, kind)| SkippedItem {
@@ -198,12 +202,15 @@ pub async fn load(
                 continue;
             }
         };
+        let key = hex::encode(Sha256::digest(&content));
         let target = if is_eval(project, &id) {
             eval_items.push(id);
+            eval_keys.push(key);
             &mut eval
         } else {
             lines.push(format!("{id}\t{}", classes[class]));
             train_items.push(id);
+            train_keys.push(key);
             &mut train
         };
         target.items.extend_from_slice(&values);
@@ -212,6 +219,7 @@ pub async fn load(
     lines.sort();
     let label_hash = hex::encode(Sha256::digest(lines.join("\n").as_bytes()));
     Ok(ProjectData {
+        content_keys: (train_keys, eval_keys),
         snapshot: Snapshot {
             label_count: train_items.len(),
             label_hash,

@@ -5,6 +5,7 @@
 //! one on the project's evaluation set.
 
 pub mod dataset;
+pub mod embeddings;
 mod run;
 
 use std::time::Duration;

@@ -12,9 +12,10 @@ use kindling::{ArchConfig, Bundle, Model};
 use sqlx::Row;
 
 use super::dataset::{self, ItemEncoder, ProjectData};
+use super::embeddings;
 use super::{Job, JobConfig};
 use crate::cli::train::preset;
-use crate::data::{Dataset, LoadedData};
+use crate::data::LoadedData;
 use crate::serve::AppState;
 use crate::serve::db::now_ms;
 use crate::train::{EpochHook, EpochStats, Evaluation, TrainOptions, evaluate, normalized, train};
@@ -145,6 +146,8 @@ struct Trained {
     /// The current version on the same items, if there is one.
     current_eval: Option<f64>,
     history: Vec<EpochStats>,
+    /// Items embedded by the backbone in this job (the others' embeddings were stored).
+    embedded: usize,
 }
 
 /// Trains `config.arch` from scratch on the project's images (progress and cancellation per
@@ -218,6 +221,7 @@ async fn train_from_scratch(
         eval: outcome.test,
         current_eval,
         history: outcome.history,
+        embedded: 0,
     })
 }
 
@@ -232,51 +236,80 @@ fn is_untrained(bundle: &Bundle) -> bool {
         .unwrap_or(false)
 }
 
-/// A head on the current version's backbone: the labeled photos are embedded (natively, the
-/// same code as the browser), a head is fitted in seconds, and it and the current head are
-/// evaluated on the embeddings of the evaluation set.
+/// A head on the current version's backbone: the labeled items are embedded (natively, the
+/// same code as the browser; embeddings stored by an earlier job are read instead), a head is
+/// fitted in seconds, and it and the current head are evaluated on the embeddings of the
+/// evaluation set.
 async fn train_head(
     state: &AppState,
     job: &Job,
     current: &Current,
     data: &LoadedData,
+    keys: &(Vec<String>, Vec<String>),
 ) -> anyhow::Result<Trained> {
-    set_progress(state, &job.id, serde_json::json!({"phase": "embedding", "items": data.train.len() + data.test.as_ref().map_or(0, Dataset::len)})).await?;
+    let bundle = current.bundle.clone();
+    let backbone_sha = bundle
+        .backbone()
+        .map(|b| b.file.sha256.clone())
+        .context("the backbone file is not attached")?;
+    let size = bundle
+        .manifest()
+        .backbone
+        .as_ref()
+        .map(|b| b.embedding_size())
+        .context("the model has no backbone")?;
+    let all_keys: Vec<String> = keys.0.iter().chain(&keys.1).cloned().collect();
+    let known = embeddings::stored(state, &backbone_sha, &all_keys, size).await?;
+    let to_embed = all_keys.iter().filter(|k| !known.contains_key(*k)).count();
+    set_progress(
+        state,
+        &job.id,
+        serde_json::json!({"phase": "embedding", "items": to_embed, "stored": all_keys.len() - to_embed}),
+    )
+    .await?;
     if cancel_requested(state, &job.id).await {
         return Err(crate::train::Cancelled.into());
     }
-    let bundle = current.bundle.clone();
     let data = data.clone();
+    let keys = keys.clone();
     let seed = job
         .config
         .get("seed")
         .and_then(serde_json::Value::as_u64)
         .unwrap_or(42);
-    tokio::task::spawn_blocking(move || {
+    let (trained, fresh) = tokio::task::spawn_blocking(move || {
         let session = pollster::block_on(kindling::Session::load(
             &bundle,
             kindling::DeviceChoice::Cpu,
         ))?;
-        let train = crate::backbone::embed::embed_dataset(&session, &data.train)?;
+        let (train, mut fresh) = embeddings::embed_missing(&session, &data.train, &keys.0, &known)?;
         let eval_set = data.test.as_ref().context("the evaluation set")?;
-        let eval_embedded = crate::backbone::embed::embed_dataset(&session, eval_set)?;
+        let (eval_embedded, fresh_eval) =
+            embeddings::embed_missing(&session, eval_set, &keys.1, &known)?;
+        fresh.extend(fresh_eval);
         let config = crate::backbone::head::HeadConfig::for_labels(train.len(), seed);
         let (arch, head) = crate::backbone::head::fit_head(&train, &config, &Device::flex())?;
         let eval = evaluate(&head, &eval_embedded, &Device::flex());
         let current_head = bundle.load_model(&Device::flex())?;
         let current_eval = evaluate(&current_head, &eval_embedded, &Device::flex()).accuracy;
-        Ok(Trained {
-            kind: "head".into(),
-            arch,
-            model: head,
-            input: bundle.manifest().input.clone(),
-            eval,
-            current_eval: Some(current_eval),
-            history: Vec::new(),
-        })
+        anyhow::Ok((
+            Trained {
+                kind: "head".into(),
+                arch,
+                model: head,
+                input: bundle.manifest().input.clone(),
+                eval,
+                current_eval: Some(current_eval),
+                history: Vec::new(),
+                embedded: to_embed,
+            },
+            fresh,
+        ))
     })
     .await
-    .context("the training thread panicked")?
+    .context("the training thread panicked")??;
+    embeddings::store(state, &backbone_sha, &fresh).await?;
+    Ok(trained)
 }
 
 /// Runs `job` to its end; returns its result (version, decision, metrics).
@@ -290,7 +323,11 @@ pub async fn execute(state: &AppState, job: &Job) -> anyhow::Result<serde_json::
         .map_err(|e| anyhow::anyhow!(e.message))?;
     let current = current(state, &project).await?;
     let encoder = item_encoder(state, &project, current.as_ref()).await?;
-    let ProjectData { data, snapshot } = dataset::load(state, &project, &classes, &encoder).await?;
+    let ProjectData {
+        data,
+        snapshot,
+        content_keys,
+    } = dataset::load(state, &project, &classes, &encoder).await?;
     let present = data
         .train
         .labels
@@ -306,7 +343,7 @@ pub async fn execute(state: &AppState, job: &Job) -> anyhow::Result<serde_json::
         .as_ref()
         .filter(|c| c.bundle.manifest().has_backbone())
     {
-        Some(c) => train_head(state, job, c, &data).await?,
+        Some(c) => train_head(state, job, c, &data, &content_keys).await?,
         None => {
             train_from_scratch(state, job, &config, current.as_ref(), &data, classes.len()).await?
         }
@@ -380,6 +417,7 @@ pub async fn execute(state: &AppState, job: &Job) -> anyhow::Result<serde_json::
         "reason": reason,
         "training_ms": training_ms,
         "epochs_run": trained.history.len(),
+        "items_embedded": trained.embedded,
         "skipped_items": snapshot.skipped,
         "finished_at": now_ms(),
     });
@@ -398,5 +436,6 @@ pub async fn execute(state: &AppState, job: &Job) -> anyhow::Result<serde_json::
         "eval_accuracy": new_eval, "current_eval_accuracy": current_eval,
         "label_count": snapshot.label_count, "eval_count": snapshot.eval_count,
         "label_hash": snapshot.label_hash, "training_ms": training_ms,
+        "items_embedded": trained.embedded,
     }))
 }
