@@ -12,7 +12,7 @@ use crate::bundle::{InputSpec, TokenizerKind};
 use crate::device::{Backend, DeviceChoice, DeviceError, SelectedDevice, select_device};
 use crate::model::Model;
 use crate::preprocess::normalize;
-use crate::text::{TextError, Vocab, WordPiece};
+use crate::text::{NgramHasher, TextError, Vocab, WordPiece};
 use crate::uncertainty::Uncertainty;
 
 /// Why a session could not load or predict.
@@ -136,7 +136,7 @@ pub struct Prediction {
 pub struct Session {
     model: Model,
     backbone: Option<Model>,
-    tokenizer: Option<WordPiece>,
+    tokenizer: Option<TextEncoder>,
     manifest: Manifest,
     device: SelectedDevice,
 }
@@ -215,7 +215,7 @@ impl Session {
             self.describe_item()
         })?;
         if let Some(tokenizer) = &self.tokenizer {
-            let vocab = tokenizer.vocab().len();
+            let vocab = tokenizer.ids();
             if let Some(index) = input
                 .iter()
                 .position(|v| v.fract() != 0.0 || *v < 0.0 || *v >= vocab as f32)
@@ -250,8 +250,10 @@ impl Session {
         };
         let mut out = vec![0.0f32; texts.len() * spec.max_tokens];
         for (row, text) in out.chunks_mut(spec.max_tokens).zip(texts) {
-            let encoding = tokenizer.encode(text.as_ref(), spec.max_tokens)?;
-            for (slot, id) in row.iter_mut().zip(encoding.ids) {
+            for (slot, id) in row
+                .iter_mut()
+                .zip(tokenizer.encode(text.as_ref(), spec.max_tokens)?)
+            {
                 *slot = id as f32;
             }
         }
@@ -364,12 +366,43 @@ impl Session {
     }
 }
 
-/// The WordPiece tokenizer of a text bundle, its vocabulary read from the backbone file.
-fn tokenizer_of(bundle: &Bundle) -> Result<Option<WordPiece>, SessionError> {
+/// How a text model turns texts into ids.
+#[derive(Debug, Clone)]
+pub enum TextEncoder {
+    /// WordPiece, with the backbone's vocabulary.
+    WordPiece(WordPiece),
+    /// Hashed n-grams.
+    Hashed(NgramHasher),
+}
+
+impl TextEncoder {
+    /// The ids of `text`, at most `max` (WordPiece: `[CLS] … [SEP]`).
+    pub fn encode(&self, text: &str, max: usize) -> Result<Vec<u32>, TextError> {
+        match self {
+            TextEncoder::WordPiece(w) => Ok(w.encode(text, max)?.ids),
+            TextEncoder::Hashed(h) => Ok(h.encode(text, max)),
+        }
+    }
+
+    /// How many ids there are (valid ids are below this).
+    pub fn ids(&self) -> usize {
+        match self {
+            TextEncoder::WordPiece(w) => w.vocab().len(),
+            TextEncoder::Hashed(h) => h.buckets as usize,
+        }
+    }
+}
+
+/// The text encoder of a text bundle (a WordPiece vocabulary is read from the backbone file).
+pub fn tokenizer_of(bundle: &Bundle) -> Result<Option<TextEncoder>, SessionError> {
     let InputSpec::Text(spec) = &bundle.manifest().input else {
         return Ok(None);
     };
     match spec.tokenizer {
+        TokenizerKind::HashedNgrams => Ok(Some(TextEncoder::Hashed(NgramHasher {
+            buckets: spec.buckets.unwrap_or(2) as u32,
+            lowercase: spec.lowercase,
+        }))),
         TokenizerKind::WordPiece => {
             let text = bundle.vocabulary()?.ok_or(SessionError::NoVocabulary)?;
             let vocab = Vocab::from_text(&text)?;
@@ -384,7 +417,10 @@ fn tokenizer_of(bundle: &Bundle) -> Result<Option<WordPiece>, SessionError> {
                 ))
                 .into());
             }
-            Ok(Some(WordPiece::new(vocab, spec.lowercase)))
+            Ok(Some(TextEncoder::WordPiece(WordPiece::new(
+                vocab,
+                spec.lowercase,
+            ))))
         }
     }
 }

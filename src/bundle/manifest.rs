@@ -62,6 +62,10 @@ pub enum TokenizerKind {
     /// BERT basic tokenization + WordPiece; the vocabulary (`vocab.txt`) travels inside the
     /// backbone's weights file, so a text input with this tokenizer needs a backbone.
     WordPiece,
+    /// Hashed word, word-bigram and character 3–5-gram ids (`buckets` of them), for a
+    /// `text_ngram` classifier.
+    #[serde(rename = "hashed_ngrams")]
+    HashedNgrams,
 }
 
 /// Text input: tokenizer and length.
@@ -74,6 +78,9 @@ pub struct TextInput {
     pub max_tokens: usize,
     /// Lower-case and strip accents first (uncased vocabularies).
     pub lowercase: bool,
+    /// Hash buckets of `hashed_ngrams` (ids `1..buckets`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub buckets: Option<usize>,
 }
 
 /// How a source image is fitted to the input size.
@@ -359,12 +366,24 @@ impl Manifest {
             InputSpec::Image(i) => (i.channels, &i.mean, &i.std),
             InputSpec::Tabular(t) => (t.features.len(), &t.mean, &t.std),
             InputSpec::Text(t) => {
-                if t.tokenizer == TokenizerKind::WordPiece && self.backbone.is_none() {
-                    return Err(BundleError::Inconsistent(
-                        "a `wordpiece` text input needs a backbone (its file carries the \
-                         vocabulary)"
-                            .into(),
-                    ));
+                match (t.tokenizer, &self.architecture) {
+                    (TokenizerKind::WordPiece, _) if self.backbone.is_none() => {
+                        return Err(BundleError::Inconsistent(
+                            "a `wordpiece` text input needs a backbone (its file carries the \
+                             vocabulary)"
+                                .into(),
+                        ));
+                    }
+                    (TokenizerKind::HashedNgrams, ArchConfig::TextNgram(c))
+                        if t.buckets == Some(c.buckets) => {}
+                    (TokenizerKind::HashedNgrams, _) => {
+                        return Err(BundleError::Inconsistent(
+                            "a `hashed_ngrams` text input goes with a `text_ngram` classifier \
+                             of the same `buckets`"
+                                .into(),
+                        ));
+                    }
+                    _ => {}
                 }
                 return check_weights_format(&self.weights);
             }

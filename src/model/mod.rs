@@ -6,12 +6,14 @@ pub mod efficientnet;
 mod error;
 pub mod minilm;
 mod mlp;
+pub mod text_ngram;
 
 pub use cnn::{Cnn, CnnConfig, PoolKind};
 pub use efficientnet::{EfficientNetLite, EfficientNetLiteConfig};
 pub use error::ModelError;
 pub use minilm::{MiniLm, MiniLmConfig};
 pub use mlp::{Mlp, MlpConfig};
+pub use text_ngram::{TextNgram, TextNgramConfig};
 
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
@@ -35,7 +37,13 @@ pub(crate) fn linear_stack(
 }
 
 /// The architecture names this build understands, as they appear in `{"arch": ...}`.
-pub const KNOWN_ARCHITECTURES: &[&str] = &["mlp", "cnn", "efficientnet_lite0", "minilm_l6"];
+pub const KNOWN_ARCHITECTURES: &[&str] = &[
+    "mlp",
+    "cnn",
+    "text_ngram",
+    "efficientnet_lite0",
+    "minilm_l6",
+];
 
 /// An architecture config, tagged by `arch` in JSON (`{"arch": "cnn", ...}`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -45,6 +53,9 @@ pub enum ArchConfig {
     Mlp(MlpConfig),
     /// A small convolutional network over a `channels × height × width` image.
     Cnn(CnnConfig),
+    /// A fastText-style classifier over hashed n-gram ids of a text.
+    #[serde(rename = "text_ngram")]
+    TextNgram(TextNgramConfig),
     /// A pretrained image backbone: RGB image → 1280-d embedding (used as a bundle's backbone,
     /// never as its classifier).
     #[serde(rename = "efficientnet_lite0")]
@@ -61,6 +72,7 @@ impl ArchConfig {
         match self {
             ArchConfig::Mlp(_) => "mlp",
             ArchConfig::Cnn(_) => "cnn",
+            ArchConfig::TextNgram(_) => "text_ngram",
             ArchConfig::EfficientNetLite0(_) => "efficientnet_lite0",
             ArchConfig::MiniLmL6(_) => "minilm_l6",
         }
@@ -71,6 +83,7 @@ impl ArchConfig {
         match self {
             ArchConfig::Mlp(c) => c.input_size,
             ArchConfig::Cnn(c) => c.channels * c.height * c.width,
+            ArchConfig::TextNgram(c) => c.input_len(),
             ArchConfig::EfficientNetLite0(c) => c.input_len(),
             ArchConfig::MiniLmL6(c) => c.input_len(),
         }
@@ -82,6 +95,7 @@ impl ArchConfig {
         match self {
             ArchConfig::Mlp(c) => c.classes,
             ArchConfig::Cnn(c) => c.classes,
+            ArchConfig::TextNgram(c) => c.classes,
             ArchConfig::EfficientNetLite0(_) => efficientnet::EMBEDDING_SIZE,
             ArchConfig::MiniLmL6(_) => minilm::EMBEDDING_SIZE,
         }
@@ -100,6 +114,7 @@ impl ArchConfig {
         match self {
             ArchConfig::Mlp(c) => c.validate(),
             ArchConfig::Cnn(c) => c.validate(),
+            ArchConfig::TextNgram(c) => c.validate(),
             ArchConfig::EfficientNetLite0(c) => c.validate(),
             ArchConfig::MiniLmL6(c) => c.validate(),
         }
@@ -111,6 +126,7 @@ impl ArchConfig {
         Ok(match self {
             ArchConfig::Mlp(c) => Model::Mlp(c.init(device)),
             ArchConfig::Cnn(c) => Model::Cnn(c.init(device)),
+            ArchConfig::TextNgram(c) => Model::TextNgram(c.init(device)),
             ArchConfig::EfficientNetLite0(c) => Model::EfficientNetLite0(c.init(device)),
             ArchConfig::MiniLmL6(c) => Model::MiniLmL6(c.init(device)),
         })
@@ -127,6 +143,8 @@ pub enum Model {
     Mlp(Mlp),
     /// See [`Cnn`].
     Cnn(Cnn),
+    /// See [`TextNgram`].
+    TextNgram(TextNgram),
     /// See [`EfficientNetLite`].
     EfficientNetLite0(EfficientNetLite),
     /// See [`MiniLm`].
@@ -140,6 +158,7 @@ impl Model {
         match self {
             Model::Mlp(m) => m.forward(input),
             Model::Cnn(m) => m.forward(input),
+            Model::TextNgram(m) => m.forward(input),
             Model::EfficientNetLite0(m) => m.forward(input),
             Model::MiniLmL6(m) => m.forward(input),
         }

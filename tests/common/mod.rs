@@ -60,10 +60,17 @@ pub fn info_for(arch: &ArchConfig) -> BundleInfo {
             light_on_dark: false,
             resize: kindling::bundle::ResizeMode::CenterCrop,
         }),
+        ArchConfig::TextNgram(c) => InputSpec::Text(kindling::bundle::TextInput {
+            tokenizer: kindling::bundle::TokenizerKind::HashedNgrams,
+            max_tokens: c.max_features,
+            lowercase: true,
+            buckets: Some(c.buckets),
+        }),
         ArchConfig::MiniLmL6(c) => InputSpec::Text(kindling::bundle::TextInput {
             tokenizer: kindling::bundle::TokenizerKind::WordPiece,
             max_tokens: c.max_tokens,
             lowercase: true,
+            buckets: None,
         }),
     };
     BundleInfo {

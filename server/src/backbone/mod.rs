@@ -29,6 +29,7 @@ pub fn minilm_input(max_tokens: usize) -> InputSpec {
         tokenizer: TokenizerKind::WordPiece,
         max_tokens,
         lowercase: true,
+        buckets: None,
     })
 }
 

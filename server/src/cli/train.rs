@@ -5,10 +5,10 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 use kindling::bundle::{BundleInfo, InputSpec};
-use kindling::model::{CnnConfig, MlpConfig, PoolKind};
+use kindling::model::{CnnConfig, MlpConfig, PoolKind, TextNgramConfig};
 use kindling::{ArchConfig, Bundle, DeviceChoice};
 
-use crate::data::{DataSource, load};
+use crate::data::{DataSource, LoadedData, load};
 use crate::train::{TrainOptions, TrainOutcome, train};
 
 /// Arguments of `kindling train`.
@@ -41,9 +41,10 @@ pub struct TrainArgs {
     /// Batch size.
     #[arg(long, default_value_t = 64)]
     pub batch_size: usize,
-    /// Adam learning rate.
-    #[arg(long, default_value_t = 1e-3)]
-    pub lr: f64,
+    /// Adam learning rate (default: 1e-3; 1e-2 for `text_ngram`, whose bag of sparse features
+    /// learns slowly at 1e-3).
+    #[arg(long)]
+    pub lr: Option<f64>,
     /// Seed for splits, shuffling, initialization and dropout.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
@@ -95,6 +96,15 @@ pub struct TrainArgs {
 }
 
 impl TrainArgs {
+    /// `--lr`, or the architecture's default.
+    pub fn learning_rate(&self) -> f64 {
+        self.lr.unwrap_or(if self.arch == "text_ngram" {
+            1e-2
+        } else {
+            1e-3
+        })
+    }
+
     /// The default recipe for `data`: the `cnn` preset, Adam at 1e-3, batch 64, seed 42.
     pub fn recipe(data: &str, epochs: usize) -> TrainArgs {
         TrainArgs {
@@ -106,7 +116,7 @@ impl TrainArgs {
             backbone: None,
             epochs,
             batch_size: 64,
-            lr: 1e-3,
+            lr: None,
             seed: 42,
             val_split: 0.1,
             test_split: 0.15,
@@ -145,20 +155,58 @@ pub fn preset(name: &str, input: &InputSpec, classes: usize) -> anyhow::Result<A
             dropout: 0.3,
         }),
         ("cnn", InputSpec::Tabular(_)) => anyhow::bail!("`cnn` needs image data; use --arch mlp"),
+        ("text_ngram", InputSpec::Text(t)) => ArchConfig::TextNgram(TextNgramConfig {
+            buckets: t.buckets.unwrap_or(crate::data::texts::NGRAM_BUCKETS),
+            dim: 32,
+            max_features: t.max_tokens,
+            hidden_sizes: vec![],
+            classes,
+        }),
+        ("text_ngram", _) => anyhow::bail!("`text_ngram` needs texts (a .jsonl or .csv)"),
+        (_, InputSpec::Text(_)) => {
+            anyhow::bail!("texts train `--arch text_ngram`, or a head on a text `--backbone`")
+        }
         ("mlp", _) => ArchConfig::Mlp(MlpConfig {
             input_size: input.len(),
             hidden_sizes: vec![256, 128],
             classes,
             dropout: 0.2,
         }),
-        (other, _) => anyhow::bail!("unknown architecture preset `{other}`; use `cnn` or `mlp`"),
+        (other, _) => {
+            anyhow::bail!("unknown architecture preset `{other}`; use `cnn`, `mlp` or `text_ngram`")
+        }
+    })
+}
+
+/// Labeled texts (`--text-column`, `--label-column` of a .jsonl or .csv) hashed for
+/// `text_ngram`; the test split is cut by training (`--test-split`).
+fn load_texts(args: &TrainArgs) -> anyhow::Result<LoadedData> {
+    let (rows, classes) = crate::backbone::embed::read_labeled_texts(
+        std::path::Path::new(&args.data),
+        &args.text_column,
+        &args.label_column,
+        None,
+    )?;
+    let InputSpec::Text(spec) = crate::data::texts::ngram_input() else {
+        unreachable!("ngram_input is a text spec")
+    };
+    Ok(LoadedData {
+        train: crate::data::texts::hashed_dataset(&rows, &classes, &spec),
+        test: None,
+        description: format!("texts from {}", args.data),
     })
 }
 
 /// Trains per `args`; returns the architecture, the outcome and the bundle.
 pub fn train_bundle(args: &TrainArgs) -> anyhow::Result<(TrainOutcome, Bundle)> {
-    let source = DataSource::parse(&args.data, &args.label_column)?;
-    let data = load(&source, args.image_size)?;
+    let data = if args.arch == "text_ngram" {
+        load_texts(args)?
+    } else {
+        load(
+            &DataSource::parse(&args.data, &args.label_column)?,
+            args.image_size,
+        )?
+    };
     eprintln!(
         "data: {} ({} items, {} classes{})",
         data.description,
@@ -192,7 +240,7 @@ pub fn train_bundle(args: &TrainArgs) -> anyhow::Result<(TrainOutcome, Bundle)> 
     let opts = TrainOptions {
         epochs: args.epochs,
         batch_size: args.batch_size,
-        learning_rate: args.lr,
+        learning_rate: args.learning_rate(),
         seed: args.seed,
         val_split: args.val_split,
         test_split: args.test_split,
@@ -217,7 +265,7 @@ pub fn train_bundle(args: &TrainArgs) -> anyhow::Result<(TrainOutcome, Bundle)> 
         "epochs_run": outcome.history.len(),
         "train_seconds": outcome.train_seconds,
         "items_per_second": outcome.items_per_second,
-        "seed": args.seed, "batch_size": args.batch_size, "learning_rate": args.lr, "augment_shift": args.augment_shift,
+        "seed": args.seed, "batch_size": args.batch_size, "learning_rate": args.learning_rate(), "augment_shift": args.augment_shift,
         "history": outcome.history,
     });
     if let serde_json::Value::Object(map) = extra {

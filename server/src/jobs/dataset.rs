@@ -3,7 +3,7 @@
 
 use kindling::bundle::{ImageInput, InputSpec, TextInput};
 use kindling::preprocess::image_from_rgba;
-use kindling::text::WordPiece;
+use kindling::session::TextEncoder;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
@@ -60,8 +60,8 @@ pub enum ItemEncoder {
     Text {
         /// The text input spec of the model.
         spec: TextInput,
-        /// The tokenizer, with the backbone's vocabulary.
-        tokenizer: WordPiece,
+        /// The tokenizer (WordPiece with the backbone's vocabulary, or hashed n-grams).
+        tokenizer: TextEncoder,
     },
 }
 
@@ -110,11 +110,11 @@ impl ItemEncoder {
                 }),
             ItemEncoder::Text { spec, tokenizer } => {
                 let text = String::from_utf8_lossy(content);
-                let encoding = tokenizer
+                let ids = tokenizer
                     .encode(&text, spec.max_tokens)
                     .map_err(|e| format!("{}: {e}", e.code()))?;
                 let mut values = vec![0.0f32; spec.max_tokens];
-                for (slot, id) in values.iter_mut().zip(encoding.ids) {
+                for (slot, id) in values.iter_mut().zip(ids) {
                     *slot = id as f32;
                 }
                 Ok(values)

@@ -18,7 +18,7 @@ pub fn args(arch: &str) -> TrainArgs {
         backbone: None,
         epochs: 3,
         batch_size: 32,
-        lr: 1e-3,
+        lr: Some(1e-3),
         seed: 7,
         val_split: 0.1,
         test_split: 0.15,
