@@ -52,6 +52,12 @@ before(async () => {
     server.cli('admin', 'set-backbone', '--project', id, '--bundle', BACKBONE);
     server.cli('admin', 'import', '--project', id, '--data', path.join(dir, 'items.jsonl'));
   }
+  // A project without a backbone (its jobs train `text_ngram` from scratch), its emails
+  // imported spam and ham alternating (with no model yet, the queue is the import order).
+  const alternating = items.slice(0, 200).map((_, i) => items[(i % 2) * 100 + Math.floor(i / 2)]);
+  fs.writeFileSync(path.join(dir, 'alternating.jsonl'), alternating.map((i) => JSON.stringify(i)).join('\n') + '\n');
+  server.cli('admin', 'project-create', '--id', 'scratch', '--name', 'Spam from scratch', '--task', 'text', '--labels', CLASSES.join(','), '--owner', 'tess');
+  server.cli('admin', 'import', '--project', 'scratch', '--data', path.join(dir, 'alternating.jsonl'));
   await server.start();
   browser = await launchChromium(['--enable-unsafe-webgpu']);
 });
@@ -169,12 +175,12 @@ test('label emails offline: the local head suggests from the labels made here, a
   await context.close();
 });
 
-/** Starts a training job on the `spam` project and waits for it to succeed. */
-async function trainNow() {
-  const job = await server.api(token, 'POST', '/projects/spam/jobs', {});
+/** Starts a training job on `project` and waits for it to succeed. */
+async function trainNow(project = 'spam') {
+  const job = await server.api(token, 'POST', `/projects/${project}/jobs`, {});
   let status;
   for (let t = 0; t < 480; t++) {
-    status = await server.api(token, 'GET', `/projects/spam/jobs/${job.id}`);
+    status = await server.api(token, 'GET', `/projects/${project}/jobs/${job.id}`);
     if (['succeeded', 'failed', 'cancelled'].includes(status.status)) break;
     await new Promise((r) => setTimeout(r, 500));
   }
@@ -213,6 +219,30 @@ test('the server trains a text head on the labels and the page switches to it; h
   assert.equal(await page.locator('#item img, #item script').count(), 0, 'no element was made from the text');
   // Long emails scroll inside the text box instead of stretching the page.
   assert.equal(await page.evaluate(() => getComputedStyle(document.querySelector('#item-text')).overflowY), 'auto');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('a text project without a backbone: labels train text_ngram on the server, the page suggests with it', async () => {
+  const problems = [];
+  const context = await browser.newContext({ viewport: { width: 1100, height: 1000 } });
+  const page = await context.newPage();
+  watch(page, problems);
+  await signIn(page, server.base, token);
+  await page.goto(`${server.base}/?device=cpu#/p/scratch/label`);
+  await page.waitForFunction(() => window.kindlingApp?.queued() >= 150, null, { timeout: 60_000 });
+  const labeled = [];
+  for (let i = 0; i < 40; i++) labeled.push((await labelTruly(page)).id);
+  await page.waitForSelector('#pending[data-count="0"]', { timeout: 20_000 });
+  const job = await trainNow('scratch');
+  assert.equal(job.result.published, true, job.result.reason);
+  await page.waitForFunction(() => window.kindlingApp.modelVersion() === '1', null, { timeout: 60_000 });
+  const manifest = (await server.api(token, 'GET', '/projects/scratch/models')).versions.find((v) => v.version === '1');
+  assert.ok(manifest, 'version 1 is listed');
+  await page.waitForFunction(() => window.kindlingApp.predicted() >= 150, null, { timeout: 60_000 });
+  const right = await suggestionsRight(page, labeled);
+  console.log(`text_ngram after 40 labels (server-trained, predicted in the browser): ${right.right}/${right.of} held emails right`);
+  assert.ok(right.right >= 0.7 * right.of, `text_ngram names ${right.right} of ${right.of} emails`);
   assert.deepEqual(problems, []);
   await context.close();
 });
