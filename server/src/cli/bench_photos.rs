@@ -20,6 +20,7 @@ use rand::seq::SliceRandom;
 use crate::backbone::embed::embed_photos;
 use crate::backbone::head::{HeadConfig, fit_head};
 use crate::data::Dataset;
+use kindling::bundle::InputSpec;
 
 /// Arguments of `kindling bench photos`.
 #[derive(Debug, Args)]
@@ -32,9 +33,9 @@ pub struct BenchPhotosArgs {
     /// A class whose F1 is reported too (e.g. `spam`).
     #[arg(long)]
     pub positive: Option<String>,
-    /// Backbone bundle (`kindling backbone import`).
-    #[arg(long)]
-    pub backbone: PathBuf,
+    /// Backbone bundle (`kindling backbone import`); not needed with `--arch text_ngram`.
+    #[arg(long, required_unless_present = "arch")]
+    pub backbone: Option<PathBuf>,
     /// Label counts to report.
     #[arg(long, value_delimiter = ',', default_value = "50,100,200,500,1000")]
     pub labels: Vec<usize>,
@@ -65,20 +66,36 @@ pub struct BenchPhotosArgs {
     /// Also embed each photo mirrored: train on both, average both at test time.
     #[arg(long)]
     pub flip: bool,
+    /// `text_ngram`: instead of heads on the backbone's embeddings, train the hashed n-gram
+    /// classifier from scratch at every step, as a text project's jobs do (text data only;
+    /// `--backbone` is then not read).
+    #[arg(long)]
+    pub arch: Option<String>,
     /// Cache embeddings here (keyed by backbone hash and photo list); none: recompute.
     #[arg(long, env = "KINDLING_EMBEDDING_CACHE")]
     pub cache: Option<PathBuf>,
 }
 
-/// The head settings of this run.
-fn head_config(args: &BenchPhotosArgs, seed: u64) -> HeadConfig {
-    HeadConfig {
+/// What is trained on the labels at each step.
+enum Learner {
+    /// A head on the backbone's embeddings.
+    Head(HeadConfig),
+    /// `text_ngram` from scratch, with the options of a text project's job.
+    TextNgram(u64),
+}
+
+/// The learner of this run.
+fn head_config(args: &BenchPhotosArgs, seed: u64) -> Learner {
+    if args.arch.as_deref() == Some("text_ngram") {
+        return Learner::TextNgram(seed);
+    }
+    Learner::Head(HeadConfig {
         hidden: args.hidden.clone(),
         steps: args.steps,
         weight_decay: args.weight_decay,
         seed,
         ..HeadConfig::default()
-    }
+    })
 }
 
 /// Embeddings of one split: as photographed and, with `--flip`, mirrored (same order).
@@ -151,18 +168,22 @@ impl Split {
     }
 }
 
-/// Trains a head on `labeled` items of `pool`.
-fn head_on(
-    pool: &Split,
-    labeled: &[usize],
-    config: &HeadConfig,
-) -> anyhow::Result<kindling::Model> {
-    Ok(fit_head(
-        &pool.training(labeled),
-        config,
-        &burn::tensor::Device::flex(),
-    )?
-    .1)
+/// Trains the learner on `labeled` items of `pool`.
+fn head_on(pool: &Split, labeled: &[usize], learner: &Learner) -> anyhow::Result<kindling::Model> {
+    let device = burn::tensor::Device::flex();
+    let seed = match learner {
+        Learner::Head(config) => return Ok(fit_head(&pool.training(labeled), config, &device)?.1),
+        Learner::TextNgram(seed) => *seed,
+    };
+    let data = crate::data::LoadedData {
+        train: pool.training(labeled),
+        // Training reports on a test set; the benchmark measures on its own (below).
+        test: Some(pool.training(&labeled[..1])),
+        description: "labeled texts".into(),
+    };
+    let arch = super::train::preset("text_ngram", &data.train.input, data.train.classes.len())?;
+    let opts = crate::train::text_ngram_options(labeled.len(), seed);
+    Ok(crate::train::train(&arch, &data, &opts, &device)?.model)
 }
 
 /// One simulated labeling run: accuracy (and F1 of `positive`) at each of `checkpoints` labels.
@@ -188,6 +209,11 @@ fn run_one(
     let mut unlabeled: Vec<usize> = order[labeled.len()..].to_vec();
     let mut curve = Vec::new();
     let classes = pool.plain.classes.len();
+    // The random start itself can be a checkpoint (e.g. 20 labels).
+    if args.labels.contains(&labeled.len()) {
+        let (acc, f1) = test.scores(&head_on(pool, &labeled, &config)?, positive);
+        curve.push((labeled.len(), acc, f1));
+    }
     while labeled.len() < until {
         let next_checkpoint = args
             .labels
@@ -328,15 +354,28 @@ fn embed_text_split(
 /// Runs `kindling bench photos`.
 pub fn run(args: BenchPhotosArgs) -> anyhow::Result<()> {
     let started = Instant::now();
-    let base = super::bundle::read_bundle(&args.backbone)?;
-    let session = pollster::block_on(Session::load(&base, DeviceChoice::Cpu))?;
-    let sha = base
-        .manifest()
-        .backbone
+    let backbone = match (&args.backbone, args.arch.as_deref()) {
+        (_, Some("text_ngram")) => None,
+        (Some(dir), None) => {
+            let base = super::bundle::read_bundle(dir)?;
+            let session = pollster::block_on(Session::load(&base, DeviceChoice::Cpu))?;
+            Some((base, session))
+        }
+        (None, None) => anyhow::bail!("give --backbone (or --arch text_ngram)"),
+        (_, Some(other)) => anyhow::bail!("--arch {other}: only `text_ngram` is benchmarked"),
+    };
+    let sha = backbone
         .as_ref()
+        .and_then(|(b, _)| b.manifest().backbone.as_ref())
         .and_then(|b| b.files.first())
         .map(|f| f.sha256.clone())
         .unwrap_or_default();
+    let session = || {
+        backbone
+            .as_ref()
+            .map(|(_, s)| s)
+            .ok_or_else(|| anyhow::anyhow!("this needs --backbone"))
+    };
     let texts = args.data.join("train.jsonl").is_file();
     let (train, test, classes, train_s, test_s) = if texts {
         use crate::backbone::embed::read_labeled_texts;
@@ -349,8 +388,18 @@ pub fn run(args: BenchPhotosArgs) -> anyhow::Result<()> {
             Some(&classes),
         )?;
         let cache = args.cache.as_deref();
-        let (train, train_s) = embed_text_split(&session, &sha, &train_rows, &classes, cache)?;
-        let (test, test_s) = embed_text_split(&session, &sha, &test_rows, &classes, cache)?;
+        let (train, train_s, test, test_s) = if args.arch.as_deref() == Some("text_ngram") {
+            let InputSpec::Text(spec) = crate::data::texts::ngram_input() else {
+                unreachable!("ngram_input is a text spec")
+            };
+            let hashed = |rows| crate::data::texts::hashed_dataset(rows, &classes, &spec);
+            (hashed(&train_rows), 0.0, hashed(&test_rows), 0.0)
+        } else {
+            let (train, train_s) =
+                embed_text_split(session()?, &sha, &train_rows, &classes, cache)?;
+            let (test, test_s) = embed_text_split(session()?, &sha, &test_rows, &classes, cache)?;
+            (train, train_s, test, test_s)
+        };
         let plain = |d| Split {
             plain: d,
             mirrored: None,
@@ -361,7 +410,7 @@ pub fn run(args: BenchPhotosArgs) -> anyhow::Result<()> {
             super::train_head::photo_splits(&args.data, args.test_split, 1)?;
         let split = |photos: &[(PathBuf, u32)]| -> anyhow::Result<(Split, f64)> {
             let (plain, ms) = embed_split(
-                &session,
+                session()?,
                 &sha,
                 photos,
                 &classes,
@@ -371,7 +420,7 @@ pub fn run(args: BenchPhotosArgs) -> anyhow::Result<()> {
             let mirrored = if args.flip {
                 Some(
                     embed_split(
-                        &session,
+                        session()?,
                         &sha,
                         photos,
                         &classes,
@@ -399,11 +448,13 @@ pub fn run(args: BenchPhotosArgs) -> anyhow::Result<()> {
         None => None,
     };
     let item = if texts { "text" } else { "photo" };
-    let backbone_name = base
-        .manifest()
-        .backbone
-        .as_ref()
-        .map_or("backbone".to_string(), |b| b.name.clone());
+    let backbone_name = match args.arch.as_deref() {
+        Some(arch) => arch.to_string(),
+        None => backbone
+            .as_ref()
+            .and_then(|(b, _)| b.manifest().backbone.as_ref())
+            .map_or("backbone".to_string(), |b| format!("{} + head", b.name)),
+    };
     let embed_ms = 1000.0 * (train_s + test_s) / 2.0;
 
     let mut all: Vec<usize> = (0..train.len()).collect();
@@ -451,12 +502,16 @@ pub fn run(args: BenchPhotosArgs) -> anyhow::Result<()> {
         })
         .collect();
     std::fs::create_dir_all(&args.out)?;
-    let stem = if texts { "texts" } else { "photos" };
+    let stem = match (texts, args.arch.as_deref()) {
+        (true, Some(arch)) => format!("texts-{arch}"),
+        (true, None) => "texts".to_string(),
+        (false, _) => "photos".to_string(),
+    };
     let csv_path = args.out.join(format!("{stem}-active-learning.csv"));
     let svg_path = args.out.join(format!("{stem}-active-learning.svg"));
     std::fs::write(&csv_path, &csv)?;
     let title = format!(
-        "{}: {backbone_name} + head, test accuracy vs labels (mean of {} seeds)",
+        "{}: {backbone_name}, test accuracy vs labels (mean of {} seeds)",
         data_name(&args.data),
         args.seeds
     );
@@ -466,26 +521,32 @@ pub fn run(args: BenchPhotosArgs) -> anyhow::Result<()> {
         super::active_learning::chart(&means, Some((full_acc, "all labels")), &title, max_x),
     )?;
 
+    let learner = if args.arch.as_deref() == Some("text_ngram") {
+        "text_ngram trained from scratch with a project job's options".to_string()
+    } else {
+        format!(
+            "embedding {} natively; head: hidden {:?}, {} steps, weight decay {}{}",
+            if embed_ms > 0.0 {
+                format!("{embed_ms:.1} ms per {item}")
+            } else {
+                "cached".into()
+            },
+            args.hidden,
+            args.steps,
+            args.weight_decay,
+            if args.flip {
+                ", mirrored photos too (training + test-time average)"
+            } else {
+                ""
+            }
+        )
+    };
     println!(
-        "\n{}: {} train / {} test {item}s, {} classes; embedding {} natively; head: hidden {:?}, \
-         {} steps, weight decay {}{}",
+        "\n{}: {} train / {} test {item}s, {} classes; {learner}",
         data_name(&args.data),
         train.len(),
         test.len(),
         classes.len(),
-        if embed_ms > 0.0 {
-            format!("{embed_ms:.1} ms per {item}")
-        } else {
-            "cached".into()
-        },
-        args.hidden,
-        args.steps,
-        args.weight_decay,
-        if args.flip {
-            ", mirrored photos too (training + test-time average)"
-        } else {
-            ""
-        }
     );
     println!(
         "head on all {} labels: {:.2}% test accuracy{} (trained in {:.2} s)",

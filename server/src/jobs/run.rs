@@ -176,7 +176,11 @@ async fn train_from_scratch(
     let handle = tokio::runtime::Handle::current();
     let hook_state = state.clone();
     let hook_id = job.id.clone();
-    let epochs = config.epochs;
+    let epochs = if name == "text_ngram" {
+        crate::train::text_ngram_options(data.train.len(), config.seed).epochs
+    } else {
+        config.epochs
+    };
     let hook = EpochHook(Some(Arc::new(move |s: &EpochStats| {
         handle.block_on(async {
             let _ = set_progress(
@@ -191,19 +195,25 @@ async fn train_from_scratch(
             !cancel_requested(&hook_state, &hook_id).await
         })
     })));
-    let opts = TrainOptions {
-        epochs: config.epochs,
-        batch_size: 64,
-        // The bag of sparse n-gram features learns slowly at 1e-3 (`kindling train` measured).
-        learning_rate: if name == "text_ngram" { 1e-2 } else { 1e-3 },
-        seed: config.seed,
-        val_split: 0.1,
-        test_split: 0.0,
-        patience: config.patience,
-        augment_shift: 0,
-        limit: None,
-        quiet: true,
-        on_epoch: hook,
+    let opts = if name == "text_ngram" {
+        TrainOptions {
+            on_epoch: hook,
+            ..crate::train::text_ngram_options(data.train.len(), config.seed)
+        }
+    } else {
+        TrainOptions {
+            epochs: config.epochs,
+            batch_size: 64,
+            learning_rate: 1e-3,
+            seed: config.seed,
+            val_split: 0.1,
+            test_split: 0.0,
+            patience: config.patience,
+            augment_shift: 0,
+            limit: None,
+            quiet: true,
+            on_epoch: hook,
+        }
     };
     let train_data = data.clone();
     let train_arch = arch.clone();
