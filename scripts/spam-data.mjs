@@ -53,7 +53,8 @@ const emails = [];
 for (const group of readdirSync(root).filter((g) => !g.includes('.')).sort()) {
   for (const file of readdirSync(join(root, group)).filter((f) => f.endsWith('.json')).sort()) {
     const e = JSON.parse(readFileSync(join(root, group, file), 'utf8'));
-    emails.push({ id: `${group}/${e.id}`, text: subjectAndBody(e.text), label: group.startsWith('spam') ? 'spam' : 'ham', group });
+    // Item ids may not contain `/`: group-id, e.g. `spam-2-01234`.
+    emails.push({ id: `${group}-${e.id}`, text: subjectAndBody(e.text), label: group.startsWith('spam') ? 'spam' : 'ham', group });
   }
 }
 const train = emails.filter((_, i) => i % 5 !== 4);

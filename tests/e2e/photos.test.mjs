@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { launchChromium, signIn, watch } from './browser.mjs';
+import { labelTruly as labelTrulyAs, truth as truthOf } from './truth.mjs';
 import { KindlingServer, KINDLING_BIN } from './kindling-server.mjs';
 
 const ARTIFACTS = path.resolve('artifacts/screenshots');
@@ -121,22 +122,10 @@ test('label photos, the server trains a head, the open page gets it without the 
   await context.close();
 });
 
-/** The true class of an item (its id starts with it) and its key. */
-function truth(id) {
-  const cls = CLASSES.findIndex((c) => id.startsWith(`${c}-`));
-  assert.ok(cls >= 0, `item ${id} names its class`);
-  return { name: CLASSES[cls], key: String(cls + 1) };
-}
-
+/** The true class of an item of this file's fixtures, and its key. */
+const truth = (id) => truthOf(CLASSES, id);
 /** Labels the item on screen with its true class; returns the suggestion it had. */
-async function labelTruly(page) {
-  await page.waitForFunction(() => window.kindlingApp.current() !== null);
-  const id = await page.evaluate(() => window.kindlingApp.current());
-  const suggested = await page.evaluate((i) => window.kindlingApp.suggestion(i), id);
-  await page.keyboard.press(truth(id).key);
-  await page.waitForFunction((prev) => window.kindlingApp.current() !== prev, id);
-  return { id, suggested, right: suggested === truth(id).name };
-}
+const labelTruly = (page) => labelTrulyAs(page, CLASSES);
 
 test('offline, the local head learns from the labels made here, and is back after an offline reload', async () => {
   const problems = [];

@@ -260,6 +260,22 @@ fn embed_split(
         let size = std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
         let _ = writeln!(key, "{}\t{l}\t{size}", p.display());
     }
+    cached(cache, &key, classes, || {
+        let folder = embed_photos(session, photos, classes.to_vec(), 16, false, mirror)?;
+        folder.report_failures();
+        let per_photo = folder.seconds / folder.data.len().max(1) as f64;
+        Ok((folder.data, per_photo))
+    })
+}
+
+/// The data set stored in `cache` under `key` (with 0 seconds per item), else `compute`d and
+/// stored there.
+fn cached(
+    cache: Option<&Path>,
+    key: &str,
+    classes: &[String],
+    compute: impl FnOnce() -> anyhow::Result<(Dataset, f64)>,
+) -> anyhow::Result<(Dataset, f64)> {
     let file = cache.map(|dir| {
         dir.join(format!(
             "{}.emb",
@@ -272,14 +288,12 @@ fn embed_split(
     {
         return Ok((data, 0.0));
     }
-    let folder = embed_photos(session, photos, classes.to_vec(), 16, false, mirror)?;
-    folder.report_failures();
+    let (data, seconds) = compute()?;
     if let Some(file) = &file {
         std::fs::create_dir_all(file.parent().unwrap_or(Path::new(".")))?;
-        std::fs::write(file, encode_cached(&folder.data))?;
+        std::fs::write(file, encode_cached(&data))?;
     }
-    let per_photo = folder.seconds / folder.data.len().max(1) as f64;
-    Ok((folder.data, per_photo))
+    Ok((data, seconds))
 }
 
 /// `n: u64, dim: u64, n·dim f32, n u32` little-endian.
@@ -329,26 +343,12 @@ fn embed_text_split(
             kindling::bundle::sha256_hex(text.as_bytes())
         );
     }
-    let file = cache.map(|dir| {
-        dir.join(format!(
-            "{}.emb",
-            &kindling::bundle::sha256_hex(key.as_bytes())[..24]
-        ))
-    });
-    if let Some(file) = &file
-        && let Ok(bytes) = std::fs::read(file)
-        && let Some(data) = decode_cached(&bytes, classes)
-    {
-        return Ok((data, 0.0));
-    }
-    let t = Instant::now();
-    let data = crate::backbone::embed::embed_texts(session, rows, classes)?;
-    let per_text = t.elapsed().as_secs_f64() / rows.len().max(1) as f64;
-    if let Some(file) = &file {
-        std::fs::create_dir_all(file.parent().unwrap_or(Path::new(".")))?;
-        std::fs::write(file, encode_cached(&data))?;
-    }
-    Ok((data, per_text))
+    cached(cache, &key, classes, || {
+        let t = Instant::now();
+        let data = crate::backbone::embed::embed_texts(session, rows, classes)?;
+        let per_text = t.elapsed().as_secs_f64() / rows.len().max(1) as f64;
+        Ok((data, per_text))
+    })
 }
 
 /// Runs `kindling bench photos`.
