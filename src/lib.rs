@@ -6,6 +6,7 @@
 //! - [`session`]: load a bundle on a device and predict.
 //! - [`uncertainty`]: least-confidence, margin and entropy scores.
 //! - [`local_head`]: a linear head fitted on labeled embeddings in the browser.
+//! - [`local_ngram`]: a `text_ngram` classifier trained on labeled texts in the browser.
 //! - [`preprocess`]: pixels → model input, normalization.
 //! - [`text`]: text → token ids (BERT basic tokenization + WordPiece).
 //! - [`device`]: `auto | webgpu | cpu` selection, reporting what actually runs.
@@ -14,6 +15,7 @@
 pub mod bundle;
 pub mod device;
 pub mod local_head;
+pub mod local_ngram;
 pub mod model;
 pub mod preprocess;
 pub mod session;

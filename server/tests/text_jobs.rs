@@ -184,7 +184,8 @@ fn minilm_bundle() -> PathBuf {
             let dir = PathBuf::from(std::env::var("KINDLING_MINILM_DIR").expect(
                 "KINDLING_MINILM_DIR is not set: run scripts/weights.sh and source scripts/env.sh",
             ));
-            let out = std::env::temp_dir().join(format!("kindling-minilm-{}", std::process::id()));
+            // One fixed place (the import is deterministic): repeated runs do not pile up copies.
+            let out = std::env::temp_dir().join("kindling-test-minilm");
             cli(&[
                 "backbone",
                 "import",

@@ -68,6 +68,50 @@ impl Session {
         Ok(Self::load_inner(source, options.map_or(JsValue::UNDEFINED, JsValue::from)).await?)
     }
 
+    /// Trains a `text_ngram` classifier here, offline, on `texts` labeled `labels` (indices
+    /// into `classNames`; at least 2 classes present) with fastText's recipe (hashed word,
+    /// bigram and character n-grams, SGD), and resolves to a CPU session of it (model version
+    /// `local`): a text project learns from its first labels before any model exists.
+    /// `options.epochs` (at least; few labels get more), `options.buckets` (65,536).
+    #[wasm_bindgen(js_name = trainTextNgram)]
+    pub async fn train_text_ngram(
+        texts: Vec<String>,
+        labels: js_sys::Uint32Array,
+        #[wasm_bindgen(js_name = classNames)] class_names: Vec<String>,
+        #[wasm_bindgen(unchecked_param_type = "{ epochs?: number; buckets?: number }")]
+        options: Option<js_sys::Object>,
+    ) -> Result<Session, JsValue> {
+        let options = options.map_or(JsValue::UNDEFINED, JsValue::from);
+        let defaults = crate::local_ngram::LocalNgramConfig::default();
+        let config = crate::local_ngram::LocalNgramConfig {
+            epochs: option(&options, "epochs")
+                .as_f64()
+                .map_or(defaults.epochs, |v| v as usize),
+            buckets: option(&options, "buckets")
+                .as_f64()
+                .map_or(defaults.buckets, |v| (v as u32).max(2)),
+            ..defaults
+        };
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let bundle = crate::local_ngram::train_local_ngram(
+            &refs,
+            &labels.to_vec(),
+            &class_names,
+            config,
+            "local-text_ngram",
+            String::new(),
+        )
+        .map_err(|e| KindlingError::new(e.code(), e.to_string()))?;
+        let device = cpu_device(None).map_err(KindlingError::from)?;
+        let inner = session::Session::on_device(&bundle, device).map_err(KindlingError::from)?;
+        Ok(Session {
+            device: inner.backend().as_str(),
+            fallback_reason: None,
+            inner: RefCell::new(Some(Rc::new(inner))),
+            local: Rc::new(RefCell::new(None)),
+        })
+    }
+
     /// What actually runs this session: `'webgpu'`, `'cpu-simd'` or `'cpu'`.
     #[wasm_bindgen(getter, unchecked_return_type = "DeviceName")]
     pub fn device(&self) -> String {

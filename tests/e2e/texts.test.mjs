@@ -215,7 +215,7 @@ test('the server trains a text head on the labels and the page switches to it; h
   await context.close();
 });
 
-test('a text project without a backbone: labels train text_ngram on the server, the page suggests with it', async () => {
+test('a text project without a backbone: text_ngram learns in the browser from the first labels, then on the server', async () => {
   const problems = [];
   const context = await browser.newContext({ viewport: { width: 1100, height: 1000 } });
   const page = await context.newPage();
@@ -224,7 +224,15 @@ test('a text project without a backbone: labels train text_ngram on the server, 
   await page.goto(`${server.base}/?device=cpu#/p/scratch/label`);
   await page.waitForFunction(() => window.kindlingApp?.queued() >= 150, null, { timeout: 60_000 });
   const labeled = [];
-  for (let i = 0; i < 40; i++) labeled.push((await labelTruly(page)).id);
+  for (let i = 0; i < 20; i++) labeled.push((await labelTruly(page)).id);
+  // Before any model exists, the worker trains a text_ngram on the labels made here.
+  await page.waitForFunction(() => window.kindlingApp.predVersion() === 'local:scratch' && window.kindlingApp.localHead() >= 20,
+    null, { timeout: 60_000 });
+  const local = await suggestionsRight(page, labeled);
+  const fitMs = await page.evaluate(() => /fitted in (\d+) ms/.exec(document.querySelector('#model-info').textContent)?.[1]);
+  console.log(`text_ngram trained in the browser on 20 labels (${fitMs} ms): ${local.right}/${local.of} held emails right`);
+  assert.ok(local.right >= 0.65 * local.of, `the browser's text_ngram names ${local.right} of ${local.of} emails`);
+  for (let i = 0; i < 20; i++) labeled.push((await labelTruly(page)).id);
   await page.waitForSelector('#pending[data-count="0"]', { timeout: 20_000 });
   const job = await trainNow('scratch');
   assert.equal(job.result.published, true, job.result.reason);

@@ -103,6 +103,20 @@ export class Inference {
     return this.run((job) => ({ type: 'local', job, labeled, items }), onBatch, onFitted);
   }
 
+  /**
+   * For a text project without a model: trains a `text_ngram` in the worker on `labeled` and
+   * predicts `items` with it (version `local:scratch`), like `local`.
+   */
+  scratch(
+    labeled: LocalLabel[],
+    items: PredictItem[],
+    classes: string[],
+    onFitted: (trainedOn: number, ms: number) => void,
+    onBatch: (results: WorkerPrediction[], version: string) => void,
+  ): Promise<void> {
+    return this.run((job) => ({ type: 'scratch', job, labeled, items, classes }), onBatch, onFitted);
+  }
+
   private run(
     message: (job: number) => ToWorker,
     onBatch: (results: WorkerPrediction[], version: string) => void,

@@ -7,7 +7,7 @@
 import type { ClassScore, DeviceChoice, LabelValue, Uncertainty } from 'kindling';
 import { Api, NetworkError, describe, type ProjectInfo } from './api';
 import { Inference } from './inference';
-import type { LocalLabel } from './protocol';
+import type { LocalLabel, WorkerPrediction } from './protocol';
 import { rank, STRATEGIES, type Strategy } from './queue';
 import { QuotaError, Store, imageBlob, type StoredItem } from './store';
 import { SyncEngine } from './sync';
@@ -68,6 +68,8 @@ export class LabelingView {
   private localDirty = false;
   /** Labeled items the local head was last fitted on, and how long that took. */
   private local = { trainedOn: 0, ms: 0 };
+  /** A text project with no model yet: a `text_ngram` is trained in the worker from the labels. */
+  private scratchText = false;
   private modelInfo = '';
   private labeled: Record<string, LabelValue | null> = {};
   private order: string[] = [];
@@ -191,9 +193,18 @@ export class LabelingView {
         `/projects/${encodeURIComponent(this.project.id)}/models`);
       const current = versions.find((v) => v.current)?.version;
       if (!current) {
-        this.setModelInfo('No model published for this project yet: label without suggestions.');
+        if (this.project.task === 'text') {
+          // Texts learn here from the first labels (a text_ngram trained in the worker).
+          this.scratchText = true;
+          this.modelInfo = 'No model published yet: learning in this browser';
+          this.showModelInfo();
+          this.scheduleLocalFit();
+        } else {
+          this.setModelInfo('No model published for this project yet: label without suggestions.');
+        }
         return;
       }
+      this.scratchText = false;
       version = current;
       await this.store.setMeta(key, version);
     } catch (err) {
@@ -278,7 +289,7 @@ export class LabelingView {
    * meanwhile. Offline like the rest; the published version is untouched.
    */
   private scheduleLocalFit(): void {
-    if (this.stopped || !this.inference.model?.backbone) return;
+    if (this.stopped || !(this.inference.model?.backbone || this.scratchText)) return;
     if (this.localFit) {
       this.localDirty = true;
       return;
@@ -298,7 +309,8 @@ export class LabelingView {
 
   private async fitLocal(): Promise<void> {
     const model = this.inference.model;
-    if (!model?.backbone) return;
+    const scratch = this.scratchText && !model;
+    if (!model?.backbone && !scratch) return;
     const labeled: LocalLabel[] = [];
     for (const [id, value] of Object.entries(this.labeled)) {
       const item = this.items.get(id);
@@ -313,10 +325,13 @@ export class LabelingView {
       const item = this.items.get(id)!;
       return { id, content: item.content, type: item.content_type };
     });
-    const version = `local:${model.version}`;
-    await this.inference.local(
-      labeled,
-      items,
+    const version = scratch ? 'local:scratch' : `local:${model!.version}`;
+    const fit = scratch
+      ? (onFitted: (trainedOn: number, ms: number) => void, onBatch: (results: WorkerPrediction[], from: string) => void) =>
+          this.inference.scratch(labeled, items, this.project.labels, onFitted, onBatch)
+      : (onFitted: (trainedOn: number, ms: number) => void, onBatch: (results: WorkerPrediction[], from: string) => void) =>
+          this.inference.local(labeled, items, onFitted, onBatch);
+    await fit(
       (trainedOn, ms) => {
         this.local = { trainedOn, ms };
         // From here on, suggestions (and the labels that record them) are the local head's.

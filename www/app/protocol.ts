@@ -13,7 +13,12 @@ export type ToWorker =
    * first where needed), then predict `items` with it, answered like `predict` under the version
    * `local:<published version>`. Only for a model with a backbone.
    */
-  | { type: 'local'; job: number; labeled: LocalLabel[]; items: PredictItem[] };
+  | { type: 'local'; job: number; labeled: LocalLabel[]; items: PredictItem[] }
+  /**
+   * A text project with no model yet: train a `text_ngram` here on the texts of `labeled`
+   * (classes named `classes`), then predict `items` with it, under the version `local:scratch`.
+   */
+  | { type: 'scratch'; job: number; labeled: LocalLabel[]; items: PredictItem[]; classes: string[] };
 
 /** A labeled item for the local head: the item (its content, in case it must be embedded) and its class index. */
 export interface LocalLabel { item: PredictItem; label: number; }

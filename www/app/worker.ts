@@ -273,6 +273,29 @@ async function local(job: number, labeled: LocalLabel[], items: PredictItem[]): 
   if (items.length === 0) post({ type: 'predicted', job, version: forVersion, results: [], done: true, latencyMs: 0 });
 }
 
+/**
+ * A text project with no model yet: trains a `text_ngram` on the labeled texts (in this worker,
+ * offline), then predicts `items` with it under the version `local:scratch`.
+ */
+async function scratch(job: number, labeled: LocalLabel[], items: PredictItem[], classes: string[]): Promise<void> {
+  const texts = labeled.filter((l) => typeof l.item.content === 'string');
+  const started = performance.now();
+  const s = await Session.trainTextNgram(texts.map((l) => l.item.content as string), Uint32Array.from(texts, (l) => l.label), classes, {});
+  post({ type: 'local-fitted', job, trainedOn: texts.length, ms: performance.now() - started });
+  try {
+    const readable = items.filter((i) => typeof i.content === 'string');
+    for (let start = 0; start < readable.length; start += BATCH_SMALL) {
+      const batch = readable.slice(start, start + BATCH_SMALL);
+      const out = await s.predict(s.encodeTexts(batch.map((i) => i.content as string)), batch.length, { topK: 5 });
+      const results: WorkerPrediction[] = out.items.map((p, i) => ({ id: batch[i]!.id, topK: p.topK, uncertainty: p.uncertainty }));
+      post({ type: 'predicted', job, version: 'local:scratch', results, done: start + BATCH_SMALL >= readable.length, latencyMs: out.latencyMs });
+    }
+    if (readable.length === 0) post({ type: 'predicted', job, version: 'local:scratch', results: [], done: true, latencyMs: 0 });
+  } finally {
+    s.dispose();
+  }
+}
+
 self.onmessage = (event: MessageEvent<ToWorker>) => {
   const msg = event.data;
   const fail = (err: unknown) => post({
@@ -283,6 +306,7 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
   });
   if (msg.type === 'load') load(msg.base, msg.token, msg.device, msg.version).catch(fail);
   else if (msg.type === 'local') local(msg.job, msg.labeled, msg.items).catch(fail);
+  else if (msg.type === 'scratch') scratch(msg.job, msg.labeled, msg.items, msg.classes).catch(fail);
   else predict(msg.job, msg.items).catch(fail);
 };
 
