@@ -41,6 +41,9 @@ impl Default for HeadConfig {
     }
 }
 
+/// Weight decay of heads on text embeddings (see [`HeadConfig::for_input`]).
+pub const TEXT_WEIGHT_DECAY: f32 = 1e-2;
+
 /// From this many labels on, heads get a hidden layer.
 pub const HIDDEN_FROM_LABELS: usize = 1000;
 
@@ -62,6 +65,20 @@ impl HeadConfig {
                 seed,
                 ..HeadConfig::default()
             }
+        }
+    }
+
+    /// Text embeddings get a 10× stronger weight decay (1e-2): measured on SpamAssassin with
+    /// MiniLM-L6, spam F1 0.843 / 0.871 / 0.915 at 100 / 200 / 500 labels against 0.816 / 0.838
+    /// / 0.881 with 1e-3, the same with all labels (hidden layer: 0.955 either way).
+    pub fn for_input(self, input: &kindling::bundle::InputSpec) -> HeadConfig {
+        if input.text().is_some() {
+            HeadConfig {
+                weight_decay: TEXT_WEIGHT_DECAY,
+                ..self
+            }
+        } else {
+            self
         }
     }
 

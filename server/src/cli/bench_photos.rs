@@ -57,9 +57,9 @@ pub struct BenchPhotosArgs {
     /// Hidden layer widths of the head (none: a linear head).
     #[arg(long, value_delimiter = ',')]
     pub hidden: Vec<usize>,
-    /// Weight decay (L2) of the head.
-    #[arg(long, default_value_t = 1e-3)]
-    pub weight_decay: f32,
+    /// Weight decay (L2) of the head (default: the server's — 1e-3 for photos, 1e-2 for texts).
+    #[arg(long)]
+    pub weight_decay: Option<f32>,
     /// Full-batch Adam steps per head.
     #[arg(long, default_value_t = 200)]
     pub steps: usize,
@@ -84,6 +84,16 @@ enum Learner {
     TextNgram(u64),
 }
 
+/// The head's weight decay: `--weight-decay`, else the server's for this kind of data.
+fn weight_decay(args: &BenchPhotosArgs) -> f32 {
+    args.weight_decay
+        .unwrap_or(if args.data.join("train.jsonl").is_file() {
+            crate::backbone::head::TEXT_WEIGHT_DECAY
+        } else {
+            HeadConfig::default().weight_decay
+        })
+}
+
 /// The learner of this run.
 fn head_config(args: &BenchPhotosArgs, seed: u64) -> Learner {
     if args.arch.as_deref() == Some("text_ngram") {
@@ -92,7 +102,7 @@ fn head_config(args: &BenchPhotosArgs, seed: u64) -> Learner {
     Learner::Head(HeadConfig {
         hidden: args.hidden.clone(),
         steps: args.steps,
-        weight_decay: args.weight_decay,
+        weight_decay: weight_decay(args),
         seed,
         ..HeadConfig::default()
     })
@@ -533,7 +543,7 @@ pub fn run(args: BenchPhotosArgs) -> anyhow::Result<()> {
             },
             args.hidden,
             args.steps,
-            args.weight_decay,
+            weight_decay(&args),
             if args.flip {
                 ", mirrored photos too (training + test-time average)"
             } else {

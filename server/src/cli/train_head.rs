@@ -64,7 +64,8 @@ pub fn run(args: &super::train::TrainArgs, backbone_dir: &Path) -> anyhow::Resul
     if let Some(limit) = args.limit {
         train_set = train_set.subset(&(0..limit.min(train_set.len())).collect::<Vec<_>>());
     }
-    let config = HeadConfig::for_labels(train_set.len(), args.seed);
+    let config =
+        HeadConfig::for_labels(train_set.len(), args.seed).for_input(&base.manifest().input);
     let started = std::time::Instant::now();
     let device = burn::tensor::Device::flex();
     let (arch, head) = fit_head(&train_set, &config, &device)?;

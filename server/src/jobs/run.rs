@@ -308,7 +308,8 @@ async fn train_head(
         let (eval_embedded, fresh_eval) =
             embeddings::embed_missing(&session, eval_set, &keys.1, &known)?;
         fresh.extend(fresh_eval);
-        let config = crate::backbone::head::HeadConfig::for_labels(train.len(), seed);
+        let config = crate::backbone::head::HeadConfig::for_labels(train.len(), seed)
+            .for_input(&bundle.manifest().input);
         let (arch, head) = crate::backbone::head::fit_head(&train, &config, &Device::flex())?;
         let eval = evaluate(&head, &eval_embedded, &Device::flex());
         let current_head = bundle.load_model(&Device::flex())?;
