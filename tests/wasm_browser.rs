@@ -435,3 +435,83 @@ fn sync_client_reports_what_to_store_and_restores() {
     assert_eq!(code(&err), "SYNC_INVALID_ARGUMENT");
     assert_eq!(r.pending(), 3);
 }
+
+/// Calls `target[method](...args)` from JavaScript.
+fn js_call(target: &JsValue, method: &str, args: &[JsValue]) -> Result<JsValue, JsValue> {
+    let f: js_sys::Function = Reflect::get(target, &method.into())?.dyn_into()?;
+    f.apply(target, &args.iter().collect::<js_sys::Array>())
+}
+
+#[wasm_bindgen_test]
+async fn a_text_ngram_trains_in_the_browser_and_hostile_strings_encode_without_panics() {
+    let texts: Vec<String> = [
+        "free money click now win a prize",
+        "cheap pills limited offer click",
+        "meeting agenda for monday attached",
+        "minutes of the project meeting",
+    ]
+    .map(String::from)
+    .to_vec();
+    let classes = vec!["spam".to_string(), "ham".to_string()];
+    let one_class = Session::train_text_ngram(
+        texts[..2].to_vec(),
+        js_sys::Uint32Array::from(&[0u32, 0][..]),
+        classes.clone(),
+        None,
+    )
+    .await
+    .err()
+    .unwrap();
+    assert_eq!(code(&one_class), "LOCAL_HEAD_TOO_FEW");
+    let session = Session::train_text_ngram(
+        texts,
+        js_sys::Uint32Array::from(&[0u32, 0, 1, 1][..]),
+        classes,
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(session.device(), "cpu-simd");
+    let js = JsValue::from(session);
+    // From JavaScript: a lone surrogate (wasm-bindgen hands Rust U+FFFD), RTL and zero-width
+    // characters, markup, 1 MB of text, an empty string.
+    let lone = js_sys::JsString::from_char_code1(0xD800).concat(&"free prize".into());
+    let huge = "offer ".repeat(180_000);
+    let hostile = js_sys::Array::of5(
+        &lone,
+        &"\u{202e}gnp.exe\u{202c} \u{200b}\u{200d} <script>alert(1)</script>".into(),
+        &huge.into(),
+        &"".into(),
+        &"agenda for the meeting".into(),
+    );
+    let ids: Float32Array = js_call(&js, "encodeTexts", &[hostile.into()])
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    let per_item = ids.length() as usize / 5;
+    let values = ids.to_vec();
+    assert!(
+        values[2 * per_item..3 * per_item].iter().all(|v| *v > 0.0),
+        "1 MB fills every id"
+    );
+    assert!(
+        values[3 * per_item..4 * per_item].iter().all(|v| *v == 0.0),
+        "empty text: no ids"
+    );
+    let promise: js_sys::Promise = js_call(&js, "predict", &[ids.into(), 5.into()])
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    let out = JsFuture::from(promise).await.unwrap();
+    let probs: Float32Array = Reflect::get(&out, &"probs".into())
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    let probs = probs.to_vec();
+    assert!(probs.iter().all(|p| p.is_finite()));
+    assert!(
+        probs[0] > 0.5,
+        "the lone-surrogate text about a free prize reads as spam: {probs:?}"
+    );
+    assert!(probs[9] > 0.5, "the agenda reads as ham: {probs:?}");
+}
