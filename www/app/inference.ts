@@ -3,7 +3,7 @@
  * items; one prediction job at a time, its batches streamed back as they finish.
  */
 import type { DeviceChoice } from 'kindling';
-import type { FromWorker, LocalLabel, PredictItem, ToWorker, WorkerPrediction } from './protocol';
+import type { FromWorker, ItemRef, LabelRef, LocalLabel, PredictItem, ToWorker, WorkerPrediction } from './protocol';
 
 /** A loaded model as the worker reports it. */
 export interface LoadedModel {
@@ -19,6 +19,8 @@ export interface LoadedModel {
 export class Inference {
   private readonly worker: Worker;
   private job = 0;
+  /** Items whose content the worker holds (sent once; the worker lives as long as this). */
+  private readonly sent = new Set<string>();
   private onBatch: ((results: WorkerPrediction[], version: string) => void) | null = null;
   private onFitted: ((trainedOn: number, ms: number) => void) | null = null;
   private finishJob: ((err?: Error) => void) | null = null;
@@ -87,7 +89,21 @@ export class Inference {
    * call cancels the older one's remaining callbacks.
    */
   predict(items: PredictItem[], onBatch: (results: WorkerPrediction[], version: string) => void): Promise<void> {
-    return this.run((job) => ({ type: 'predict', job, items }), onBatch, null);
+    return this.run((job) => ({ type: 'predict', job, items: this.refs(items) }), onBatch, null);
+  }
+
+  /** The items as references: contents the worker was already sent are left out. */
+  private refs(items: PredictItem[]): ItemRef[] {
+    return items.map((i) => {
+      if (this.sent.has(i.id)) return { id: i.id, content: null, type: i.type };
+      this.sent.add(i.id);
+      return i;
+    });
+  }
+
+  private labelRefs(labeled: LocalLabel[]): LabelRef[] {
+    const items = this.refs(labeled.map((l) => l.item));
+    return labeled.map((l, i) => ({ item: items[i]!, label: l.label }));
   }
 
   /**
@@ -100,7 +116,7 @@ export class Inference {
     onFitted: (trainedOn: number, ms: number) => void,
     onBatch: (results: WorkerPrediction[], version: string) => void,
   ): Promise<void> {
-    return this.run((job) => ({ type: 'local', job, labeled, items }), onBatch, onFitted);
+    return this.run((job) => ({ type: 'local', job, labeled: this.labelRefs(labeled), items: this.refs(items) }), onBatch, onFitted);
   }
 
   /**
@@ -114,7 +130,11 @@ export class Inference {
     onFitted: (trainedOn: number, ms: number) => void,
     onBatch: (results: WorkerPrediction[], version: string) => void,
   ): Promise<void> {
-    return this.run((job) => ({ type: 'scratch', job, labeled, items, classes }), onBatch, onFitted);
+    return this.run(
+      (job) => ({ type: 'scratch', job, labeled: this.labelRefs(labeled), items: this.refs(items), classes }),
+      onBatch,
+      onFitted,
+    );
   }
 
   private run(

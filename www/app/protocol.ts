@@ -7,24 +7,34 @@ export type ToWorker =
   /** Load a model version from `base` (`…/models/{v}/`), downloading it unless cached. */
   | { type: 'load'; base: string; token: string; device: DeviceChoice; version: string }
   /** Predict these items (images as encoded bytes); answered batch by batch. */
-  | { type: 'predict'; job: number; items: PredictItem[] }
+  | { type: 'predict'; job: number; items: ItemRef[] }
   /**
    * Fit the local head on the embeddings of `labeled` items (`[item, class index]`, embedded
    * first where needed), then predict `items` with it, answered like `predict` under the version
    * `local:<published version>`. Only for a model with a backbone.
    */
-  | { type: 'local'; job: number; labeled: LocalLabel[]; items: PredictItem[] }
+  | { type: 'local'; job: number; labeled: LabelRef[]; items: ItemRef[] }
   /**
    * A text project with no model yet: train a `text_ngram` here on the texts of `labeled`
    * (classes named `classes`), then predict `items` with it, under the version `local:scratch`.
    */
-  | { type: 'scratch'; job: number; labeled: LocalLabel[]; items: PredictItem[]; classes: string[] };
+  | { type: 'scratch'; job: number; labeled: LabelRef[]; items: ItemRef[]; classes: string[] };
 
 /** A labeled item for the local head: the item (its content, in case it must be embedded) and its class index. */
 export interface LocalLabel { item: PredictItem; label: number; }
 
 /** An item to predict: a text or an encoded image (items of another kind than the model reads are skipped). */
 export interface PredictItem { id: string; content: ItemContent; type: string; }
+
+/**
+ * An item as a message carries it: its content only the first time the page sends it (`null`
+ * afterwards: the worker keeps what it was sent), so a refit after every label does not copy
+ * every held photo into the worker again.
+ */
+export interface ItemRef { id: string; content: ItemContent | null; type: string; }
+
+/** A labeled item as a message carries it. */
+export interface LabelRef { item: ItemRef; label: number; }
 
 /** One item's prediction. */
 export interface WorkerPrediction { id: string; topK: ClassScore[]; uncertainty: Uncertainty; }

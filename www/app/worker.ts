@@ -5,7 +5,7 @@
  */
 /// <reference lib="webworker" />
 import { Session, type DeviceChoice, type Prediction } from 'kindling';
-import type { FromWorker, LocalLabel, PredictItem, ToWorker, WorkerPrediction } from './protocol';
+import type { FromWorker, ItemRef, LabelRef, LocalLabel, PredictItem, ToWorker, WorkerPrediction } from './protocol';
 import { imageBlob } from './store';
 import { EmbeddingStore } from './embeddings';
 
@@ -296,6 +296,26 @@ async function scratch(job: number, labeled: LocalLabel[], items: PredictItem[],
   }
 }
 
+/** Contents the page sent once, by item id (later messages refer to them). */
+const contents = new Map<string, PredictItem>();
+
+/** The items of a message with their contents (kept from an earlier message where left out). */
+function resolve(items: ItemRef[]): PredictItem[] {
+  return items.flatMap((i) => {
+    if (i.content !== null) {
+      const item = { id: i.id, content: i.content, type: i.type };
+      contents.set(i.id, item);
+      return [item];
+    }
+    const kept = contents.get(i.id);
+    return kept ? [kept] : [];
+  });
+}
+
+function resolveLabeled(labeled: LabelRef[]): LocalLabel[] {
+  return labeled.flatMap((l) => resolve([l.item]).map((item) => ({ item, label: l.label })));
+}
+
 self.onmessage = (event: MessageEvent<ToWorker>) => {
   const msg = event.data;
   const fail = (err: unknown) => post({
@@ -305,9 +325,9 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
     message: err instanceof Error ? err.message : String(err),
   });
   if (msg.type === 'load') load(msg.base, msg.token, msg.device, msg.version).catch(fail);
-  else if (msg.type === 'local') local(msg.job, msg.labeled, msg.items).catch(fail);
-  else if (msg.type === 'scratch') scratch(msg.job, msg.labeled, msg.items, msg.classes).catch(fail);
-  else predict(msg.job, msg.items).catch(fail);
+  else if (msg.type === 'local') local(msg.job, resolveLabeled(msg.labeled), resolve(msg.items)).catch(fail);
+  else if (msg.type === 'scratch') scratch(msg.job, resolveLabeled(msg.labeled), resolve(msg.items), msg.classes).catch(fail);
+  else predict(msg.job, resolve(msg.items)).catch(fail);
 };
 
 post({ type: 'ready' });
