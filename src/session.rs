@@ -250,12 +250,7 @@ impl Session {
         };
         let mut out = vec![0.0f32; texts.len() * spec.max_tokens];
         for (row, text) in out.chunks_mut(spec.max_tokens).zip(texts) {
-            for (slot, id) in row
-                .iter_mut()
-                .zip(tokenizer.encode(text.as_ref(), spec.max_tokens)?)
-            {
-                *slot = id as f32;
-            }
+            tokenizer.encode_into(text.as_ref(), row)?;
         }
         Ok(out)
     }
@@ -382,6 +377,16 @@ impl TextEncoder {
             TextEncoder::WordPiece(w) => Ok(w.encode(text, max)?.ids),
             TextEncoder::Hashed(h) => Ok(h.encode(text, max)),
         }
+    }
+
+    /// Writes the ids of `text` into `row` as model input values (at most `row.len()` ids;
+    /// the rest of `row` is left as it is: zero is padding).
+    pub fn encode_into(&self, text: &str, row: &mut [f32]) -> Result<(), TextError> {
+        let ids = self.encode(text, row.len())?;
+        for (slot, id) in row.iter_mut().zip(ids) {
+            *slot = id as f32;
+        }
+        Ok(())
     }
 
     /// How many ids there are (valid ids are below this).

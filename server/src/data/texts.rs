@@ -2,6 +2,7 @@
 //! same Rust code the browser runs), padded with 0.
 
 use kindling::bundle::{InputSpec, TextInput, TokenizerKind};
+use kindling::session::TextEncoder;
 use kindling::text::NgramHasher;
 
 use super::Dataset;
@@ -32,12 +33,12 @@ pub fn hasher(spec: &TextInput) -> NgramHasher {
 
 /// Hashes labeled texts into a data set of `spec` (a `hashed_ngrams` text spec).
 pub fn hashed_dataset(rows: &[(String, u32)], classes: &[String], spec: &TextInput) -> Dataset {
-    let hasher = hasher(spec);
+    let encoder = TextEncoder::Hashed(hasher(spec));
     let mut items = vec![0.0f32; rows.len() * spec.max_tokens];
     for (row, (text, _)) in items.chunks_mut(spec.max_tokens).zip(rows) {
-        for (slot, id) in row.iter_mut().zip(hasher.encode(text, spec.max_tokens)) {
-            *slot = id as f32;
-        }
+        encoder
+            .encode_into(text, row)
+            .expect("hashing a text cannot fail");
     }
     Dataset {
         items,

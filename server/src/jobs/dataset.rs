@@ -109,14 +109,10 @@ impl ItemEncoder {
                     .map_err(|e| format!("{}: {e}", e.code()))
                 }),
             ItemEncoder::Text { spec, tokenizer } => {
-                let text = String::from_utf8_lossy(content);
-                let ids = tokenizer
-                    .encode(&text, spec.max_tokens)
-                    .map_err(|e| format!("{}: {e}", e.code()))?;
                 let mut values = vec![0.0f32; spec.max_tokens];
-                for (slot, id) in values.iter_mut().zip(ids) {
-                    *slot = id as f32;
-                }
+                tokenizer
+                    .encode_into(&String::from_utf8_lossy(content), &mut values)
+                    .map_err(|e| format!("{}: {e}", e.code()))?;
                 Ok(values)
             }
         }

@@ -172,15 +172,29 @@ async fn train_from_scratch(
     };
     let arch: ArchConfig = preset(name, &data.train.input, classes)?;
 
+    let base = if name == "text_ngram" {
+        crate::train::text_ngram_options(data.train.len(), config.seed)
+    } else {
+        TrainOptions {
+            epochs: config.epochs,
+            batch_size: 64,
+            learning_rate: 1e-3,
+            seed: config.seed,
+            val_split: 0.1,
+            test_split: 0.0,
+            patience: config.patience,
+            augment_shift: 0,
+            limit: None,
+            quiet: true,
+            on_epoch: EpochHook::default(),
+        }
+    };
+
     // Progress and cancellation from the training thread, through this runtime.
     let handle = tokio::runtime::Handle::current();
     let hook_state = state.clone();
     let hook_id = job.id.clone();
-    let epochs = if name == "text_ngram" {
-        crate::train::text_ngram_options(data.train.len(), config.seed).epochs
-    } else {
-        config.epochs
-    };
+    let epochs = base.epochs;
     let hook = EpochHook(Some(Arc::new(move |s: &EpochStats| {
         handle.block_on(async {
             let _ = set_progress(
@@ -195,25 +209,9 @@ async fn train_from_scratch(
             !cancel_requested(&hook_state, &hook_id).await
         })
     })));
-    let opts = if name == "text_ngram" {
-        TrainOptions {
-            on_epoch: hook,
-            ..crate::train::text_ngram_options(data.train.len(), config.seed)
-        }
-    } else {
-        TrainOptions {
-            epochs: config.epochs,
-            batch_size: 64,
-            learning_rate: 1e-3,
-            seed: config.seed,
-            val_split: 0.1,
-            test_split: 0.0,
-            patience: config.patience,
-            augment_shift: 0,
-            limit: None,
-            quiet: true,
-            on_epoch: hook,
-        }
+    let opts = TrainOptions {
+        on_epoch: hook,
+        ..base
     };
     let train_data = data.clone();
     let train_arch = arch.clone();
