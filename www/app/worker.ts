@@ -170,30 +170,41 @@ async function pixels(blob: Blob): Promise<{ data: Uint8ClampedArray; width: num
 async function predict(job: number, items: PredictItem[]): Promise<void> {
   const s = session;
   if (!s) throw Object.assign(new Error('no model is loaded'), { code: 'NO_MODEL' });
-  const forVersion = version;
-  const BATCH = s.embeddingSize === undefined ? BATCH_SMALL : BATCH_PHOTOS;
-  for (let start = 0; start < items.length; start += BATCH) {
-    // A newer model arrived (this one is disposed): say so; the page predicts again with it.
-    if (session !== s) {
+  const text = s.manifest.input.kind === 'text';
+  await streamPredictions(job, version, items, s.embeddingSize === undefined ? BATCH_SMALL : BATCH_PHOTOS, s, async (batch) => {
+    if (currentBackbone) {
+      const { ids, values } = await embedItems(s, batch);
+      return ids.length === 0 ? null : { ids, out: await s.predictEmbeddings(values, ids.length, { topK: 5 }) };
+    }
+    const readable = batch.filter((i) => (typeof i.content === 'string') === text);
+    if (readable.length === 0) return null;
+    return { ids: readable.map((i) => i.id), out: await s.predict(await modelInput(s, readable), readable.length, { topK: 5 }) };
+  });
+}
+
+/**
+ * Predicts `items` batch by batch with `run` (null: nothing in that batch to predict), posting
+ * each batch's results under `forVersion`. When `owner` (the session the batches run on) is
+ * no longer the loaded one, says `MODEL_REPLACED` and stops: the page predicts again with the
+ * new one.
+ */
+async function streamPredictions(
+  job: number,
+  forVersion: string,
+  items: PredictItem[],
+  size: number,
+  owner: Session | null,
+  run: (batch: PredictItem[]) => Promise<{ ids: string[]; out: Prediction } | null>,
+): Promise<void> {
+  for (let start = 0; start < items.length; start += size) {
+    if (owner && session !== owner) {
       post({ type: 'error', job, code: 'MODEL_REPLACED', message: 'a newer model replaced the one predicting' });
       return;
     }
-    const batch = items.slice(start, start + BATCH);
-    let out: Prediction;
-    let ids: string[];
-    if (currentBackbone) {
-      const embedded = await embedItems(s, batch);
-      ids = embedded.ids;
-      if (ids.length === 0) continue;
-      out = await s.predictEmbeddings(embedded.values, ids.length, { topK: 5 });
-    } else {
-      const readable = batch.filter((i) => (typeof i.content === 'string') === (s.manifest.input.kind === 'text'));
-      ids = readable.map((i) => i.id);
-      if (ids.length === 0) continue;
-      out = await s.predict(await modelInput(s, readable), ids.length, { topK: 5 });
-    }
-    const results: WorkerPrediction[] = out.items.map((p, i) => ({ id: ids[i]!, topK: p.topK, uncertainty: p.uncertainty }));
-    post({ type: 'predicted', job, version: forVersion, results, done: start + BATCH >= items.length, latencyMs: out.latencyMs });
+    const done = await run(items.slice(start, start + size));
+    if (!done) continue;
+    const results: WorkerPrediction[] = done.out.items.map((p, i) => ({ id: done.ids[i]!, topK: p.topK, uncertainty: p.uncertainty }));
+    post({ type: 'predicted', job, version: forVersion, results, done: start + size >= items.length, latencyMs: done.out.latencyMs });
   }
   if (items.length === 0) post({ type: 'predicted', job, version: forVersion, results: [], done: true, latencyMs: 0 });
 }
@@ -259,18 +270,10 @@ async function local(job: number, labeled: LocalLabel[], items: PredictItem[]): 
   const steps = s.localHeadTrainedOn > 0 ? 20 : 100;
   const fitted = await s.trainLocalHead(values, Uint32Array.from(ids, (id) => classOf.get(id)!), { steps });
   post({ type: 'local-fitted', job, trainedOn: fitted.trainedOn, ms: fitted.ms });
-  for (let start = 0; start < items.length; start += BATCH_PHOTOS) {
-    if (session !== s) {
-      post({ type: 'error', job, code: 'MODEL_REPLACED', message: 'a newer model replaced the one predicting' });
-      return;
-    }
-    const batch = await embedItems(s, items.slice(start, start + BATCH_PHOTOS));
-    if (batch.ids.length === 0) continue;
-    const out = await s.predictLocal(batch.values, batch.ids.length, { topK: 5 });
-    const results: WorkerPrediction[] = out.items.map((p, i) => ({ id: batch.ids[i]!, topK: p.topK, uncertainty: p.uncertainty }));
-    post({ type: 'predicted', job, version: forVersion, results, done: start + BATCH_PHOTOS >= items.length, latencyMs: out.latencyMs });
-  }
-  if (items.length === 0) post({ type: 'predicted', job, version: forVersion, results: [], done: true, latencyMs: 0 });
+  await streamPredictions(job, forVersion, items, BATCH_PHOTOS, s, async (batch) => {
+    const { ids, values } = await embedItems(s, batch);
+    return ids.length === 0 ? null : { ids, out: await s.predictLocal(values, ids.length, { topK: 5 }) };
+  });
 }
 
 /**
@@ -284,13 +287,11 @@ async function scratch(job: number, labeled: LocalLabel[], items: PredictItem[],
   post({ type: 'local-fitted', job, trainedOn: texts.length, ms: performance.now() - started });
   try {
     const readable = items.filter((i) => typeof i.content === 'string');
-    for (let start = 0; start < readable.length; start += BATCH_SMALL) {
-      const batch = readable.slice(start, start + BATCH_SMALL);
-      const out = await s.predict(s.encodeTexts(batch.map((i) => i.content as string)), batch.length, { topK: 5 });
-      const results: WorkerPrediction[] = out.items.map((p, i) => ({ id: batch[i]!.id, topK: p.topK, uncertainty: p.uncertainty }));
-      post({ type: 'predicted', job, version: 'local:scratch', results, done: start + BATCH_SMALL >= readable.length, latencyMs: out.latencyMs });
-    }
-    if (readable.length === 0) post({ type: 'predicted', job, version: 'local:scratch', results: [], done: true, latencyMs: 0 });
+    // Not the loaded session: nothing can replace it mid-way.
+    await streamPredictions(job, 'local:scratch', readable, BATCH_SMALL, null, async (batch) => ({
+      ids: batch.map((i) => i.id),
+      out: await s.predict(await modelInput(s, batch), batch.length, { topK: 5 }),
+    }));
   } finally {
     s.dispose();
   }
