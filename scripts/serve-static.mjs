@@ -17,10 +17,18 @@ const TYPES = {
   '.svg': 'image/svg+xml',
   '.bpk': 'application/octet-stream',
   '.kbundle': 'application/octet-stream',
+  '.onnx': 'application/octet-stream',
 };
 
-/** Serves `dir` on `port` (0 = any free port); resolves to the running server. */
-export function serve(dir, port = 0) {
+/**
+ * Serves `dir` on `port` (0 = any free port); resolves to the running server. With
+ * `{ isolated: true }` the pages are cross-origin isolated (COOP/COEP headers), which wasm
+ * threads (SharedArrayBuffer) need.
+ */
+export function serve(dir, port = 0, { isolated = false } = {}) {
+  const isolation = isolated
+    ? { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' }
+    : {};
   const root = path.resolve(dir);
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -38,6 +46,7 @@ export function serve(dir, port = 0) {
       res.writeHead(200, {
         'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream',
         'cache-control': 'no-cache',
+        ...isolation,
       });
       res.end(body);
     });

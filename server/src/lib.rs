@@ -6,5 +6,6 @@ pub mod cli;
 pub mod data;
 pub mod demo_bundle;
 pub mod jobs;
+pub mod onnx;
 pub mod serve;
 pub mod train;

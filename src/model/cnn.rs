@@ -172,6 +172,17 @@ pub struct Cnn {
 }
 
 impl Cnn {
+    /// The convolutions of the conv → ReLU → pool blocks, first to last (same padding,
+    /// stride 1; pooling as the config says).
+    pub fn convs(&self) -> impl Iterator<Item = &Conv2d> {
+        self.blocks.iter().map(|b| &b.conv)
+    }
+
+    /// The dense layers after the flattened feature map (ReLU between them).
+    pub fn dense(&self) -> &[Linear] {
+        &self.dense
+    }
+
     /// `[batch, channels*height*width]` (CHW order) → logits `[batch, classes]`.
     pub fn forward(&self, input: Tensor<2>) -> Tensor<2> {
         let [batch, _] = input.dims();

@@ -95,6 +95,11 @@ impl Mlp {
         self
     }
 
+    /// The dense layers, first to last (ReLU between them; the last gives the logits).
+    pub fn layers(&self) -> &[Linear] {
+        &self.layers
+    }
+
     /// `[batch, input_size]` → logits `[batch, classes]`.
     pub fn forward(&self, input: Tensor<2>) -> Tensor<2> {
         let last = self.layers.len() - 1;

@@ -246,8 +246,9 @@ test('a text project without a backbone: text_ngram learns in the browser from t
   await page.waitForFunction(() => window.kindlingApp.predicted() >= 150, null, { timeout: 60_000 });
   const right = await suggestionsRight(page, labeled);
   console.log(`text_ngram after 40 labels (server-trained, predicted in the browser): ${right.right}/${right.of} held emails right (${right.missing} without a suggestion); the job: ${JSON.stringify(job.result)}`);
-  // Seen: 67–85%; the 40 labels are the queue's hardest once the browser's model ranks them, and
-  // 35 of them train (5 are evaluation items). Chance is 50%.
+  // Seen: 88% (67–85% before jobs below 300 labels stopped picking an epoch on 3–4 validation
+  // items; one CI run then got 49–50%). The 40 labels are the queue's hardest once the browser's
+  // model ranks them, and 35 of them train (5 are evaluation items). Chance is 50%.
   assert.ok(right.right >= 0.6 * right.of, `text_ngram names ${right.right} of ${right.of} emails`);
   assert.deepEqual(problems, []);
   await context.close();

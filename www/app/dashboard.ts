@@ -34,7 +34,7 @@ export interface Job {
   status: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
   trigger: string;
   label_count: number;
-  progress: { phase: string; epoch?: number; epochs?: number; train_loss?: number; val_accuracy?: number } | null;
+  progress: { phase: string; epoch?: number; epochs?: number; train_loss?: number; val_accuracy?: number | null } | null;
   error: string | null;
   result: { version: string; published: boolean; reason: string; eval_accuracy: number } | null;
   created_at: number;
@@ -150,7 +150,7 @@ export async function renderDashboard(api: Api, project: string, role: string, r
     jobs.slice(0, 8).map((j) => [
       new Date(j.created_at).toLocaleString(), j.trigger, j.label_count, j.status,
       j.status === 'running' && j.progress?.phase === 'training'
-        ? `epoch ${j.progress.epoch}/${j.progress.epochs}, validation ${formatPercent(j.progress.val_accuracy ?? 0)}`
+        ? `epoch ${j.progress.epoch}/${j.progress.epochs}, ${typeof j.progress.val_accuracy === 'number' ? `validation ${formatPercent(j.progress.val_accuracy)}` : 'no validation split'}`
         : j.result ? `v${j.result.version}: ${j.result.reason}` : j.error ?? j.progress?.phase ?? '',
       '',
     ])));

@@ -1,4 +1,4 @@
-//! `kindling bundle demo | inspect | pack`.
+//! `kindling bundle demo | inspect | export-onnx | pack`.
 
 use std::path::PathBuf;
 
@@ -22,6 +22,16 @@ pub enum BundleCommand {
     Inspect {
         /// Bundle directory or `.kbundle` archive.
         path: PathBuf,
+    },
+    /// Export a bundle as an ONNX model (opset 17): raw input `[batch, len]` → normalization →
+    /// backbone → classifier → softmax `probabilities [batch, classes]`, the same weights and
+    /// numbers as a session (mlp, cnn, efficientnet_lite0 + head).
+    ExportOnnx {
+        /// Bundle directory or `.kbundle` archive.
+        path: PathBuf,
+        /// Output `.onnx` file.
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Pack a bundle directory into a single `.kbundle` archive.
     Pack {
@@ -56,6 +66,17 @@ pub fn run(cmd: BundleCommand) -> anyhow::Result<()> {
             );
         }
         BundleCommand::Inspect { path } => inspect(&path)?,
+        BundleCommand::ExportOnnx { path, out } => {
+            let exported = crate::onnx::export_onnx(&read_bundle(&path)?)?;
+            std::fs::write(&out, &exported.bytes)
+                .with_context(|| format!("writing {}", out.display()))?;
+            println!(
+                "wrote {} ({} bytes, {:.2} MFLOP per item)",
+                out.display(),
+                exported.bytes.len(),
+                exported.flops_per_item as f64 / 1e6
+            );
+        }
         BundleCommand::Pack { dir, out } => {
             let bundle = Bundle::read_dir(&dir)?;
             std::fs::write(&out, bundle.to_archive())

@@ -45,7 +45,7 @@ pub fn split(data: &LoadedData, opts: &TrainOptions) -> anyhow::Result<Splits> {
         "no items left to train on after the validation and test splits"
     );
     ensure!(
-        !val_idx.is_empty(),
+        !val_idx.is_empty() || opts.val_split == 0.0,
         "the validation split is empty; raise --val-split or add data"
     );
     ensure!(
