@@ -28,7 +28,7 @@ function defaultModels() {
   return [
     { name: 'cnn', dir: 'artifacts/models/mnist', batches: [1, 32] },
     { name: 'mlp', dir: mlp, batches: [1, 32] },
-    { name: 'efficientnet', dir: 'artifacts/models/efficientnet_lite0-imagenet', batches: [1, 8] },
+    { name: 'efficientnet', dir: 'artifacts/models/efficientnet_lite0-imagenet', batches: [1, 2, 4, 8] },
   ];
 }
 
@@ -77,7 +77,7 @@ await browser.close();
 server.close();
 
 const f = (ms) => (ms == null ? '–' : ms < 10 ? `${ms.toFixed(2)} ms` : `${ms.toFixed(1)} ms`);
-const gflops = (row, ms) => (row.mflop * row.batch) / ms / 1e3;
+const gflops = (row, ms) => (row.mflop * row.batch) / ms; // MFLOP per ms = GFLOP/s
 const lines = [
   '| model | batch | MFLOP/item | Kindling cpu-simd | GFLOP/s | ort-web wasm 1 thread | ort-web 2 threads | Kindling ÷ best 1-thread peer | Kindling ÷ ort 2 threads | max abs Δ probs (1T / 2T) |' + (devices.includes('webgpu') ? ' Kindling WebGPU (SwiftShader) |' : ''),
   '|---|---|---|---|---|---|---|---|---|---|' + (devices.includes('webgpu') ? '---|' : ''),
