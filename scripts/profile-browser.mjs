@@ -1,0 +1,58 @@
+// Where Kindling's CPU inference spends its time in Chromium (prints a table; not a test): runs
+// `session.predict` on a bundle in a loop under the DevTools CPU profiler and sums self time per
+// function (wasm functions keep their Rust names: the name section is not stripped).
+// Usage: node scripts/profile-browser.mjs [bundle dir] [batch] [seconds]
+//   (after scripts/build-pkg.sh and scripts/build-www.sh; default: the MNIST cnn, batch 32, 5 s)
+import fs from 'node:fs';
+import path from 'node:path';
+import { serve } from './serve-static.mjs';
+import { launchChromium } from '../tests/e2e/browser.mjs';
+
+const dir = process.argv[2] ?? 'artifacts/models/mnist';
+const batch = Number(process.argv[3] ?? 32);
+const seconds = Number(process.argv[4] ?? 5);
+const target = path.resolve('www/dist/models/profile');
+fs.rmSync(target, { recursive: true, force: true });
+fs.cpSync(dir, target, { recursive: true });
+const server = await serve('www/dist');
+const browser = await launchChromium();
+const page = await browser.newPage();
+await page.goto(`http://127.0.0.1:${server.address().port}/demo.html`);
+await page.waitForSelector('#status[data-state="ready"]', { timeout: 120_000 });
+await page.evaluate(async (batch) => {
+  const Session = window.kindlingSession.constructor;
+  window.profiled = await Session.load('models/profile/', { device: 'cpu' });
+  window.profileInput = new Float32Array(batch * window.profiled.inputLength).map((_, i) => (i * 7919 % 1000) / 1000);
+  await window.profiled.predict(window.profileInput, batch);
+}, batch);
+const cdp = await page.context().newCDPSession(page);
+await cdp.send('Profiler.enable');
+await cdp.send('Profiler.setSamplingInterval', { interval: 100 });
+await cdp.send('Profiler.start');
+const runs = await page.evaluate(async ({ batch, seconds }) => {
+  const end = performance.now() + seconds * 1000;
+  let n = 0;
+  while (performance.now() < end) { await window.profiled.predict(window.profileInput, batch); n++; }
+  return n;
+}, { batch, seconds });
+const { profile } = await cdp.send('Profiler.stop');
+await browser.close();
+server.close();
+
+// Self time per function: samples × interval, attributed to the node's function name.
+const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+const self = new Map();
+const dt = profile.timeDeltas;
+for (let i = 0; i < profile.samples.length; i++) {
+  const node = byId.get(profile.samples[i]);
+  const name = node.callFrame.functionName || `(${node.callFrame.url.split('/').pop() || 'program'})`;
+  self.set(name, (self.get(name) ?? 0) + (dt[i + 1] ?? 0) / 1000);
+}
+const total = [...self.values()].reduce((a, b) => a + b, 0);
+const rows = [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, 25);
+console.log(`${path.basename(dir)}, batch ${batch}: ${runs} predictions in ${seconds} s (${(seconds * 1000 / runs).toFixed(2)} ms each)\n`);
+console.log('| self ms | share | function |\n|---|---|---|');
+for (const [name, ms] of rows) {
+  const short = name.length > 110 ? `${name.slice(0, 107)}...` : name;
+  console.log(`| ${ms.toFixed(0)} | ${(100 * ms / total).toFixed(1)}% | \`${short.replace(/\|/g, '\\|')}\` |`);
+}
