@@ -234,11 +234,9 @@ fn conv(g: &mut Graph, x: &mut Value, conv: &Conv2d) -> Result<(), ExportError> 
     Ok(())
 }
 
-/// ReLU6 as `Clip(x, 0, 6)`.
-fn relu6(g: &mut Graph, x: &mut Value) {
-    let lo = g.constant("zero", &[], &[0.0]);
-    let hi = g.constant("six", &[], &[6.0]);
-    x.name = g.node("Clip", &[&x.name, &lo, &hi], vec![]);
+/// ReLU6 as `Clip(x, 0, 6)`, the bounds being scalar constants made once per graph.
+fn relu6(g: &mut Graph, x: &mut Value, [lo, hi]: &[String; 2]) {
+    x.name = g.node("Clip", &[&x.name, lo, hi], vec![]);
 }
 
 /// The `cnn` classifier: conv → ReLU → pool blocks, flatten, dense layers.
@@ -282,23 +280,27 @@ fn efficientnet(
     image_size: usize,
 ) -> Result<(), ExportError> {
     to_image(g, x, [3, image_size, image_size]);
+    let bounds = [
+        g.constant("zero", &[], &[0.0]),
+        g.constant("six", &[], &[6.0]),
+    ];
     conv(g, x, &net.stem)?;
-    relu6(g, x);
+    relu6(g, x, &bounds);
     for block in &net.blocks {
         let input = x.name.clone();
         if let Some(expand) = &block.expand {
             conv(g, x, expand)?;
-            relu6(g, x);
+            relu6(g, x, &bounds);
         }
         conv(g, x, &block.depthwise)?;
-        relu6(g, x);
+        relu6(g, x, &bounds);
         conv(g, x, &block.project)?;
         if block.residual {
             x.name = g.node("Add", &[&x.name, &input], vec![]);
         }
     }
     conv(g, x, &net.head)?;
-    relu6(g, x);
+    relu6(g, x, &bounds);
     x.name = g.node("GlobalAveragePool", &[&x.name], vec![]);
     x.chw = Some([kindling::model::efficientnet::EMBEDDING_SIZE, 1, 1]);
     flatten(g, x);
