@@ -11,7 +11,7 @@ const ORT_FILES = ['ort.wasm.min.mjs', 'ort-wasm-simd-threaded.mjs', 'ort-wasm-s
 /**
  * Copies each `{ name, dir }` bundle to www/dist/peers/NAME/, exports it to
  * www/dist/peers/NAME.onnx with `kindlingBin`, and copies onnxruntime-web's wasm build to
- * www/dist/peers/ort/. Returns `{ name: { flops, onnxBytes, inputLength, classes } }`.
+ * www/dist/peers/ort/. Returns `{ name: { flops, onnxBytes } }` (FLOPs per item, as the CLI counts).
  */
 export function stagePeers(kindlingBin, bundles, root = 'www/dist') {
   const target = path.resolve(root, 'peers');
@@ -32,33 +32,56 @@ export function stagePeers(kindlingBin, bundles, root = 'www/dist') {
 }
 
 /**
+ * Defines `window.peers` in `page`: `input(length, seed)` (mulberry32: the same inputs in every
+ * page) and `median(run, runs)` (two warm-ups, then the median of `runs` timed calls; null when
+ * `runs` is 0).
+ */
+function installHelpers(page) {
+  return page.evaluate(() => {
+    window.peers = {
+      input(length, seed) {
+        let s = seed >>> 0;
+        const out = new Float32Array(length);
+        for (let i = 0; i < length; i++) {
+          s = (s + 0x6d2b79f5) >>> 0;
+          let t = s;
+          t = Math.imul(t ^ (t >>> 15), t | 1);
+          t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+          out[i] = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+        }
+        return out;
+      },
+      async median(run, runs) {
+        if (runs === 0) return null;
+        await run();
+        await run();
+        const ms = [];
+        for (let i = 0; i < runs; i++) {
+          const t = performance.now();
+          await run();
+          ms.push(performance.now() - t);
+        }
+        ms.sort((a, b) => a - b);
+        return ms[Math.floor(ms.length / 2)];
+      },
+    };
+  });
+}
+
+/**
  * In a page of the built demo (which exposes the `Session` class): loads peers/NAME/ on
  * `device`, predicts `batch` seeded inputs, and returns `{ device, inputLength, probs, ms }` — `ms` the
- * median of `runs` timed predictions after two warm-ups (no timing when `runs` is 0).
+ * median of `runs` timed predictions (null when `runs` is 0).
  */
-export function runKindling(page, { name, device, batch, runs, seed }) {
+export async function runKindling(page, { name, device, batch, runs, seed }) {
+  await installHelpers(page);
   return page.evaluate(async ({ name, device, batch, runs, seed }) => {
     const Session = window.kindlingSession.constructor;
     const session = await Session.load(`peers/${name}/`, { device });
-    let s = seed >>> 0; // mulberry32: the same inputs in every page
-    const rand = () => { s = (s + 0x6d2b79f5) >>> 0; let t = s; t = Math.imul(t ^ (t >>> 15), t | 1); t ^= t + Math.imul(t ^ (t >>> 7), t | 61); return ((t ^ (t >>> 14)) >>> 0) / 4294967296; };
-    const input = new Float32Array(batch * session.inputLength);
-    for (let i = 0; i < input.length; i++) input[i] = rand();
+    const input = window.peers.input(batch * session.inputLength, seed);
     const first = await session.predict(input, batch);
-    const ms = [];
-    if (runs > 0) {
-      await session.predict(input, batch);
-      for (let i = 0; i < runs; i++) {
-        const t = performance.now();
-        await session.predict(input, batch);
-        ms.push(performance.now() - t);
-      }
-      ms.sort((a, b) => a - b);
-    }
-    const out = {
-      device: session.device, inputLength: session.inputLength, probs: Array.from(first.probs),
-      ms: ms[Math.floor(ms.length / 2)] ?? null,
-    };
+    const ms = await window.peers.median(() => session.predict(input, batch), runs);
+    const out = { device: session.device, inputLength: session.inputLength, probs: Array.from(first.probs), ms };
     session.dispose();
     return out;
   }, { name, device, batch, runs, seed });
@@ -69,7 +92,8 @@ export function runKindling(page, { name, device, batch, runs, seed }) {
  * `threads` threads (set once per page: open a new page for another count) on the same seeded
  * inputs; returns `{ probs, ms, maxDiff }`, `maxDiff` against `expected` probabilities.
  */
-export function runOrt(page, { name, inputLength, batch, runs, seed, threads, expected }) {
+export async function runOrt(page, { name, inputLength, batch, runs, seed, threads, expected }) {
+  await installHelpers(page);
   return page.evaluate(async ({ name, inputLength, batch, runs, seed, threads, expected }) => {
     const ort = await import('/peers/ort/ort.wasm.min.mjs');
     ort.env.wasm.wasmPaths = '/peers/ort/';
@@ -77,26 +101,13 @@ export function runOrt(page, { name, inputLength, batch, runs, seed, threads, ex
     const session = await ort.InferenceSession.create(`/peers/${name}.onnx`, {
       executionProviders: ['wasm'], graphOptimizationLevel: 'all',
     });
-    let s = seed >>> 0;
-    const rand = () => { s = (s + 0x6d2b79f5) >>> 0; let t = s; t = Math.imul(t ^ (t >>> 15), t | 1); t ^= t + Math.imul(t ^ (t >>> 7), t | 61); return ((t ^ (t >>> 14)) >>> 0) / 4294967296; };
-    const input = new Float32Array(batch * inputLength);
-    for (let i = 0; i < input.length; i++) input[i] = rand();
+    const input = window.peers.input(batch * inputLength, seed);
     const run = () => session.run({ input: new ort.Tensor('float32', input, [batch, inputLength]) });
-    const first = await run();
-    const probs = Array.from(first.probabilities.data);
-    const ms = [];
-    if (runs > 0) {
-      await run();
-      for (let i = 0; i < runs; i++) {
-        const t = performance.now();
-        await run();
-        ms.push(performance.now() - t);
-      }
-      ms.sort((a, b) => a - b);
-    }
+    const probs = Array.from((await run()).probabilities.data);
+    const ms = await window.peers.median(run, runs);
     let maxDiff = 0;
     if (expected) for (let i = 0; i < probs.length; i++) maxDiff = Math.max(maxDiff, Math.abs(probs[i] - expected[i]));
     await session.release();
-    return { probs, ms: ms[Math.floor(ms.length / 2)] ?? null, maxDiff, isolated: crossOriginIsolated };
+    return { probs, ms, maxDiff, isolated: crossOriginIsolated };
   }, { name, inputLength, batch, runs, seed, threads, expected });
 }
