@@ -139,15 +139,29 @@ pub fn normalize(spec: &InputSpec, values: &mut [f32]) {
         InputSpec::Text(_) => return,
     };
     let item = spec.len();
-    if mean.iter().all(|m| *m == 0.0) && std.iter().all(|s| *s == 1.0) {
+    if is_identity(mean, std) {
         return;
     }
+    let groups = item / group;
+    let (mean, std) = (per_group(mean, groups, 0.0), per_group(std, groups, 1.0));
     for (i, v) in values.iter_mut().enumerate() {
         let channel = (i % item) / group;
-        let m = mean.get(channel).or(mean.first()).copied().unwrap_or(0.0);
-        let s = std.get(channel).or(std.first()).copied().unwrap_or(1.0);
-        *v = (*v - m) / s;
+        *v = (*v - mean[channel]) / std[channel];
     }
+}
+
+/// A normalization statistic (mean or std) for each of `groups` channels or features, read as
+/// [`normalize`] reads it: one value per group, or the first value for all (`default` when the
+/// list is empty).
+pub fn per_group(values: &[f32], groups: usize, default: f32) -> Vec<f32> {
+    (0..groups)
+        .map(|g| values.get(g).or(values.first()).copied().unwrap_or(default))
+        .collect()
+}
+
+/// Whether `(x − mean) / std` with these statistics changes nothing (all means 0, all stds 1).
+pub fn is_identity(mean: &[f32], std: &[f32]) -> bool {
+    mean.iter().all(|m| *m == 0.0) && std.iter().all(|s| *s == 1.0)
 }
 
 #[cfg(test)]

@@ -69,11 +69,7 @@ impl Mlp {
         let weight = first.weight.val();
         let [input, _] = weight.dims();
         let device = weight.device();
-        let per = |v: &[f32], default: f32| -> Vec<f32> {
-            (0..input)
-                .map(|i| v.get(i).or(v.first()).copied().unwrap_or(default))
-                .collect()
-        };
+        let per = |v: &[f32], default: f32| crate::preprocess::per_group(v, input, default);
         let inv_std = Tensor::<1>::from_data(
             burn::tensor::TensorData::new(per(std, 1.0).iter().map(|s| 1.0 / s).collect(), [input]),
             &device,

@@ -6,6 +6,7 @@ use burn::nn::conv::Conv2d;
 use burn::tensor::{Device, Tensor};
 use kindling::bundle::InputSpec;
 use kindling::model::{CnnConfig, EfficientNetLite, PoolKind};
+use kindling::preprocess::{is_identity, per_group};
 use kindling::{ArchConfig, Bundle, BundleError, Model};
 use prost::Message;
 use thiserror::Error;
@@ -126,7 +127,7 @@ fn normalize(g: &mut Graph, x: &mut Value, spec: &InputSpec) -> Result<(), Expor
         InputSpec::Tabular(t) => (&t.mean, &t.std),
         InputSpec::Text(_) => return Err(ExportError::Unsupported("a text model".into())),
     };
-    if mean.iter().all(|m| *m == 0.0) && std.iter().all(|s| *s == 1.0) {
+    if is_identity(mean, std) {
         return Ok(());
     }
     let (groups, dims) = match spec {
@@ -136,13 +137,8 @@ fn normalize(g: &mut Graph, x: &mut Value, spec: &InputSpec) -> Result<(), Expor
         }
         _ => (spec.len(), vec![spec.len()]),
     };
-    let per = |v: &[f32], default: f32| -> Vec<f32> {
-        (0..groups)
-            .map(|c| v.get(c).or(v.first()).copied().unwrap_or(default))
-            .collect()
-    };
-    let m = g.constant("mean", &dims, &per(mean, 0.0));
-    let s = g.constant("std", &dims, &per(std, 1.0));
+    let m = g.constant("mean", &dims, &per_group(mean, groups, 0.0));
+    let s = g.constant("std", &dims, &per_group(std, groups, 1.0));
     let centered = g.node("Sub", &[&x.name, &m], vec![]);
     x.name = g.node("Div", &[&centered, &s], vec![]);
     Ok(())
