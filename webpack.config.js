@@ -36,7 +36,8 @@ function dedupeWasm(compilation, assets) {
 
 /**
  * Prepends the app shell's file list and a version (a hash of the files' contents) to sw.js,
- * so the service worker precaches exactly this deploy, and a new deploy is a new sw.js.
+ * so the service worker precaches exactly this deploy, and a new deploy is a new sw.js. The
+ * WebGPU module's files are listed apart (`lazy`): cached when a device first uses them.
  */
 class PrecacheManifest {
   apply(compiler) {
@@ -45,12 +46,18 @@ class PrecacheManifest {
         { name: 'PrecacheManifest', stage: webpack.Compilation.PROCESS_ASSETS_STAGE_SUMMARIZE },
         (assets) => {
           dedupeWasm(compilation, assets);
-          const files = Object.keys(assets)
+          // The WebGPU module is fetched only by devices that choose WebGPU, then kept.
+          const lazy = new Set([...compilation.chunks]
+            .filter((c) => c.name === 'kindling-webgpu')
+            .flatMap((c) => [...c.files, ...c.auxiliaryFiles])
+            .filter((f) => f in assets));
+          const shell = Object.keys(assets)
             .filter((f) => f !== 'sw.js' && !f.startsWith('models/') && f !== 'demo.html' && !f.startsWith('demo.'))
             .sort();
           const hash = crypto.createHash('sha256');
-          for (const f of files) hash.update(f).update(assets[f].source());
-          const manifest = { version: hash.digest('hex').slice(0, 16), files: ['./', ...files] };
+          for (const f of shell) hash.update(f).update(assets[f].source());
+          const files = shell.filter((f) => !lazy.has(f));
+          const manifest = { version: hash.digest('hex').slice(0, 16), files: ['./', ...files], lazy: [...lazy].sort() };
           const sw = assets['sw.js'].source().toString();
           compilation.updateAsset('sw.js', new webpack.sources.RawSource(
             `self.__KINDLING_PRECACHE__=${JSON.stringify(manifest)};\n${sw}`));
@@ -74,7 +81,10 @@ export default {
   experiments: { asyncWebAssembly: true },
   resolve: {
     extensions: ['.ts', '.js'],
-    alias: { kindling: path.join(root, 'pkg') },
+    alias: {
+      'kindling/webgpu$': path.join(root, 'pkg', 'webgpu', 'kindling.js'),
+      kindling$: path.join(root, 'pkg', 'kindling.js'),
+    },
   },
   module: {
     rules: [{ test: /\.ts$/, use: 'ts-loader', exclude: /node_modules/ }],

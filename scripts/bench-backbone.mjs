@@ -28,7 +28,7 @@ const page = await browser.newPage();
 await page.goto(`${url}/demo.html`);
 await page.waitForSelector('#status[data-state="ready"]', { timeout: 120_000 });
 const loads = await page.evaluate(async () => {
-  const Session = window.kindlingSession.constructor;
+  const { Session } = await window.kindlingModule('cpu');
   const out = [];
   for (const dtype of ['f32', 'f16']) {
     for (const when of ['first', 'cached']) {
@@ -41,7 +41,7 @@ const loads = await page.evaluate(async () => {
   return out;
 });
 const localFits = await page.evaluate(async (real) => {
-  const Session = window.kindlingSession.constructor;
+  const { Session } = await window.kindlingModule('cpu');
   const s = await Session.load('models/bench-backbone/', { device: 'cpu', dtype: 'f16' });
   let data = null;
   if (real) {
@@ -85,7 +85,7 @@ const localFits = await page.evaluate(async (real) => {
 const rows = [];
 for (const device of (process.env.BENCH_DEVICES ?? 'cpu,webgpu').split(',')) {
   const r = await page.evaluate(async (device) => {
-    const Session = window.kindlingSession.constructor;
+    const { Session } = await window.kindlingModule(device);
     const s = await Session.load('models/bench-backbone/', { device, dtype: 'f16' });
     const time = async (fn, runs) => {
       await fn(); // warm-up (shader compilation on WebGPU)

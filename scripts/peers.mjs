@@ -76,7 +76,7 @@ function installHelpers(page) {
 export async function runKindling(page, { name, device, batch, runs, seed }) {
   await installHelpers(page);
   return page.evaluate(async ({ name, device, batch, runs, seed }) => {
-    const Session = window.kindlingSession.constructor;
+    const { Session } = await window.kindlingModule(device);
     const session = await Session.load(`peers/${name}/`, { device });
     const input = window.peers.input(batch * session.inputLength, seed);
     const first = await session.predict(input, batch);

@@ -20,7 +20,7 @@ const page = await browser.newPage();
 await page.goto(`http://127.0.0.1:${server.address().port}/demo.html`);
 await page.waitForSelector('#status[data-state="ready"]', { timeout: 120_000 });
 await page.evaluate(async (batch) => {
-  const Session = window.kindlingSession.constructor;
+  const { Session } = await window.kindlingModule('cpu');
   window.profiled = await Session.load('models/profile/', { device: 'cpu' });
   window.profileInput = new Float32Array(batch * window.profiled.inputLength).map((_, i) => (i * 7919 % 1000) / 1000);
   await window.profiled.predict(window.profileInput, batch);

@@ -20,6 +20,9 @@ const TYPES = {
   '.onnx': 'application/octet-stream',
 };
 
+/** A webpack output name with a content hash: `app.4ba1774e423b7e9bbc8a.js`, `0a04…c5.module.wasm`. */
+const HASHED = /(^|\.)[0-9a-f]{20}\.(js|module\.wasm)$/;
+
 /**
  * Serves `dir` on `port` (0 = any free port); resolves to the running server. With
  * `{ isolated: true }` the pages are cross-origin isolated (COOP/COEP headers), which wasm
@@ -45,7 +48,8 @@ export function serve(dir, port = 0, { isolated = false } = {}) {
       }
       res.writeHead(200, {
         'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream',
-        'cache-control': 'no-cache',
+        // webpack's content-hashed files never change under their name; the rest revalidate.
+        'cache-control': HASHED.test(path.basename(file)) ? 'max-age=31536000, immutable' : 'no-cache',
         ...isolation,
       });
       res.end(body);

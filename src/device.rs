@@ -184,8 +184,21 @@ async fn webgpu_device() -> Result<SelectedDevice, DeviceError> {
     gpu::init().await
 }
 
+/// Without the `webgpu` feature: natively, says so; in the browser (the package's CPU module),
+/// says whether the browser has no adapter or the page imported the CPU module, and how to get
+/// the WebGPU one.
 #[cfg(not(feature = "webgpu"))]
 async fn webgpu_device() -> Result<SelectedDevice, DeviceError> {
+    #[cfg(target_arch = "wasm32")]
+    {
+        crate::wasm::gpu_adapter_present()
+            .await
+            .map_err(DeviceError::WebgpuUnavailable)?;
+        Err(DeviceError::WebgpuUnavailable(
+            "this is the CPU module of kindling; import 'kindling/webgpu' to run on WebGPU".into(),
+        ))
+    }
+    #[cfg(not(target_arch = "wasm32"))]
     Err(DeviceError::WebgpuUnavailable(
         "this build of kindling was compiled without the `webgpu` feature".into(),
     ))

@@ -130,6 +130,54 @@ fn truncated_weights_with_a_matching_manifest_are_corrupt() {
     assert_eq!(err.code(), "BUNDLE_CORRUPT_WEIGHTS", "{err}");
 }
 
+/// `weights` with every f32 tensor rewritten as f16 (burnpack in, burnpack out).
+fn as_f16(weights: &[u8]) -> Vec<u8> {
+    use burn::tensor::{Bytes, DType, TensorData};
+    let reader = burn_pack::Reader::from_bytes(Bytes::from_bytes_vec(weights.to_vec())).unwrap();
+    let tensors = reader
+        .into_tensors()
+        .unwrap()
+        .into_iter()
+        .map(|t| {
+            let (name, dtype, shape, _id, bytes) = t.into_parts().unwrap();
+            assert_eq!(dtype, DType::F32);
+            let half = TensorData::from_bytes(bytes, shape.clone(), DType::F32)
+                .convert_dtype(DType::F16)
+                .into_bytes();
+            burn_pack::Tensor::new(name, DType::F16, shape, None, half)
+        })
+        .collect();
+    burn_pack::Writer::new(tensors)
+        .into_bytes()
+        .unwrap()
+        .to_vec()
+}
+
+#[test]
+fn f16_weights_under_a_manifest_that_says_f32_are_corrupt() {
+    // f32 files load as recorded (no cast), so the dtype the manifest promises is checked.
+    let bundle = common::bundle(common::mlp_config(8), 1);
+    let half = as_f16(bundle.weights());
+    let mut m = manifest_json(&bundle);
+    m["weights"]["size"] = half.len().into();
+    m["weights"]["sha256"] = sha256_hex(&half).into();
+    let verified = Bundle::from_parts(m.to_string().as_bytes(), half.clone()).unwrap();
+    let err = verified.load_model(&common::device()).unwrap_err();
+    assert_eq!(err.code(), "BUNDLE_CORRUPT_WEIGHTS", "{err}");
+    assert!(err.to_string().contains("F16"), "{err}");
+    // Declared as f16, the same bytes load (widened to f32) and predict like the f32 model.
+    m["weights"]["dtype"] = "f16".into();
+    let declared = Bundle::from_parts(m.to_string().as_bytes(), half).unwrap();
+    let input = common::inputs(2 * common::mlp_config(8).input_len(), 3);
+    let (wide, exact) = (predict(&declared, &input, 2), predict(&bundle, &input, 2));
+    let worst = wide
+        .iter()
+        .zip(&exact)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0f32, f32::max);
+    assert!(worst < 1e-2, "f16 weights moved a probability by {worst}");
+}
+
 #[test]
 fn weights_that_do_not_fit_the_config() {
     // Weights of a 4-16-3 MLP under a manifest that says 4-8-3.

@@ -27,13 +27,28 @@ after(async () => {
   server?.close();
 });
 
-/** Opens the demo and collects every console error, page error and dialog. */
+/**
+ * Opens the demo and collects every console error, page error and dialog, and the names of
+ * the wasm files it requests.
+ */
 async function openDemo(query = '') {
   const page = await browser.newPage();
   const problems = [];
+  const wasm = [];
   watch(page, problems);
+  page.on('request', (r) => { if (r.url().endsWith('.wasm')) wasm.push(path.basename(new URL(r.url()).pathname)); });
   await page.goto(base + 'demo.html' + query);
-  return { page, problems };
+  return { page, problems, wasm };
+}
+
+/** The built wasm modules: the CPU one (`kindling`) and the WebGPU one (`kindling/webgpu`). */
+function wasmModules() {
+  const files = fs.readdirSync(DIST).filter((f) => f.endsWith('.wasm'))
+    .map((f) => ({ f, size: fs.statSync(path.join(DIST, f)).size }))
+    .sort((a, b) => a.size - b.size);
+  assert.equal(files.length, 2, `two wasm modules in www/dist: ${files.map((x) => x.f)}`);
+  assert.ok(files[1].size > 3 * files[0].size, 'the WebGPU module is the larger one');
+  return { cpu: files[0].f, webgpu: files[1].f };
 }
 
 /** Draws a "7" on the pad with the mouse. */
@@ -49,15 +64,14 @@ async function drawSeven(page) {
 }
 
 for (const device of ['cpu', 'auto']) {
-  test(`demo predicts a drawn digit (device=${device})`, async () => {
-    const { page, problems } = await openDemo();
+  const fetches = device === 'cpu' ? 'only the CPU module' : 'the WebGPU module';
+  test(`demo predicts a drawn digit (device=${device}) and fetches ${fetches}`, async () => {
+    const { page, problems, wasm } = await openDemo(`?device=${device}`);
     await page.waitForSelector('#status[data-state="ready"]', { timeout: 60_000 });
     const expected = device === 'cpu' ? 'cpu-simd' : 'webgpu';
-    if (device !== 'auto') {
-      await page.selectOption('#device', device);
-      await page.waitForFunction((want) => document.querySelector('#status')?.dataset.state === 'ready'
-        && document.querySelector('#device-name')?.textContent?.startsWith(want), expected, { timeout: 60_000 });
-    }
+    const modules = wasmModules();
+    // A CPU page never downloads the GPU code; `auto` with an adapter (SwiftShader) needs it.
+    assert.deepEqual(wasm, [device === 'cpu' ? modules.cpu : modules.webgpu]);
     const shown = await page.textContent('#device-name');
     assert.ok(shown.startsWith(expected), `device shown: ${shown}`);
     await drawSeven(page);

@@ -76,7 +76,7 @@ after(async () => {
 /** Embeds the reference sentences in the page with a fresh session on `device` in `dtype`. */
 async function embedInBrowser(page, device, dtype) {
   return page.evaluate(async ({ device, dtype, texts }) => {
-    const Session = window.kindlingSession.constructor;
+    const { Session } = await window.kindlingModule(device);
     const s = await Session.load('models/all-minilm-l6-v2/', { device, dtype, cache: false });
     const ids = s.encodeTexts(texts);
     await s.embed(ids.subarray(0, ids.length / texts.length), 1); // warm-up (shaders, buffers)

@@ -1,23 +1,41 @@
 /**
- * The service worker: keeps the app shell (HTML, scripts, the wasm) in the Cache API so the
- * app starts with no network. Pages are network-first (a new deploy shows up when online);
- * hashed assets are cache-first. API calls are never cached here: labels live in IndexedDB
- * and model files in the worker's own cache.
+ * The service worker: keeps the app shell (HTML, scripts, the CPU wasm module) in the Cache API
+ * so the app starts with no network. Pages are network-first (a new deploy shows up when
+ * online); hashed assets are cache-first. The WebGPU module (`lazy`) is cached the first time a
+ * device fetches it, and a device that used it gets the next deploy's copy at install, so it
+ * stays available offline. API calls are never cached here: labels live in IndexedDB and model
+ * files in the worker's own cache.
  */
 /// <reference lib="webworker" />
 export {};
 declare const self: ServiceWorkerGlobalScope;
 
-/** The files of this deploy and its id, prepended to this file by the build (webpack.config.js). */
-interface Precache { version: string; files: string[]; }
+/**
+ * The files of this deploy and its id, prepended to this file by the build (webpack.config.js):
+ * `files` are precached, `lazy` (the WebGPU module) cached on first use.
+ */
+interface Precache { version: string; files: string[]; lazy: string[]; }
 const PRECACHE = (self as unknown as { __KINDLING_PRECACHE__: Precache }).__KINDLING_PRECACHE__;
 const PREFIX = 'kindling-shell-';
 const SHELL = PREFIX + PRECACHE.version;
+/** Present in a shell cache once its device has fetched the lazy files. */
+const LAZY_USED = new URL('__kindling-lazy-used', self.registration.scope).href;
+const LAZY = new Set(PRECACHE.lazy.map((f) => new URL(f, self.registration.scope).pathname));
+
+/** Whether a previous deploy's shell cache on this device holds the lazy files. */
+async function lazyUsedBefore(): Promise<boolean> {
+  for (const name of await caches.keys()) {
+    if (name.startsWith(PREFIX) && name !== SHELL && (await (await caches.open(name)).match(LAZY_USED))) return true;
+  }
+  return false;
+}
 
 self.addEventListener('install', (event) => {
   event.waitUntil((async () => {
     const cache = await caches.open(SHELL);
-    await cache.addAll(PRECACHE.files.map((f) => new Request(f, { cache: 'reload' })));
+    const lazy = (await lazyUsedBefore()) ? PRECACHE.lazy : [];
+    await cache.addAll([...PRECACHE.files, ...lazy].map((f) => new Request(f, { cache: 'reload' })));
+    if (lazy.length > 0) await cache.put(LAZY_USED, new Response('1'));
     await self.skipWaiting();
   })());
 });
@@ -47,6 +65,20 @@ self.addEventListener('fetch', (event) => {
         const shell = await fromShell(new URL(url.pathname.endsWith('.html') ? url.pathname : 'index.html', self.registration.scope).href);
         return shell ?? Response.error();
       }
+    })());
+    return;
+  }
+  if (LAZY.has(url.pathname)) {
+    event.respondWith((async () => {
+      const kept = await fromShell(request);
+      if (kept) return kept;
+      const response = await fetch(request);
+      if (response.ok) {
+        const cache = await caches.open(SHELL);
+        await cache.put(request, response.clone());
+        await cache.put(LAZY_USED, new Response('1'));
+      }
+      return response;
     })());
     return;
   }

@@ -4,7 +4,8 @@
  * never blocks on the model.
  */
 /// <reference lib="webworker" />
-import { Session, type DeviceChoice, type Prediction } from 'kindling';
+import type { DeviceChoice, Prediction, Session } from 'kindling';
+import { kindlingFor } from '../shared/kindling-module';
 import type { FromWorker, ItemRef, LabelRef, LocalLabel, PredictItem, ToWorker, WorkerPrediction } from './protocol';
 import { imageBlob } from './store';
 import { EmbeddingStore } from './embeddings';
@@ -142,6 +143,8 @@ async function load(base: string, token: string, device: DeviceChoice, wanted: s
         backboneKey(backboneFile.sha256),
       )
     : undefined;
+  // The CPU module unless this device may run on WebGPU (www/shared/kindling-module.ts).
+  const { Session } = await kindlingFor(device);
   const loaded = await Session.load(archive(manifestBytes, weights, backbone), { device });
   session?.dispose();
   session = loaded;
@@ -283,6 +286,7 @@ async function local(job: number, labeled: LocalLabel[], items: PredictItem[]): 
 async function scratch(job: number, labeled: LocalLabel[], items: PredictItem[], classes: string[]): Promise<void> {
   const texts = labeled.filter((l) => typeof l.item.content === 'string');
   const started = performance.now();
+  const { Session } = await kindlingFor('cpu');
   const s = await Session.trainTextNgram(texts.map((l) => l.item.content as string), Uint32Array.from(texts, (l) => l.label), classes, {});
   post({ type: 'local-fitted', job, trainedOn: texts.length, ms: performance.now() - started });
   try {

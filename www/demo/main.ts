@@ -2,13 +2,16 @@
  * The demo page: load a bundle, draw a digit or pick an image, see the top-k with bars, the
  * uncertainty, the device that ran and the latency. All text goes through textContent.
  */
-import { Session, type DeviceChoice, type Prediction } from 'kindling';
+import type { DeviceChoice, Prediction, Session } from 'kindling';
 import { probabilityRow } from '../shared/bars';
+import { kindlingFor, type Kindling } from '../shared/kindling-module';
 
 declare global {
   interface Window {
     /** The demo's live session, for scripts/bench-browser.mjs. */
     kindlingSession?: Session;
+    /** The package module for a device (CPU or WebGPU), for the benchmark and test scripts. */
+    kindlingModule?: (device: DeviceChoice) => Promise<Kindling>;
   }
 }
 
@@ -53,6 +56,7 @@ async function loadSession(device: DeviceChoice): Promise<void> {
   session?.dispose();
   session = undefined;
   try {
+    const { Session } = await kindlingFor(device);
     const loaded = await Session.load(MODEL_URL, { device });
     if (generation !== loadGeneration) {
       loaded.dispose();
@@ -65,6 +69,7 @@ async function loadSession(device: DeviceChoice): Promise<void> {
     el('device-name').textContent = session.fallbackReason
       ? `${session.device} (WebGPU unavailable: ${session.fallbackReason})`
       : session.device;
+    performance.mark('kindling-ready');
     setStatus('ready', `Ready on ${session.device}. Draw a digit.`);
   } catch (err) {
     if (generation !== loadGeneration) return;
@@ -150,5 +155,10 @@ el<HTMLInputElement>('file').addEventListener('change', async (e) => {
   void predictPad();
 });
 
+window.kindlingModule = kindlingFor;
 clearPad();
-void loadSession('auto');
+/** `?device=cpu|webgpu|auto` picks the first device (default `auto`). */
+const firstDevice = new URLSearchParams(location.search).get('device');
+const startOn: DeviceChoice = firstDevice === 'cpu' || firstDevice === 'webgpu' ? firstDevice : 'auto';
+el<HTMLSelectElement>('device').value = startOn;
+void loadSession(startOn);
