@@ -52,7 +52,7 @@ class PrecacheManifest {
             .flatMap((c) => [...c.files, ...c.auxiliaryFiles])
             .filter((f) => f in assets));
           const shell = Object.keys(assets)
-            .filter((f) => f !== 'sw.js' && !f.startsWith('models/') && f !== 'demo.html' && !f.startsWith('demo.'))
+            .filter((f) => f !== 'sw.js' && !f.startsWith('models/') && f !== 'demo.html' && !f.startsWith('demo'))
             .sort();
           const hash = crypto.createHash('sha256');
           for (const f of shell) hash.update(f).update(assets[f].source());
@@ -83,6 +83,7 @@ export default {
     extensions: ['.ts', '.js'],
     alias: {
       'kindling/webgpu$': path.join(root, 'pkg', 'webgpu', 'kindling.js'),
+      'kindling/threads$': path.join(root, 'pkg', 'threads', 'kindling.js'),
       kindling$: path.join(root, 'pkg', 'kindling.js'),
     },
   },

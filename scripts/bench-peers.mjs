@@ -1,6 +1,7 @@
 // Side-by-side CPU inference benchmark (prints a table; not a test): the same bundles run by
-// Kindling (cpu-simd, and WebGPU on SwiftShader) and by onnxruntime-web 1.30 (wasm, 1 and 2
-// threads, from the ONNX export of the bundle) in one Chromium run, on the same seeded inputs;
+// Kindling (cpu-simd on the page's main thread; its threaded module in a Web Worker with 2
+// threads; WebGPU on SwiftShader) and by onnxruntime-web 1.30 (wasm, 1 and 2 threads, from the
+// ONNX export of the bundle) in one Chromium run, on the same seeded inputs;
 // every peer's probabilities are checked against Kindling's (max |Δ| printed, must be ≤ 1e-4).
 // Usage: node scripts/bench-peers.mjs [name=bundle-dir ...]   (after scripts/build-pkg.sh and
 //   scripts/build-www.sh). Default: the MNIST cnn, a 784-512-512-10 mlp (trained here for one
@@ -11,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { serve } from './serve-static.mjs';
 import { launchChromium } from '../tests/e2e/browser.mjs';
-import { stagePeers, runKindling, runOrt } from './peers.mjs';
+import { stagePeers, runKindling, runKindlingWorker, runOrt } from './peers.mjs';
 
 const target = process.env.CARGO_TARGET_DIR ?? path.join(process.env.HOME, '.cache/kindling/target');
 const bin = path.join(target, process.env.KINDLING_PROFILE ?? 'fast', 'kindling');
@@ -60,6 +61,14 @@ for (const m of models) {
       if (device === 'cpu') [row.expected, row.inputLength] = [r.probs, r.inputLength];
       await page.close();
     }
+    {
+      const page = await kindlingPage();
+      const r = await runKindlingWorker(page, { name: m.name, batch, runs, seed, threads: 2, inputLength: row.inputLength });
+      if (r.threads !== 2) throw new Error(`the worker ran ${r.threads} thread(s): ${r.threadsFallbackReason}`);
+      row['kindling-2'] = r.ms;
+      row['diff-k2'] = Math.max(...Array.from(r.probs, (p, i) => Math.abs(p - row.expected[i])));
+      await page.close();
+    }
     for (const threads of [1, 2]) {
       const page = await browser.newPage();
       await page.goto(`${base}/peers/index.html`);
@@ -79,16 +88,17 @@ server.close();
 const f = (ms) => (ms == null ? '–' : ms < 10 ? `${ms.toFixed(2)} ms` : `${ms.toFixed(1)} ms`);
 const gflops = (row, ms) => (row.mflop * row.batch) / ms; // MFLOP per ms = GFLOP/s
 const lines = [
-  '| model | batch | MFLOP/item | Kindling cpu-simd | GFLOP/s | ort-web wasm 1 thread | ort-web 2 threads | Kindling ÷ best 1-thread peer | Kindling ÷ ort 2 threads | max abs Δ probs (1T / 2T) |' + (devices.includes('webgpu') ? ' Kindling WebGPU (SwiftShader) |' : ''),
-  '|---|---|---|---|---|---|---|---|---|---|' + (devices.includes('webgpu') ? '---|' : ''),
+  '| model | batch | MFLOP/item | Kindling cpu-simd | GFLOP/s | Kindling 2 threads | ort-web wasm 1 thread | ort-web 2 threads | Kindling ÷ best 1-thread peer | Kindling 2T ÷ ort 2T | Kindling 1T ÷ 2T | max abs Δ probs (K 2T / ort 1T / 2T) |' + (devices.includes('webgpu') ? ' Kindling WebGPU (SwiftShader) |' : ''),
+  '|---|---|---|---|---|---|---|---|---|---|---|---|' + (devices.includes('webgpu') ? '---|' : ''),
 ];
 for (const r of rows) {
   const k = r['kindling-cpu'];
-  lines.push(`| ${r.model} | ${r.batch} | ${r.mflop.toFixed(1)} | ${f(k)} | ${gflops(r, k).toFixed(1)} | ${f(r['ort-1'])} | ${f(r['ort-2'])} | ${(k / r['ort-1']).toFixed(2)}× | ${(k / r['ort-2']).toFixed(2)}× | ${r['diff-1'].toExponential(1)} / ${r['diff-2'].toExponential(1)} |`
+  const k2 = r['kindling-2'];
+  lines.push(`| ${r.model} | ${r.batch} | ${r.mflop.toFixed(1)} | ${f(k)} | ${gflops(r, k).toFixed(1)} | ${f(k2)} | ${f(r['ort-1'])} | ${f(r['ort-2'])} | ${(k / r['ort-1']).toFixed(2)}× | ${(k2 / r['ort-2']).toFixed(2)}× | ${(k / k2).toFixed(2)}× | ${r['diff-k2'].toExponential(1)} / ${r['diff-1'].toExponential(1)} / ${r['diff-2'].toExponential(1)} |`
     + (devices.includes('webgpu') ? ` ${f(r['kindling-webgpu'])} |` : ''));
 }
 console.log(lines.join('\n'));
-const worst = Math.max(...rows.flatMap((r) => [r['diff-1'], r['diff-2']]));
+const worst = Math.max(...rows.flatMap((r) => [r['diff-k2'], r['diff-1'], r['diff-2']]));
 if (!(worst <= 1e-4)) {
   console.error(`outputs differ by ${worst} (> 1e-4): the export or a runtime is wrong`);
   process.exitCode = 1;

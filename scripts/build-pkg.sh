@@ -4,6 +4,10 @@
 #   pkg/                  `kindling`: the CPU module (burn flex) — what a CPU-only page downloads
 #   pkg/webgpu/           `kindling/webgpu`: the same API with the WebGPU backend added (it runs
 #                         on the CPU too), for pages that choose WebGPU
+#   pkg/threads/          `kindling/threads`: the CPU module with wasm threads (+atomics, a rayon
+#                         pool on Web Workers; `--target web`, for a Web Worker of a cross-origin
+#                         isolated page). Built with the nightly toolchain (-Z build-std) in its
+#                         own target directory ($CARGO_TARGET_DIR-threads).
 #   scripts/build-pkg.sh              the `fast` profile (tests, CI, the demo)
 #   scripts/build-pkg.sh --wasm-opt   the same, then wasm-opt -O3 (npm binaryen; never Debian's
 #                                     wasm-opt 108, whose output fails to load)
@@ -26,8 +30,14 @@ variant() {
   local out="$1"; shift
   step "cargo build (wasm32, $PROFILE, $*)"
   cargo build -p kindling --lib --target wasm32-unknown-unknown --profile "$PROFILE" "$@"
-  step "wasm-bindgen → $out"
-  wasm-bindgen --target bundler --out-dir "$out" --out-name kindling "$WASM"
+  bind "$out" bundler "$WASM"
+}
+
+# Binds (wasm-bindgen) and optionally optimizes a built module into the folder $1.
+bind() {
+  local out="$1" target="$2" wasm="$3"
+  step "wasm-bindgen --target $target → $out"
+  wasm-bindgen --target "$target" --out-dir "$out" --out-name kindling "$wasm"
   if [ "$OPT" = 1 ]; then
     step "wasm-opt -O3 (npm binaryen) $out"
     node_modules/.bin/wasm-opt -O3 --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int \
@@ -37,7 +47,22 @@ variant() {
 }
 variant pkg --no-default-features --features cpu
 variant pkg/webgpu --features webgpu
-rm -f pkg/webgpu/package.json pkg/.gitignore pkg/webgpu/.gitignore
+
+# The threaded CPU module: std rebuilt with atomics (nightly), shared memory up to 4 GiB, imported
+# (wasm-bindgen gives every thread the same memory); the link args apply to kindling alone.
+step "cargo +nightly build (wasm32, $PROFILE, threads)"
+THREADS_TARGET="$CARGO_TARGET_DIR-threads"
+CARGO_TARGET_DIR="$THREADS_TARGET" \
+  RUSTFLAGS='-C target-feature=+simd128,+atomics,+bulk-memory,+mutable-globals --cfg getrandom_backend="wasm_js" -C link-arg=--max-memory=4294967296' \
+  cargo +nightly rustc -p kindling --lib --target wasm32-unknown-unknown --profile "$PROFILE" \
+  --no-default-features --features threads -Z build-std=panic_abort,std -- \
+  -C link-arg=--shared-memory -C link-arg=--import-memory -C link-arg=--export=__wasm_init_tls \
+  -C link-arg=--export=__tls_size -C link-arg=--export=__tls_align -C link-arg=--export=__tls_base
+bind pkg/threads web "$THREADS_TARGET/wasm32-unknown-unknown/$PROFILE/kindling.wasm"
+# wasm-bindgen-rayon's worker imports the module as '../../..' (the folder): name its entry.
+# No "type": "module" here: that would make bundlers require a fully specified '../../..'.
+echo '{ "main": "kindling.js" }' > pkg/threads/package.json
+rm -f pkg/webgpu/package.json pkg/.gitignore pkg/webgpu/.gitignore pkg/threads/.gitignore
 
 VERSION=$(awk -F'"' '/^version = /{print $2; exit}' Cargo.toml)
 cat > pkg/package.json <<JSON
@@ -52,12 +77,13 @@ cat > pkg/package.json <<JSON
   "exports": {
     ".": { "types": "./kindling.d.ts", "default": "./kindling.js" },
     "./webgpu": { "types": "./webgpu/kindling.d.ts", "default": "./webgpu/kindling.js" },
+    "./threads": { "types": "./threads/kindling.d.ts", "default": "./threads/kindling.js" },
     "./package.json": "./package.json"
   },
-  "files": ["kindling.js", "kindling_bg.js", "kindling_bg.wasm", "kindling.d.ts", "kindling_bg.wasm.d.ts", "snippets", "webgpu"],
-  "sideEffects": ["./kindling.js", "./snippets/*", "./webgpu/kindling.js", "./webgpu/snippets/*"],
+  "files": ["kindling.js", "kindling_bg.js", "kindling_bg.wasm", "kindling.d.ts", "kindling_bg.wasm.d.ts", "snippets", "webgpu", "threads"],
+  "sideEffects": ["./kindling.js", "./snippets/*", "./webgpu/kindling.js", "./webgpu/snippets/*", "./threads/kindling.js", "./threads/snippets/**"],
   "license": "MIT OR Apache-2.0"
 }
 JSON
 step "sizes"
-node scripts/wasm-sizes.mjs pkg/kindling_bg.wasm pkg/webgpu/kindling_bg.wasm
+node scripts/wasm-sizes.mjs pkg/kindling_bg.wasm pkg/webgpu/kindling_bg.wasm pkg/threads/kindling_bg.wasm

@@ -36,7 +36,7 @@ export function stagePeers(kindlingBin, bundles, root = 'www/dist') {
  * page) and `median(run, runs)` (two warm-ups, then the median of `runs` timed calls; null when
  * `runs` is 0).
  */
-function installHelpers(page) {
+export function installHelpers(page) {
   return page.evaluate(() => {
     window.peers = {
       input(length, seed) {
@@ -85,6 +85,20 @@ export async function runKindling(page, { name, device, batch, runs, seed }) {
     session.dispose();
     return out;
   }, { name, device, batch, runs, seed });
+}
+
+/**
+ * In a page of the built demo: the same as `runKindling` on the CPU, in a fresh Web Worker
+ * (www/demo/session-worker.ts), where the threaded module runs when the page is cross-origin
+ * isolated. Returns `{ device, threads, threadsFallbackReason, probs, ms }`.
+ */
+export async function runKindlingWorker(page, { name, batch, runs, seed, threads, inputLength }) {
+  await installHelpers(page);
+  const r = await page.evaluate(({ name, batch, runs, seed, threads, inputLength }) => window.kindlingInWorker({
+    url: `peers/${name}/`, device: 'cpu', threads, batch, runs, input: window.peers.input(batch * inputLength, seed),
+  }), { name, batch, runs, seed, threads, inputLength });
+  if (r.error) throw new Error(`${r.code}: ${r.error}`);
+  return r;
 }
 
 /**

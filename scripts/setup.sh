@@ -25,6 +25,13 @@ if ! rustup target list --installed | grep -q wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
 
+# The threaded module (kindling/threads) rebuilds std with atomics: nightly + rust-src.
+if ! rustup +nightly target list --installed 2>/dev/null | grep -q wasm32-unknown-unknown \
+  || ! rustup +nightly component list --installed 2>/dev/null | grep -q rust-src; then
+  step "rustup: nightly with rust-src and wasm32-unknown-unknown"
+  rustup toolchain install nightly --profile minimal --component rust-src --target wasm32-unknown-unknown
+fi
+
 WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print }' Cargo.lock)
 if [ "$(wasm-bindgen --version 2>/dev/null || true)" != "wasm-bindgen $WASM_BINDGEN_VERSION" ]; then
   step "cargo install wasm-bindgen-cli $WASM_BINDGEN_VERSION"

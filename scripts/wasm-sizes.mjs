@@ -16,8 +16,8 @@ function sizes(bytes) {
 const mb = (n) => (n / 1e6).toFixed(2).padStart(6);
 console.log('module                         raw MB  gzip MB  brotli MB  (wasm + JS glue)');
 for (const wasm of process.argv.slice(2)) {
-  const glue = path.join(path.dirname(wasm), 'kindling_bg.js');
-  const parts = [wasm, glue].filter((f) => fs.existsSync(f)).map((f) => sizes(fs.readFileSync(f)));
+  const glue = ['kindling_bg.js', 'kindling.js'].map((f) => path.join(path.dirname(wasm), f));
+  const parts = [wasm, ...glue].filter((f) => fs.existsSync(f)).map((f) => sizes(fs.readFileSync(f)));
   const total = parts.reduce((a, b) => ({ raw: a.raw + b.raw, gzip: a.gzip + b.gzip, brotli: a.brotli + b.brotli }));
   console.log(`${wasm.padEnd(30)} ${mb(total.raw)}  ${mb(total.gzip)}   ${mb(total.brotli)}`);
 }

@@ -6,11 +6,14 @@ mod error;
 mod fetch;
 mod js_session;
 mod sync_client;
+mod threads;
 mod types;
 
 pub use error::KindlingError;
 pub use js_session::Session;
 pub use sync_client::SyncClient;
+#[cfg(feature = "threads")]
+pub use threads::init_threads;
 
 use js_sys::Reflect;
 use wasm_bindgen::prelude::*;

@@ -10,6 +10,7 @@ use wasm_bindgen_futures::future_to_promise;
 
 use super::KindlingError;
 use super::fetch::{BackboneOptions, Progress, complete_backbone, fetch_bundle};
+use super::threads::{self, Threads};
 use crate::bundle::{Bundle, InputSpec, WeightsDtype};
 use crate::device::{DeviceChoice, cpu_device};
 use crate::local_head::{LinearHead, LocalHeadConfig, fit_linear_head};
@@ -24,6 +25,7 @@ pub struct Session {
     local: Rc<RefCell<Option<Rc<LinearHead>>>>,
     device: &'static str,
     fallback_reason: Option<String>,
+    threads: Threads,
 }
 
 fn disposed() -> KindlingError {
@@ -82,6 +84,8 @@ impl Session {
         options: Option<js_sys::Object>,
     ) -> Result<Session, JsValue> {
         let options = options.map_or(JsValue::UNDEFINED, JsValue::from);
+        // Training runs flex kernels: in the threaded module they need the pool.
+        let threads = threads::prepare(None).await?;
         let defaults = crate::local_ngram::LocalNgramConfig::default();
         let config = crate::local_ngram::LocalNgramConfig {
             epochs: option(&options, "epochs")
@@ -107,6 +111,7 @@ impl Session {
         Ok(Session {
             device: inner.backend().as_str(),
             fallback_reason: None,
+            threads,
             inner: RefCell::new(Some(Rc::new(inner))),
             local: Rc::new(RefCell::new(None)),
         })
@@ -122,6 +127,19 @@ impl Session {
     #[wasm_bindgen(getter, js_name = fallbackReason)]
     pub fn fallback_reason(&self) -> Option<String> {
         self.fallback_reason.clone()
+    }
+
+    /// How many threads this session's CPU work runs on (1 outside the threaded module).
+    #[wasm_bindgen(getter)]
+    pub fn threads(&self) -> usize {
+        self.threads.count
+    }
+
+    /// Why this session runs on one thread where more could have helped (the page is not
+    /// cross-origin isolated, the main thread, the single-threaded module), else `null`.
+    #[wasm_bindgen(getter, js_name = threadsFallbackReason)]
+    pub fn threads_fallback_reason(&self) -> Option<String> {
+        self.threads.fallback_reason.clone()
     }
 
     /// The bundle's manifest.
@@ -429,12 +447,14 @@ impl Session {
                 "Session.load expects a URL string, a Uint8Array or an ArrayBuffer",
             ));
         };
+        let threads = threads::prepare(threads::wanted(option(&options, "threads"))?).await?;
         let session = session::Session::load(&bundle, choice).await?;
         progress.emit("ready", None, 1.0, 1.0);
         Ok(Session {
             local: Rc::new(RefCell::new(None)),
             device: session.backend().as_str(),
             fallback_reason: session.fallback_reason().map(str::to_string),
+            threads,
             inner: RefCell::new(Some(Rc::new(session))),
         })
     }

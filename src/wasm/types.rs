@@ -29,6 +29,12 @@ export interface LoadOptions {
   dtype?: 'f32' | 'f16';
   /** Keep the backbone in the Cache API and read it from there (default `true`). */
   cache?: boolean;
+  /**
+   * CPU threads (the `kindling/threads` module, in a Web Worker of a cross-origin isolated
+   * page): the pool size, default `navigator.hardwareConcurrency`. Elsewhere one thread, and
+   * `session.threadsFallbackReason` says why.
+   */
+  threads?: number;
 }
 
 /** Options of `session.predict`. */

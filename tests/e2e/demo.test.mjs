@@ -41,12 +41,16 @@ async function openDemo(query = '') {
   return { page, problems, wasm };
 }
 
-/** The built wasm modules: the CPU one (`kindling`) and the WebGPU one (`kindling/webgpu`). */
+/**
+ * The built bundler-target wasm modules (webpack names them `<hash>.module.wasm`; the threaded
+ * module, `--target web`, is a plain `<hash>.wasm` asset): the CPU one (`kindling`) and the
+ * WebGPU one (`kindling/webgpu`).
+ */
 function wasmModules() {
-  const files = fs.readdirSync(DIST).filter((f) => f.endsWith('.wasm'))
+  const files = fs.readdirSync(DIST).filter((f) => f.endsWith('.module.wasm'))
     .map((f) => ({ f, size: fs.statSync(path.join(DIST, f)).size }))
     .sort((a, b) => a.size - b.size);
-  assert.equal(files.length, 2, `two wasm modules in www/dist: ${files.map((x) => x.f)}`);
+  assert.equal(files.length, 2, `two bundler wasm modules in www/dist: ${files.map((x) => x.f)}`);
   assert.ok(files[1].size > 3 * files[0].size, 'the WebGPU module is the larger one');
   return { cpu: files[0].f, webgpu: files[1].f };
 }

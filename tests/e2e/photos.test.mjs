@@ -81,6 +81,11 @@ test('label photos, the server trains a head, the open page gets it without the 
   await page.waitForFunction(() => window.kindlingApp?.modelVersion() === '0', null, { timeout: 60_000 });
   assert.equal(backboneRequests.length, 1, `the backbone is downloaded once: ${backboneRequests}`);
   assert.match(backboneRequests[0], /\/models\/0\//);
+  // kindling serve sends COOP/COEP: the worker runs the backbone on a pool of wasm threads.
+  const { isolated, cores } = await page.evaluate(() => ({ isolated: crossOriginIsolated, cores: navigator.hardwareConcurrency }));
+  assert.equal(isolated, true);
+  assert.ok((await page.textContent('#model-info')).includes(`on cpu-simd${cores > 1 ? ` × ${cores} threads` : ''}`),
+    await page.textContent('#model-info'));
   // Photos are shown smoothly at their aspect ratio, not as pixel art.
   await page.waitForSelector('#item img.item-image.photo');
 

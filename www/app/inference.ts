@@ -10,6 +10,9 @@ export interface LoadedModel {
   version: string;
   device: string;
   fallbackReason: string | null;
+  /** CPU threads the model runs on, and why one when so (not cross-origin isolated, …). */
+  threads: number;
+  threadsFallbackReason: string | null;
   labels: string[];
   /** The backbone's hash for a model with one (embeddings, a local head), else null. */
   backbone: string | null;
@@ -46,7 +49,7 @@ export class Inference {
         this.loading?.onProgress(msg.loaded, msg.total);
         break;
       case 'loaded':
-        this.model = { version: msg.version, device: msg.device, fallbackReason: msg.fallbackReason, labels: msg.labels, backbone: msg.backbone };
+        this.model = { version: msg.version, device: msg.device, fallbackReason: msg.fallbackReason, threads: msg.threads, threadsFallbackReason: msg.threadsFallbackReason, labels: msg.labels, backbone: msg.backbone };
         this.loading?.resolve(this.model);
         this.loading = null;
         break;

@@ -226,7 +226,8 @@ export class LabelingView {
       });
       performance.mark('kindling:model-loaded');
       const fallback = model.fallbackReason ? ` (WebGPU unavailable: ${model.fallbackReason})` : '';
-      this.modelInfo = `Model ${model.version} on ${model.device}${fallback}`;
+      const threads = model.threads > 1 ? ` × ${model.threads} threads` : '';
+      this.modelInfo = `Model ${model.version} on ${model.device}${threads}${fallback}`;
       this.local = { trainedOn: 0, ms: 0 };
       this.showModelInfo();
       this.updateOfflineReady();

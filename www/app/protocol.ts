@@ -44,7 +44,7 @@ export type FromWorker =
   /** The worker's module (and its wasm) is initialized: messages sent before this are lost. */
   | { type: 'ready' }
   | { type: 'progress'; version: string; loaded: number; total: number }
-  | { type: 'loaded'; version: string; device: string; fallbackReason: string | null; labels: string[]; backbone: string | null }
+  | { type: 'loaded'; version: string; device: string; fallbackReason: string | null; threads: number; threadsFallbackReason: string | null; labels: string[]; backbone: string | null }
   /** The local head was fitted on `trainedOn` labeled items in `ms` milliseconds. */
   | { type: 'local-fitted'; job: number; trainedOn: number; ms: number }
   | { type: 'predicted'; job: number; version: string; results: WorkerPrediction[]; done: boolean; latencyMs: number }

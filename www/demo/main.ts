@@ -5,6 +5,7 @@
 import type { DeviceChoice, Prediction, Session } from 'kindling';
 import { probabilityRow } from '../shared/bars';
 import { kindlingFor, type Kindling } from '../shared/kindling-module';
+import type { WorkerRequest } from './session-worker';
 
 declare global {
   interface Window {
@@ -12,6 +13,8 @@ declare global {
     kindlingSession?: Session;
     /** The package module for a device (CPU or WebGPU), for the benchmark and test scripts. */
     kindlingModule?: (device: DeviceChoice) => Promise<Kindling>;
+    /** Runs a session in a fresh Web Worker (www/demo/session-worker.ts), for the scripts. */
+    kindlingInWorker?: (request: WorkerRequest) => Promise<unknown>;
   }
 }
 
@@ -156,6 +159,14 @@ el<HTMLInputElement>('file').addEventListener('change', async (e) => {
 });
 
 window.kindlingModule = kindlingFor;
+window.kindlingInWorker = (request) => new Promise((resolve) => {
+  const worker = new Worker(new URL('./session-worker.ts', import.meta.url), { name: 'demo-session' });
+  worker.onmessage = (event) => {
+    resolve(event.data);
+    worker.terminate();
+  };
+  worker.postMessage(request);
+});
 clearPad();
 /** `?device=cpu|webgpu|auto` picks the first device (default `auto`). */
 const firstDevice = new URLSearchParams(location.search).get('device');

@@ -1,11 +1,12 @@
 /**
- * Which of the package's two modules a page loads: `kindling` (CPU only, ~1 MB gzip) or
- * `kindling/webgpu` (the same API with the WebGPU backend, ~5 MB gzip). A page that runs on
- * the CPU never downloads the WebGPU code.
+ * Which of the package's modules a script loads: `kindling` (CPU, one thread, ~1 MB gzip),
+ * `kindling/threads` (CPU on a pool of Web Workers; only in a Web Worker of a cross-origin
+ * isolated page) or `kindling/webgpu` (the same API with the WebGPU backend, ~5 MB gzip). A
+ * script that runs on the CPU never downloads the WebGPU code.
  */
 import type { DeviceChoice } from 'kindling';
 
-/** The package's API (both modules export the same one). */
+/** The package's API (every module exports it). */
 export type Kindling = typeof import('kindling');
 
 /** Resolves to true when this browser hands out a WebGPU adapter. */
@@ -19,18 +20,44 @@ export async function webgpuAdapterPresent(): Promise<boolean> {
   }
 }
 
+/** Whether wasm threads can run here: a Web Worker (may block) of a cross-origin isolated page. */
+export function threadsPossible(): boolean {
+  return globalThis.crossOriginIsolated === true && typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== 'undefined';
+}
+
+/** Options of `kindlingFor`. */
+export interface ModuleOptions {
+  /** CPU threads where they are possible (default `navigator.hardwareConcurrency`; 1 = none). */
+  threads?: number;
+}
+
+/** The CPU module: the threaded one with its pool started where possible, else the plain one. */
+async function cpuModule(threads: number | undefined): Promise<Kindling> {
+  if (threads !== 1 && threadsPossible()) {
+    try {
+      const threaded = await import(/* webpackChunkName: "kindling-threads" */ 'kindling/threads');
+      await threaded.default();
+      await threaded.initThreads(threads);
+      return threaded;
+    } catch (err) {
+      // Sessions of the plain module then say why they run on one thread.
+      console.warn('kindling: the threaded module did not start, using one thread:', err);
+    }
+  }
+  return import(/* webpackChunkName: "kindling-cpu" */ 'kindling');
+}
+
 /**
- * The module for `device`: `cpu` → the CPU module; `webgpu` → the WebGPU module; `auto` → the
- * WebGPU module only when an adapter is present (the CPU module's `auto` then reports why not).
- * When the WebGPU module cannot be fetched (offline, never cached), `auto` runs on the CPU module.
+ * The module for `device`: `cpu` → a CPU module; `webgpu` → the WebGPU module; `auto` → the
+ * WebGPU module only when an adapter is present (a CPU module's `auto` then reports why not).
+ * When the WebGPU module cannot be fetched (offline, never cached), `auto` runs on the CPU.
  */
-export async function kindlingFor(device: DeviceChoice): Promise<Kindling> {
-  if (device === 'cpu') return import(/* webpackChunkName: "kindling-cpu" */ 'kindling');
-  if (device === 'auto' && !(await webgpuAdapterPresent())) return import(/* webpackChunkName: "kindling-cpu" */ 'kindling');
+export async function kindlingFor(device: DeviceChoice, options: ModuleOptions = {}): Promise<Kindling> {
+  if (device === 'cpu' || (device === 'auto' && !(await webgpuAdapterPresent()))) return cpuModule(options.threads);
   try {
     return await import(/* webpackChunkName: "kindling-webgpu" */ 'kindling/webgpu');
   } catch (err) {
     if (device === 'webgpu') throw err;
-    return import(/* webpackChunkName: "kindling-cpu" */ 'kindling');
+    return cpuModule(options.threads);
   }
 }

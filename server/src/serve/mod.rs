@@ -100,6 +100,23 @@ async fn me(caller: auth::Caller) -> axum::Json<serde_json::Value> {
     axum::Json(serde_json::json!({"id": caller.user_id, "name": caller.name}))
 }
 
+/// Makes the app's pages cross-origin isolated (COOP/COEP), so its inference worker may share
+/// wasm memory between threads (the `kindling/threads` module). Everything the app loads is
+/// same-origin, which `require-corp` allows.
+async fn cross_origin_isolated(mut response: axum::response::Response) -> axum::response::Response {
+    use axum::http::{HeaderValue, header::HeaderName};
+    let headers = response.headers_mut();
+    headers.insert(
+        HeaderName::from_static("cross-origin-opener-policy"),
+        HeaderValue::from_static("same-origin"),
+    );
+    headers.insert(
+        HeaderName::from_static("cross-origin-embedder-policy"),
+        HeaderValue::from_static("require-corp"),
+    );
+    response
+}
+
 /// Serves the API on `addr` until Ctrl-C / SIGTERM.
 pub async fn serve(
     db_url: &str,
@@ -112,7 +129,10 @@ pub async fn serve(
     tokio::spawn(crate::jobs::run_forever(state.clone()));
     let mut app = router(state);
     if let Some(dir) = static_dir {
-        app = app.fallback_service(tower_http::services::ServeDir::new(dir));
+        let pages = axum::Router::new()
+            .fallback_service(tower_http::services::ServeDir::new(dir))
+            .layer(axum::middleware::map_response(cross_origin_isolated));
+        app = app.fallback_service(pages);
     }
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!("listening on http://{}", listener.local_addr()?);
