@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds the npm package in pkg/ from two wasm32 (+simd128) builds of the crate, JS glue and
-# TypeScript types from wasm-bindgen (bundler target):
+# Builds the npm package in pkg/ from three wasm32 (+simd128) builds of the crate, JS glue and
+# TypeScript types from wasm-bindgen:
 #   pkg/                  `kindling`: the CPU module (burn flex) — what a CPU-only page downloads
 #   pkg/webgpu/           `kindling/webgpu`: the same API with the WebGPU backend added (it runs
 #                         on the CPU too), for pages that choose WebGPU
@@ -25,7 +25,7 @@ WASM="$CARGO_TARGET_DIR/wasm32-unknown-unknown/$PROFILE/kindling.wasm"
 rm -rf pkg
 
 # Builds one variant with the given cargo feature flags and binds it into the folder $1.
-# Both variants are written to the same kindling.wasm, so each is bound right after its build.
+# Both stable variants are written to the same kindling.wasm, so each is bound right after its build.
 variant() {
   local out="$1"; shift
   step "cargo build (wasm32, $PROFILE, $*)"
