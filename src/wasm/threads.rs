@@ -60,6 +60,12 @@ mod pool {
     /// Threads of the started pool; 0 until one is started.
     static POOL: AtomicUsize = AtomicUsize::new(0);
 
+    thread_local! {
+        /// The pool's start in progress (or done) on this thread, and its size.
+        static STARTING: std::cell::RefCell<Option<(js_sys::Promise, usize)>> =
+            const { std::cell::RefCell::new(None) };
+    }
+
     /// Starts the rayon pool with `threads` workers (default `navigator.hardwareConcurrency`)
     /// unless one runs already; resolves to the pool's size. Only in a Web Worker: the threads
     /// block while they wait for each other, which a page's main thread may not do.
@@ -77,8 +83,16 @@ mod pool {
         if running > 0 {
             return Ok(running);
         }
-        let n = threads.unwrap_or_else(hardware_concurrency).clamp(1, 256);
-        JsFuture::from(wasm_bindgen_rayon::init_thread_pool(n))
+        // A second call while the first one starts the pool waits for that same start.
+        let (starting, n) = STARTING.with(|slot| {
+            slot.borrow_mut()
+                .get_or_insert_with(|| {
+                    let n = threads.unwrap_or_else(hardware_concurrency).clamp(1, 256);
+                    (wasm_bindgen_rayon::init_thread_pool(n), n)
+                })
+                .clone()
+        });
+        JsFuture::from(starting)
             .await
             .map_err(|e| KindlingError::new("THREADS_START_FAILED", format!("{e:?}")))?;
         POOL.store(n, Ordering::Release);
