@@ -290,7 +290,8 @@ async function local(job: number, labeled: LocalLabel[], items: PredictItem[]): 
 async function scratch(job: number, labeled: LocalLabel[], items: PredictItem[], classes: string[]): Promise<void> {
   const texts = labeled.filter((l) => typeof l.item.content === 'string');
   const started = performance.now();
-  const { Session } = await kindlingFor('cpu');
+  // A small model: the plain module (threads only pay off for backbones, see load()).
+  const { Session } = await kindlingFor('cpu', { threads: 1 });
   const s = await Session.trainTextNgram(texts.map((l) => l.item.content as string), Uint32Array.from(texts, (l) => l.label), classes, {});
   post({ type: 'local-fitted', job, trainedOn: texts.length, ms: performance.now() - started });
   try {
