@@ -62,6 +62,22 @@ async fn setup(kind: &str) -> Ctx {
         "--db",
         &db,
     ]);
+    cli(&[
+        "admin",
+        "project-create",
+        "--id",
+        "gamma",
+        "--name",
+        "Gamma",
+        "--task",
+        "text",
+        "--labels",
+        "ham,spam",
+        "--owner",
+        "olga",
+        "--db",
+        &db,
+    ]);
     cli(&["admin", "user-add", "amy", "--db", &db]);
     cli(&[
         "admin",
@@ -108,7 +124,8 @@ async fn setup(kind: &str) -> Ctx {
     // connection, and a pooled request on it would fail for reasons outside the test.
     let http = Client::builder().pool_max_idle_per_host(0).build().unwrap();
     Ctx {
-        server: Server::start(&db).await,
+        // The sweep below sends dozens of bad tokens from one address on purpose.
+        server: Server::start_with(&db, &["--max-failed-auth", "100000"]).await,
         http,
         tokens,
     }
@@ -549,11 +566,11 @@ async fn items_and_models(c: &Ctx) {
         )
         .await;
     assert_eq!(rest["items"].as_array().unwrap().len(), 10);
-    // Text items are stored as given and served as plain text.
+    // Text items (in a text project) are stored as given and served as plain text.
     let xss = "<img src=x onerror=alert(1)>";
     let resp = c
         .http
-        .put(c.server.url("/projects/alpha/items/t1"))
+        .put(c.server.url("/projects/gamma/items/t1"))
         .bearer_auth(owner)
         .header("content-type", "text/plain")
         .body(xss)
@@ -563,7 +580,7 @@ async fn items_and_models(c: &Ctx) {
     assert_eq!(resp.status(), StatusCode::CREATED);
     let resp = c
         .http
-        .get(c.server.url("/projects/alpha/items/t1/content"))
+        .get(c.server.url("/projects/gamma/items/t1/content"))
         .bearer_auth(owner)
         .send()
         .await
@@ -572,7 +589,7 @@ async fn items_and_models(c: &Ctx) {
     assert_eq!(resp.text().await.unwrap(), xss);
     let resp = c
         .http
-        .put(c.server.url("/projects/alpha/items/t1"))
+        .put(c.server.url("/projects/gamma/items/t1"))
         .bearer_auth(owner)
         .header("content-type", "text/plain")
         .body("other")

@@ -25,7 +25,7 @@ impl Hlc {
         } else {
             Hlc {
                 wall: self.wall,
-                counter: self.counter + 1,
+                counter: self.counter.saturating_add(1),
             }
         }
     }
@@ -33,16 +33,36 @@ impl Hlc {
     /// The reading after receiving `remote` at wall time `now_ms`: later than both.
     pub fn receive(self, remote: Hlc, now_ms: u64) -> Hlc {
         let wall = self.wall.max(remote.wall).max(now_ms);
+        // Saturating: a reading at the counter's maximum (a hostile or corrupt peer) must not
+        // overflow; the server bounds counters far below it.
         let counter = if wall == self.wall && wall == remote.wall {
-            self.counter.max(remote.counter) + 1
+            self.counter.max(remote.counter).saturating_add(1)
         } else if wall == self.wall {
-            self.counter + 1
+            self.counter.saturating_add(1)
         } else if wall == remote.wall {
-            remote.counter + 1
+            remote.counter.saturating_add(1)
         } else {
             0
         };
         Hlc { wall, counter }
+    }
+
+    /// This reading as the server stores it: `wall` at most `now_ms + max_skew_ms` (a clock far
+    /// ahead must not win every later write, nor exceed what JSON numbers hold exactly) and
+    /// `counter` at most `max_counter`. The label itself is kept either way.
+    pub fn bounded(self, now_ms: u64, max_skew_ms: u64, max_counter: u32) -> Hlc {
+        let latest = now_ms.saturating_add(max_skew_ms);
+        if self.wall > latest {
+            Hlc {
+                wall: latest,
+                counter: 0,
+            }
+        } else {
+            Hlc {
+                wall: self.wall,
+                counter: self.counter.min(max_counter),
+            }
+        }
     }
 }
 
@@ -64,6 +84,45 @@ mod tests {
                 counter: 0
             }
         );
+    }
+
+    #[test]
+    fn a_remote_counter_at_its_maximum_does_not_overflow() {
+        let local = Hlc {
+            wall: 5,
+            counter: 0,
+        };
+        let remote = Hlc {
+            wall: 5,
+            counter: u32::MAX,
+        };
+        assert_eq!(local.receive(remote, 1).counter, u32::MAX);
+        assert_eq!(remote.tick(1).counter, u32::MAX);
+    }
+
+    #[test]
+    fn bounded_clamps_a_clock_far_ahead_and_a_huge_counter() {
+        let far = Hlc {
+            wall: u64::MAX,
+            counter: 9,
+        };
+        assert_eq!(
+            far.bounded(1_000, 500, 10),
+            Hlc {
+                wall: 1_500,
+                counter: 0
+            }
+        );
+        let busy = Hlc {
+            wall: 1_200,
+            counter: u32::MAX,
+        };
+        assert_eq!(busy.bounded(1_000, 500, 10).counter, 10);
+        let fine = Hlc {
+            wall: 900,
+            counter: 3,
+        };
+        assert_eq!(fine.bounded(1_000, 500, 10), fine);
     }
 
     #[test]

@@ -390,3 +390,43 @@ test('a tab closed with labels pending: another open tab sends them', async () =
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+test('sign-out refuses while labels are unsent, then removes leased items, labels and the token from the device', async () => {
+  const problems = [];
+  const since = Date.now();
+  const { context, page } = await openApp(problems, 'digits', { allowed: [CUT] });
+  await readyOffline(page, 50);
+  await context.setOffline(true);
+  await page.waitForSelector('#net[data-state="offline"]');
+  const done = [await labelOne(page, 0), await labelOne(page, 1)];
+  await page.click('#sign-out');
+  await page.waitForFunction(() => /not on the server yet/.test(document.querySelector('#page-error')?.textContent ?? ''));
+  assert.match(await page.textContent('#page-error'), /^2 labels are not on the server yet/);
+  assert.equal(await pending(page), 2, 'nothing was deleted');
+  assert.ok(await page.evaluate(() => localStorage.getItem('kindling.token')), 'still signed in');
+  await context.setOffline(false);
+  await page.waitForSelector('#pending[data-count="0"]', { timeout: 20_000 });
+  await assertOnServer(done, since);
+  const held = () => page.evaluate(() => new Promise((resolve, reject) => {
+    const open = indexedDB.open('kindling');
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const tx = open.result.transaction(['items', 'copies', 'outbox'], 'readonly');
+      const counts = {};
+      for (const name of ['items', 'copies', 'outbox']) {
+        const r = tx.objectStore(name).count();
+        r.onsuccess = () => { counts[name] = r.result; };
+      }
+      tx.oncomplete = () => { open.result.close(); resolve(counts); };
+    };
+  }));
+  const before = await held();
+  assert.ok(before.items >= 50 && before.copies >= 2, `the device held items and labels: ${JSON.stringify(before)}`);
+  await page.click('#sign-out');
+  await page.waitForSelector('#signin:not([hidden])', { timeout: 20_000 });
+  assert.deepEqual(await held(), { items: 0, copies: 0, outbox: 0 });
+  assert.equal(await page.evaluate(() => localStorage.getItem('kindling.token')), null);
+  assert.deepEqual(await page.evaluate(async () => (await caches.keys()).filter((k) => k.startsWith('kindling-models'))), []);
+  assert.deepEqual(problems, []);
+  await context.close();
+});

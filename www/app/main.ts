@@ -73,11 +73,37 @@ function setupSignIn(): void {
           : `Could not sign in: ${describe(error)}`;
       });
   });
-  $('sign-out').addEventListener('click', () => {
-    localStorage.removeItem(TOKEN_KEY);
-    api = null;
-    location.hash = '#/signin';
-  });
+  $('sign-out').addEventListener('click', () => void signOut());
+}
+
+/**
+ * Signs out and removes what this device holds (leased items, labels, cached models), so the
+ * next person on a shared device sees none of it. While labels are unsent it refuses and says
+ * so: signing out must never delete a label that is not on the server.
+ */
+async function signOut(): Promise<void> {
+  const unsent = await store.unsentCount();
+  if (unsent > 0) {
+    $('page-error').textContent = `${unsent} labels are not on the server yet. Connect and let them sync, then sign out (signing out now would delete them from this device).`;
+    for (const e of engines.values()) e.schedule(0);
+    return;
+  }
+  view?.stop();
+  view = null;
+  try {
+    await store.clearAll();
+  } catch (error) {
+    $('page-error').textContent = `Not signed out: ${describe(error)}. Let them sync, then sign out.`;
+    return;
+  }
+  // The worker's model caches (MODEL_CACHE and BACKBONE_CACHE in worker.ts); the page reloads
+  // right after, which ends the worker and the sync engines.
+  await Promise.all(['kindling-models-v1', 'kindling-backbones-v1'].map((name) => caches.delete(name)));
+  localStorage.removeItem(TOKEN_KEY);
+  localStorage.removeItem(ME_KEY);
+  api = null;
+  location.hash = '#/signin';
+  location.reload();
 }
 
 /** Asks for a new token, keeping everything stored (the outbox resumes after sign-in). */

@@ -161,4 +161,30 @@ export class Store {
       throw classify(err);
     }
   }
+
+  /** Labels written on this device (any project or person) that the server has not acknowledged. */
+  async unsentCount(): Promise<number> {
+    return this.db.count('outbox');
+  }
+
+  /**
+   * Removes everything this device holds for the app (sign-out): leased items, label copies,
+   * sync clients, cached values. Refuses while any label is unsent, so a label a person made is
+   * never deleted: the check and the deletion are one transaction.
+   */
+  async clearAll(): Promise<void> {
+    const tx = this.db.transaction(['clients', 'outbox', 'copies', 'items', 'meta'], 'readwrite');
+    const unsent = await tx.objectStore('outbox').count();
+    if (unsent > 0) {
+      tx.abort();
+      throw new Error(`${unsent} labels are not on the server yet`);
+    }
+    await Promise.all([
+      tx.objectStore('clients').clear(),
+      tx.objectStore('copies').clear(),
+      tx.objectStore('items').clear(),
+      tx.objectStore('meta').clear(),
+      tx.done,
+    ]);
+  }
 }

@@ -41,15 +41,21 @@ function post(msg: FromWorker): void {
   self.postMessage(msg);
 }
 
+/** A downloaded file waiting to be cached once the model it belongs to has loaded. */
+interface PendingPut { cacheName: string; key: string; bytes: Uint8Array<ArrayBuffer> }
+
 /**
  * Fetches `url` (or takes it from the cache, under `key`, default the URL), reporting bytes as
- * they arrive.
+ * they arrive. A downloaded file is not cached here: it joins `pending`, which the caller
+ * caches only after `Session.load` has verified the bundle (sizes, sha256), so one corrupt or
+ * truncated answer never pins a version that cannot load.
  */
 async function fetchFile(
   url: string,
   token: string,
   expected: number,
   onBytes: (n: number) => void,
+  pending: PendingPut[],
   cacheName = MODEL_CACHE,
   key = url,
 ): Promise<Uint8Array> {
@@ -80,9 +86,20 @@ async function fetchFile(
     bytes.set(c, at);
     at += c.length;
   }
-  // The bundle is verified by Session.load (sizes, sha256) before anything uses it.
-  await cache.put(key, new Response(bytes, { headers: { 'Content-Type': 'application/octet-stream' } }));
+  pending.push({ cacheName, key, bytes });
   return bytes;
+}
+
+/** Caches files of a model that loaded (best effort: a full disk only costs a re-download). */
+async function cachePending(pending: PendingPut[]): Promise<void> {
+  for (const { cacheName, key, bytes } of pending) {
+    try {
+      const cache = await caches.open(cacheName);
+      await cache.put(key, new Response(bytes, { headers: { 'Content-Type': 'application/octet-stream' } }));
+    } catch (error) {
+      console.warn(`caching ${key} failed; it will be downloaded again`, error);
+    }
+  }
 }
 
 /**
@@ -114,10 +131,11 @@ async function load(base: string, token: string, device: DeviceChoice, wanted: s
       loaded: manifestGot + weightsGot + backboneGot,
       total: manifestSize + weightsSize + backboneSize || 1,
     });
+  const pending: PendingPut[] = [];
   const manifestBytes = await fetchFile(`${base}manifest.json`, token, 0, (n) => {
     manifestGot = n;
     manifestSize = n;
-  });
+  }, pending);
   const manifest = JSON.parse(new TextDecoder().decode(manifestBytes)) as ManifestFiles;
   const backboneId = manifest.backbone?.files[0]?.sha256 ?? null;
   weightsSize = manifest.weights.size;
@@ -128,7 +146,7 @@ async function load(base: string, token: string, device: DeviceChoice, wanted: s
   const weights = await fetchFile(`${base}${manifest.weights.path}`, token, weightsSize, (n) => {
     weightsGot = n;
     progress();
-  });
+  }, pending);
   // A new version of a backbone project is a new head: the backbone comes from the cache.
   const backbone = backboneFile
     ? await fetchFile(
@@ -139,6 +157,7 @@ async function load(base: string, token: string, device: DeviceChoice, wanted: s
           backboneGot = n;
           progress();
         },
+        pending,
         BACKBONE_CACHE,
         backboneKey(backboneFile.sha256),
       )
@@ -148,6 +167,7 @@ async function load(base: string, token: string, device: DeviceChoice, wanted: s
   // the threaded module is slower than the plain one on the small from-scratch models.
   const { Session } = await kindlingFor(device, { threads: manifest.backbone ? undefined : 1 });
   const loaded = await Session.load(archive(manifestBytes, weights, backbone), { device });
+  await cachePending(pending);
   session?.dispose();
   session = loaded;
   version = wanted;

@@ -2,7 +2,6 @@
 //! members, importing items, publishing bundles, starting a new epoch after a restore.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
@@ -36,6 +35,20 @@ pub struct ServeArgs {
     /// Serve this directory's files (the built front end) at `/`.
     #[arg(long)]
     static_dir: Option<PathBuf>,
+    /// Open connections at most (further ones wait to be accepted).
+    #[arg(long, default_value_t = 512)]
+    max_connections: usize,
+    /// Seconds a client has to send a request's headers before it is disconnected.
+    #[arg(long, default_value_t = 10)]
+    header_timeout_secs: u64,
+    /// Failed sign-ins (invalid or expired tokens) allowed per client address and minute;
+    /// beyond, that address gets 429 until the minute ends.
+    #[arg(long, default_value_t = crate::serve::auth_failures::MAX_FAILURES)]
+    max_failed_auth: u32,
+    /// Let any signed-in user create projects through the API (they own what they create).
+    /// Without it, projects are created with `kindling admin project-create`.
+    #[arg(long)]
+    open_project_creation: bool,
 }
 
 /// Administration subcommands.
@@ -322,7 +335,17 @@ pub fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
-    runtime()?.block_on(serve(&args.db.db, &args.addr, args.static_dir))
+    let options = crate::serve::ServeOptions {
+        addr: args.addr,
+        static_dir: args.static_dir,
+        limits: crate::serve::listener::ConnectionLimits {
+            max_connections: args.max_connections,
+            header_timeout: std::time::Duration::from_secs(args.header_timeout_secs.max(1)),
+        },
+        max_failed_auth: args.max_failed_auth,
+        open_project_creation: args.open_project_creation,
+    };
+    runtime()?.block_on(serve(&args.db.db, options))
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -332,9 +355,7 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 async fn state(db: &DbArg) -> anyhow::Result<AppState> {
-    Ok(AppState {
-        db: Arc::new(Db::connect(&db.db).await?),
-    })
+    Ok(AppState::new(Db::connect(&db.db).await?))
 }
 
 async fn user_id(state: &AppState, name: &str) -> anyhow::Result<String> {
@@ -466,18 +487,22 @@ async fn import(
         let texts = read_texts(path, &ext)?;
         for (i, (id, text, label)) in texts.into_iter().take(limit).enumerate() {
             let id = id.unwrap_or_else(|| format!("t{i:06}"));
-            added += usize::from(
-                insert_item(
-                    s,
-                    project,
-                    &id,
-                    "text/plain",
-                    text.as_bytes(),
-                    label.as_deref(),
-                )
-                .await
-                .map_err(api)?,
-            );
+            match insert_item(
+                s,
+                project,
+                &id,
+                "text/plain",
+                text.as_bytes(),
+                label.as_deref(),
+            )
+            .await
+            {
+                Ok(created) => added += usize::from(created),
+                Err(e) if e.code == "invalid_text" => {
+                    eprintln!("skipped text {id}: {} ({})", e.code, e.message);
+                }
+                Err(e) => return Err(api(e)),
+            }
         }
         return Ok(added);
     }

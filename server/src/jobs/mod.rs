@@ -334,6 +334,18 @@ async fn finish(
     Ok(())
 }
 
+/// What a crashed job task said.
+fn panic_message(e: tokio::task::JoinError) -> String {
+    match e.try_into_panic() {
+        Ok(payload) => payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic without a message".into()),
+        Err(e) => e.to_string(),
+    }
+}
+
 /// The runner `kindling serve` starts: recovers, then runs queued jobs one at a time, and
 /// queues automatic ones.
 pub async fn run_forever(state: AppState) {
@@ -348,7 +360,15 @@ pub async fn run_forever(state: AppState) {
             Ok(Some(job)) => {
                 tracing::info!("training job {} for {} started", job.id, job.project_id);
                 let id = job.id.clone();
-                let outcome = execute(&state, &job).await;
+                // In its own task: a panic while training fails this job (with the panic's
+                // message) instead of ending the runner for every project.
+                let outcome = {
+                    let (state, job) = (state.clone(), job.clone());
+                    match tokio::spawn(async move { execute(&state, &job).await }).await {
+                        Ok(outcome) => outcome,
+                        Err(e) => Err(anyhow::anyhow!("the job crashed: {}", panic_message(e))),
+                    }
+                };
                 let recorded = match outcome {
                     Ok(result) => finish(&state, &id, "succeeded", None, Some(&result)).await,
                     Err(e) if e.is::<crate::train::Cancelled>() => {

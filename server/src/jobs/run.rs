@@ -43,6 +43,20 @@ async fn current(state: &AppState, project: &str) -> anyhow::Result<Option<Curre
     }))
 }
 
+/// Largest side of a from-scratch model's input: bigger first images are scaled down to it
+/// (aspect kept), and every image is resized to that shape.
+pub const MAX_SCRATCH_SIDE: usize = 64;
+
+/// The input size of a from-scratch model for a first image of `width`×`height`.
+fn scratch_input_size(width: usize, height: usize) -> (usize, usize) {
+    let side = width.max(height);
+    if side <= MAX_SCRATCH_SIDE {
+        return (width, height);
+    }
+    let scale = |n: usize| (n * MAX_SCRATCH_SIDE).div_ceil(side).max(1);
+    (scale(width), scale(height))
+}
+
 /// How items become training data: the current model's input (a text model tokenizes with
 /// its backbone's vocabulary), else images shaped like the first image item.
 async fn item_encoder(
@@ -78,18 +92,30 @@ async fn item_encoder(
         });
     }
     anyhow::ensure!(task == "image", "a {task} project has no model to train");
-    let row = sqlx::query(
-        "SELECT content FROM items WHERE project_id = $1 AND kind = 'image' ORDER BY seq LIMIT 1",
+    // The first image that decodes sets the shape; a bad or huge first upload must not decide
+    // it (an 8000×8000 photo would make a network of billions of weights).
+    let rows = sqlx::query(
+        "SELECT id, content FROM items WHERE project_id = $1 AND kind = 'image' ORDER BY seq LIMIT 100",
     )
     .bind(project)
-    .fetch_optional(&state.db.pool)
-    .await?
-    .context("the project has no image items to train on")?;
-    let image = image::load_from_memory(&row.try_get::<Vec<u8>, _>("content")?)?;
-    let channels = if image.color().has_color() { 3 } else { 1 };
+    .fetch_all(&state.db.pool)
+    .await?;
+    let image = rows
+        .iter()
+        .find_map(|r| {
+            let bytes: Vec<u8> = r.try_get("content").ok()?;
+            crate::data::photo::decode_photo(&bytes).ok()
+        })
+        .context("none of the project's first 100 image items decodes")?;
+    let channels = if image.pixels().any(|p| p[0] != p[1] || p[1] != p[2]) {
+        3
+    } else {
+        1
+    };
+    let (width, height) = scratch_input_size(image.width() as usize, image.height() as usize);
     Ok(ItemEncoder::Image(ImageInput {
-        width: image.width() as usize,
-        height: image.height() as usize,
+        width,
+        height,
         channels,
         mean: vec![0.0; channels],
         std: vec![1.0; channels],
@@ -458,4 +484,20 @@ pub async fn execute(state: &AppState, job: &Job) -> anyhow::Result<serde_json::
         "label_hash": snapshot.label_hash, "training_ms": training_ms,
         "items_embedded": trained.embedded,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{MAX_SCRATCH_SIDE, scratch_input_size};
+
+    #[test]
+    fn a_huge_first_image_does_not_size_the_network() {
+        assert_eq!(scratch_input_size(28, 28), (28, 28));
+        assert_eq!(
+            scratch_input_size(8000, 8000),
+            (MAX_SCRATCH_SIDE, MAX_SCRATCH_SIDE)
+        );
+        assert_eq!(scratch_input_size(8000, 2000), (64, 16));
+        assert_eq!(scratch_input_size(10_000, 1), (64, 1));
+    }
 }

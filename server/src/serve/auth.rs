@@ -61,6 +61,24 @@ impl FromRequestParts<AppState> for Caller {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip());
+        if let Some(wait) = peer.and_then(|ip| state.auth_failures.blocked(ip)) {
+            return Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_failed_attempts",
+                format!("too many invalid tokens from this address; retry in {wait} s"),
+            )
+            .with(serde_json::json!({"retry_after_s": wait})));
+        }
+        let failed = |e: ApiError| {
+            if let Some(ip) = peer {
+                state.auth_failures.record(ip);
+            }
+            e
+        };
         let header = parts
             .headers
             .get(axum::http::header::AUTHORIZATION)
@@ -80,13 +98,13 @@ impl FromRequestParts<AppState> for Caller {
         .bind(token_hash(token.trim()))
         .fetch_optional(&state.db.pool)
         .await?
-        .ok_or_else(|| unauthorized("invalid_token", "this token is not valid; create one with `kindling token create`"))?;
+        .ok_or_else(|| failed(unauthorized("invalid_token", "this token is not valid; create one with `kindling token create`")))?;
         let expires: Option<i64> = row.try_get("expires_at")?;
         if expires.is_some_and(|e| e <= now_ms()) {
-            return Err(unauthorized(
+            return Err(failed(unauthorized(
                 "token_expired",
                 "this token has expired; sign in with a new one",
-            ));
+            )));
         }
         Ok(Caller {
             user_id: row.try_get("id")?,

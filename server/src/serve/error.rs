@@ -116,3 +116,53 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for ApiBytes {
             .map_err(ApiError::from)
     }
 }
+
+/// An upload's body, not yet read: handlers check the caller's role first and then
+/// [`UploadBody::read`] it, so a stranger's or a wrong role's upload is refused without
+/// reading a byte, and a declared `Content-Length` over the limit is refused from the header.
+pub struct UploadBody {
+    body: axum::body::Body,
+    declared: Option<u64>,
+}
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for UploadBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, _: &S) -> Result<Self, Self::Rejection> {
+        let declared = req
+            .headers()
+            .get(axum::http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok());
+        Ok(UploadBody {
+            body: req.into_body(),
+            declared,
+        })
+    }
+}
+
+impl UploadBody {
+    /// Reads the body, at most `limit` bytes (413 `body_too_large` beyond, or at once when the
+    /// declared length is larger).
+    pub async fn read(self, limit: usize) -> Result<axum::body::Bytes, ApiError> {
+        let too_large = || {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                format!("this upload is larger than {limit} bytes"),
+            )
+        };
+        if self.declared.is_some_and(|n| n > limit as u64) {
+            return Err(too_large());
+        }
+        axum::body::to_bytes(self.body, limit).await.map_err(|e| {
+            if std::error::Error::source(&e)
+                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
+            {
+                too_large()
+            } else {
+                ApiError::bad_request("malformed_request", format!("reading the body: {e}"))
+            }
+        })
+    }
+}

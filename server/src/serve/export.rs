@@ -18,7 +18,17 @@ pub struct ExportQuery {
     pub format: Option<String>,
 }
 
+/// A CSV cell: quoted when needed, and a cell a spreadsheet would run as a formula (starting
+/// with `=`, `+`, `-`, `@`, tab or carriage return, and not a plain number such as `-1`) gets a
+/// leading `'`, as OWASP recommends, so an exported label can never execute in Excel or Sheets.
 fn csv_field(s: &str) -> String {
+    let neutral;
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) && s.parse::<f64>().is_err() {
+        neutral = format!("'{s}");
+        neutral.as_str()
+    } else {
+        s
+    };
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
@@ -88,4 +98,18 @@ pub async fn export(
         "application/x-ndjson"
     };
     Ok(([(header::CONTENT_TYPE, ct)], out).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_field;
+
+    #[test]
+    fn formula_cells_are_neutralized_and_numbers_are_not() {
+        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(csv_field("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(csv_field("+cmd|' /C calc'!A0"), "'+cmd|' /C calc'!A0");
+        assert_eq!(csv_field("-1"), "-1");
+        assert_eq!(csv_field("cat"), "cat");
+    }
 }

@@ -10,10 +10,47 @@ use sqlx::Row;
 use super::AppState;
 use super::auth::{Caller, Role};
 use super::db::now_ms;
-use super::error::{ApiBytes, ApiError, ApiQuery};
+use super::error::{ApiError, ApiQuery, UploadBody};
 
 /// Most items one page lists.
 pub const MAX_PAGE: i64 = 500;
+
+/// Content types an item may have: images the trainer decodes, and plain text. Anything a
+/// browser would run (SVG, HTML) is refused, so stored content can never be active.
+pub const ITEM_CONTENT_TYPES: [&str; 4] = ["image/png", "image/jpeg", "image/webp", "text/plain"];
+
+/// The kind (`image` or `text`) of an item with this content type and content: the type must
+/// be one of [`ITEM_CONTENT_TYPES`], an image must decode (within the photo size limits) and a
+/// text must be UTF-8. One undecodable item would otherwise fail every later training job.
+pub fn item_kind(content_type: &str, content: &[u8]) -> Result<&'static str, ApiError> {
+    if !ITEM_CONTENT_TYPES.contains(&content_type) {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            format!(
+                "items are {}; got `{content_type}`",
+                ITEM_CONTENT_TYPES.join(", ")
+            ),
+        ));
+    }
+    if content_type == "text/plain" {
+        return match std::str::from_utf8(content) {
+            Ok(t) if !t.trim().is_empty() => Ok("text"),
+            Ok(_) => Err(ApiError::bad_request("invalid_text", "the text is empty")),
+            Err(_) => Err(ApiError::bad_request(
+                "invalid_text",
+                "text items must be UTF-8",
+            )),
+        };
+    }
+    crate::data::photo::decode_photo(content).map_err(|e| {
+        ApiError::bad_request(
+            "invalid_image",
+            format!("this image cannot be used ({}): {e}", e.code()),
+        )
+    })?;
+    Ok("image")
+}
 
 /// Inserts an item (content is immutable: re-uploading different bytes under one id is a
 /// conflict). Returns whether it was new.
@@ -31,21 +68,18 @@ pub async fn insert_item(
             "item ids are 1 to 256 characters without `/`",
         ));
     }
-    let kind = if content_type.starts_with("image/") {
-        "image"
-    } else if content_type.starts_with("text/") {
-        "text"
-    } else {
+    let kind = item_kind(content_type, content)?;
+    let task: String = sqlx::query("SELECT task FROM projects WHERE id = $1")
+        .bind(project)
+        .fetch_optional(&state.db.pool)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("project `{project}` not found")))?
+        .try_get("task")?;
+    if task != kind {
         return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "items are image/* or text/plain",
-        ));
-    };
-    if kind == "text" && std::str::from_utf8(content).is_err() {
-        return Err(ApiError::bad_request(
-            "invalid_text",
-            "text items must be UTF-8",
+            "wrong_item_kind",
+            format!("`{project}` is a {task} project; this item is a {kind}"),
         ));
     }
     let sha = kindling::bundle::sha256_hex(content);
@@ -79,9 +113,10 @@ pub async fn upload(
     caller: Caller,
     Path((project, id)): Path<(String, String)>,
     headers: HeaderMap,
-    ApiBytes(body): ApiBytes,
+    body: UploadBody,
 ) -> Result<StatusCode, ApiError> {
     caller.require(&state, &project, &[Role::Owner]).await?;
+    let body = body.read(super::MAX_ITEM_BODY).await?;
     let ct = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

@@ -102,7 +102,9 @@ pub async fn dashboard(
     caller: Caller,
     Path(project): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    caller.role_in(&state, &project).await?;
+    let role = caller.role_in(&state, &project).await?;
+    // Annotators see their own figures only (pulls show them only their own labels).
+    let only = (role == Role::Annotator).then_some(caller.user_id.clone());
     let labels = super::sync::project_labels(&state, &project).await?;
     let rows = sqlx::query("SELECT version, is_current, info, created_at, manifest FROM model_versions WHERE project_id = $1 ORDER BY created_at, version")
         .bind(&project)
@@ -133,8 +135,9 @@ pub async fn dashboard(
             "training_ms": i["training_ms"],
         }));
     }
-    let rows = sqlx::query("SELECT u.name AS name, l.value AS value FROM labels l JOIN users u ON u.id = l.annotator_id WHERE l.project_id = $1 AND l.deleted = 0")
+    let rows = sqlx::query("SELECT u.name AS name, l.value AS value FROM labels l JOIN users u ON u.id = l.annotator_id WHERE l.project_id = $1 AND l.deleted = 0 AND ($2 IS NULL OR l.annotator_id = $2)")
         .bind(&project)
+        .bind(only)
         .fetch_all(&state.db.pool)
         .await?;
     let mut per: std::collections::BTreeMap<String, (u64, u64, u64)> = Default::default();

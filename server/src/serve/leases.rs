@@ -19,6 +19,10 @@ use super::error::{ApiError, ApiJson};
 pub const MAX_LEASE: usize = 1000;
 /// How long a lease holds (a working day offline, and then some).
 pub const LEASE_MS: i64 = 24 * 3600 * 1000;
+/// Most unlabeled items one person may hold in a project at once (no one hoards a project).
+pub const MAX_HELD: i64 = 2 * MAX_LEASE as i64;
+/// Most content bytes one lease answer carries (before base64); at least one item is sent.
+pub const MAX_LEASE_BYTES: usize = 32 * 1024 * 1024;
 
 /// `POST /projects/{p}/leases`.
 #[derive(Debug, Deserialize)]
@@ -88,7 +92,7 @@ pub async fn lease(
     let _guard = state.db.write_guard().await;
     let mut tx = state.db.pool.begin().await?;
     let rows = sqlx::query(&format!(
-        "SELECT i.id, i.kind, i.content_type, i.sha256, i.content {FREE} ORDER BY i.seq LIMIT $4"
+        "SELECT i.id, i.kind, i.content_type, i.sha256, CAST(LENGTH(i.content) AS BIGINT) AS size {FREE} ORDER BY i.seq LIMIT $4"
     ))
     .bind(&project)
     .bind(&caller.user_id)
@@ -103,8 +107,21 @@ pub async fn lease(
         .fetch_one(&mut *tx)
         .await?
         .try_get("n")?;
+    let held: i64 = sqlx::query(
+        "SELECT COUNT(*) AS n FROM leases s WHERE s.project_id = $1 AND s.user_id = $2 AND s.expires_at > $3
+           AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.project_id = s.project_id AND l.item_id = s.item_id AND l.deleted = 0)",
+    )
+    .bind(&project)
+    .bind(&caller.user_id)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await?
+    .try_get("n")?;
+    // Items in `exclude` are held already; new ones count against what the caller may hold.
+    let limit = limit.min((MAX_HELD - held).max(0) as usize);
     let expires_at = now + LEASE_MS;
     let mut items = Vec::new();
+    let mut bytes = 0usize;
     for r in rows {
         let id: String = r.try_get("id")?;
         if exclude.contains(id.as_str()) {
@@ -113,6 +130,18 @@ pub async fn lease(
         if items.len() == limit {
             break;
         }
+        let size = r.try_get::<i64, _>("size")? as usize;
+        if !items.is_empty() && bytes + size > MAX_LEASE_BYTES {
+            break;
+        }
+        bytes += size;
+        let content: Vec<u8> =
+            sqlx::query("SELECT content FROM items WHERE project_id = $1 AND id = $2")
+                .bind(&project)
+                .bind(&id)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get("content")?;
         sqlx::query("DELETE FROM leases WHERE project_id = $1 AND item_id = $2")
             .bind(&project)
             .bind(&id)
@@ -127,7 +156,6 @@ pub async fn lease(
         .bind(expires_at)
         .execute(&mut *tx)
         .await?;
-        let content: Vec<u8> = r.try_get("content")?;
         items.push(LeasedItem {
             id,
             kind: r.try_get("kind")?,

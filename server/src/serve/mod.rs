@@ -1,14 +1,17 @@
 //! `kindling serve`: the HTTP API (axum) over SQLite or PostgreSQL.
 
 pub mod auth;
+pub mod auth_failures;
 pub mod backbones;
 pub mod db;
 pub mod error;
 pub mod export;
+pub mod headers;
 pub mod history;
 pub mod items;
 pub mod jobs;
 pub mod leases;
+pub mod listener;
 pub mod models;
 pub mod openapi;
 pub mod projects;
@@ -23,7 +26,6 @@ use axum::http::{StatusCode, header};
 use axum::routing::{get, post, put};
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{Any, CorsLayer};
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use db::Db;
@@ -40,6 +42,37 @@ pub const MAX_BUNDLE_BODY: usize = 256 * 1024 * 1024;
 pub struct AppState {
     /// The database.
     pub db: Arc<Db>,
+    /// Failed sign-ins per address (429 after too many).
+    pub auth_failures: Arc<auth_failures::FailedAuth>,
+    /// Whether any signed-in user may create projects (`kindling serve
+    /// --open-project-creation`); otherwise only `kindling admin project-create` does.
+    pub open_project_creation: bool,
+}
+
+impl AppState {
+    /// State over `db` with the default policies (closed project creation).
+    pub fn new(db: Db) -> Self {
+        Self {
+            db: Arc::new(db),
+            auth_failures: Arc::new(auth_failures::FailedAuth::default()),
+            open_project_creation: false,
+        }
+    }
+}
+
+/// How `kindling serve` runs: its address, files and policies.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// Address to listen on.
+    pub addr: String,
+    /// The built front end, served at `/`.
+    pub static_dir: Option<std::path::PathBuf>,
+    /// Connection cap and header timeout.
+    pub limits: listener::ConnectionLimits,
+    /// Failed sign-ins allowed per address and minute.
+    pub max_failed_auth: u32,
+    /// Whether any signed-in user may create projects.
+    pub open_project_creation: bool,
 }
 
 /// The `/api/v1` router with its limits, plus `/healthz`.
@@ -49,20 +82,18 @@ pub fn router(state: AppState) -> Router {
         .route("/me", get(me))
         .route("/projects", get(projects::list).post(projects::create))
         .route("/projects/{p}", get(projects::get))
-        .route("/projects/{p}/members/{user}", put(projects::set_member))
-        .route("/projects/{p}/items", get(items::list))
         .route(
-            "/projects/{p}/items/{id}",
-            put(items::upload).layer(DefaultBodyLimit::max(MAX_ITEM_BODY)),
+            "/projects/{p}/members/{user}",
+            put(projects::set_member).delete(projects::remove_member),
         )
+        .route("/projects/{p}/items", get(items::list))
+        .route("/projects/{p}/items/{id}", put(items::upload))
         .route("/projects/{p}/items/{id}/content", get(items::content))
         .route("/projects/{p}/items/{id}/history", get(history::history))
         .route("/projects/{p}/leases", post(leases::lease))
         .route(
             "/projects/{p}/models",
-            get(models::list)
-                .post(models::upload)
-                .layer(DefaultBodyLimit::max(MAX_BUNDLE_BODY)),
+            get(models::list).post(models::upload),
         )
         .route("/projects/{p}/models/current", get(models::current))
         .route("/projects/{p}/models/{v}/current", put(models::set_current))
@@ -76,7 +107,15 @@ pub fn router(state: AppState) -> Router {
         .route("/projects/{p}/sync/pull", get(sync::pull))
         .route("/projects/{p}/labels/export", get(export::export))
         .fallback(|| async { error::ApiError::not_found("no such API route") })
-        .layer(DefaultBodyLimit::max(MAX_JSON_BODY));
+        .method_not_allowed_fallback(|| async {
+            error::ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this route does not take this method; see /api/v1/openapi.json",
+            )
+        })
+        .layer(DefaultBodyLimit::max(MAX_JSON_BODY))
+        .layer(axum::middleware::map_response(headers::api));
     Router::new()
         .nest("/api/v1", api)
         .route("/healthz", get(|| async { "ok" }))
@@ -87,12 +126,33 @@ pub fn router(state: AppState) -> Router {
                 .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE]),
         )
         .layer(CompressionLayer::new())
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(60),
-        ))
+        .layer(axum::middleware::from_fn(deadline))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// How long a request may take (reading its body included).
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Answers 408 `request_timeout` (as `{code, message}`) for a request that takes longer than
+/// [`REQUEST_TIMEOUT`].
+async fn deadline(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match tokio::time::timeout(REQUEST_TIMEOUT, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) => error::ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "request_timeout",
+            format!(
+                "the request took longer than {} s",
+                REQUEST_TIMEOUT.as_secs()
+            ),
+        )
+        .into_response(),
+    }
 }
 
 /// `GET /api/v1/me`: the caller's user id (the `annotator_id` of their labels) and name.
@@ -100,50 +160,29 @@ async fn me(caller: auth::Caller) -> axum::Json<serde_json::Value> {
     axum::Json(serde_json::json!({"id": caller.user_id, "name": caller.name}))
 }
 
-/// Makes the app's pages cross-origin isolated (COOP/COEP), so its inference worker may share
-/// wasm memory between threads (the `kindling/threads` module). Everything the app loads is
-/// same-origin, which `require-corp` allows.
-async fn cross_origin_isolated(mut response: axum::response::Response) -> axum::response::Response {
-    use axum::http::{HeaderValue, header::HeaderName};
-    let headers = response.headers_mut();
-    headers.insert(
-        HeaderName::from_static("cross-origin-opener-policy"),
-        HeaderValue::from_static("same-origin"),
-    );
-    headers.insert(
-        HeaderName::from_static("cross-origin-embedder-policy"),
-        HeaderValue::from_static("require-corp"),
-    );
-    response
-}
-
-/// Serves the API on `addr` until Ctrl-C / SIGTERM.
-pub async fn serve(
-    db_url: &str,
-    addr: &str,
-    static_dir: Option<std::path::PathBuf>,
-) -> anyhow::Result<()> {
+/// Serves the API until SIGTERM or Ctrl-C.
+pub async fn serve(db_url: &str, options: ServeOptions) -> anyhow::Result<()> {
     let db = Db::connect(db_url).await?;
-    let state = AppState { db: Arc::new(db) };
+    let state = AppState {
+        db: Arc::new(db),
+        auth_failures: Arc::new(auth_failures::FailedAuth::new(options.max_failed_auth)),
+        open_project_creation: options.open_project_creation,
+    };
     // Training jobs run in this process, one at a time (burn on the CPU).
     tokio::spawn(crate::jobs::run_forever(state.clone()));
     let mut app = router(state);
-    if let Some(dir) = static_dir {
+    if let Some(dir) = options.static_dir {
         let pages = axum::Router::new()
             .fallback_service(tower_http::services::ServeDir::new(dir))
-            .layer(axum::middleware::map_response(cross_origin_isolated));
+            .layer(axum::middleware::map_response(headers::app));
         app = app.fallback_service(pages);
     }
-    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let listener = tokio::net::TcpListener::bind(&options.addr).await?;
     tracing::info!("listening on http://{}", listener.local_addr()?);
     println!(
         "kindling serve: listening on http://{}",
         listener.local_addr()?
     );
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    listener::serve(listener, app, options.limits, listener::shutdown_signal()).await?;
     Ok(())
 }

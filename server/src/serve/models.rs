@@ -9,7 +9,7 @@ use sqlx::Row;
 use super::AppState;
 use super::auth::{Caller, Role};
 use super::db::now_ms;
-use super::error::{ApiBytes, ApiError};
+use super::error::{ApiError, UploadBody};
 use super::items::immutable;
 
 /// Stores a verified bundle as a model version of `project`; returns its version.
@@ -69,9 +69,10 @@ pub async fn upload(
     State(state): State<AppState>,
     caller: Caller,
     Path(project): Path<String>,
-    ApiBytes(body): ApiBytes,
+    body: UploadBody,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     caller.require(&state, &project, &[Role::Owner]).await?;
+    let body = body.read(super::MAX_BUNDLE_BODY).await?;
     let bundle = kindling::Bundle::from_archive(&body)
         .map_err(|e| ApiError::bad_request("invalid_bundle", format!("{}: {e}", e.code())))?;
     bundle

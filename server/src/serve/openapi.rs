@@ -20,7 +20,7 @@ pub fn document() -> serde_json::Value {
             "/api/v1/me": {"get": op("The caller's user id and name", "any user")},
             "/api/v1/projects": {"get": op("List the caller's projects", "any member"), "post": op("Create a project (the caller owns it)", "any user")},
             "/api/v1/projects/{p}": {"get": op("A project with progress", "any member")},
-            "/api/v1/projects/{p}/members/{user}": {"put": op("Set a member's role", "owner")},
+            "/api/v1/projects/{p}/members/{user}": {"put": op("Set a member's role", "owner"), "delete": op("Remove a member (owners), or leave (the member)", "owner or self")},
             "/api/v1/projects/{p}/items": {"get": op("List items (paged: cursor, limit ≤ 500)", "any member")},
             "/api/v1/projects/{p}/items/{id}": {"put": op("Upload an item (image/* or text/plain body)", "owner")},
             "/api/v1/projects/{p}/items/{id}/content": {"get": op("Item content (immutable, ETag)", "any member")},

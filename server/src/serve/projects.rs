@@ -107,12 +107,21 @@ pub async fn create_project(
     Ok(id)
 }
 
-/// `POST /projects`: the caller becomes the owner.
+/// `POST /projects`: the caller becomes the owner (only with `--open-project-creation`).
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(p): ApiJson<NewProject>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    if !state.open_project_creation {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "project_creation_closed",
+            "this server creates projects through its administrators \
+             (`kindling admin project-create`); ask one, or start the server with \
+             --open-project-creation",
+        ));
+    }
     let id = create_project(&state, &caller.user_id, p).await?;
     Ok((StatusCode::CREATED, Json(serde_json::json!({"id": id}))))
 }
@@ -169,12 +178,17 @@ pub async fn get(
         .await?
         .try_get("n")?;
     let labeled = labeled_items(&state, &project).await?;
-    let per_annotator = sqlx::query("SELECT u.name AS name, COUNT(*) AS n FROM labels l JOIN users u ON u.id = l.annotator_id WHERE l.project_id = $1 AND l.deleted = 0 GROUP BY u.name ORDER BY u.name")
-        .bind(&project).fetch_all(&state.db.pool).await?;
-    let values = sqlx::query("SELECT value FROM labels WHERE project_id = $1 AND deleted = 0")
-        .bind(&project)
-        .fetch_all(&state.db.pool)
-        .await?;
+    // Annotators see counts of their own labels only, as pulls show them only their own.
+    let only = (role == Role::Annotator).then_some(caller.user_id.as_str());
+    let per_annotator = sqlx::query("SELECT u.name AS name, COUNT(*) AS n FROM labels l JOIN users u ON u.id = l.annotator_id WHERE l.project_id = $1 AND l.deleted = 0 AND ($2 IS NULL OR l.annotator_id = $2) GROUP BY u.name ORDER BY u.name")
+        .bind(&project).bind(only).fetch_all(&state.db.pool).await?;
+    let values = sqlx::query(
+        "SELECT value FROM labels WHERE project_id = $1 AND deleted = 0 AND ($2 IS NULL OR annotator_id = $2)",
+    )
+    .bind(&project)
+    .bind(only)
+    .fetch_all(&state.db.pool)
+    .await?;
     let mut per_class = std::collections::BTreeMap::<String, i64>::new();
     for v in &values {
         let value: Option<String> = v.try_get("value")?;
@@ -229,6 +243,9 @@ pub async fn set_member(
     let user_id: String = row.try_get("id")?;
     let _guard = state.db.write_guard().await;
     let mut tx = state.db.pool.begin().await?;
+    if role != Role::Owner {
+        keep_an_owner(&mut tx, &project, &user_id).await?;
+    }
     sqlx::query("DELETE FROM members WHERE project_id = $1 AND user_id = $2")
         .bind(&project)
         .bind(&user_id)
@@ -238,6 +255,79 @@ pub async fn set_member(
         .bind(&project)
         .bind(&user_id)
         .bind(role.as_str())
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// 409 `last_owner` when `user` is the project's only owner: a project always keeps one.
+async fn keep_an_owner(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    project: &str,
+    user: &str,
+) -> Result<(), ApiError> {
+    let others: i64 = sqlx::query(
+        "SELECT COUNT(*) AS n FROM members WHERE project_id = $1 AND role = 'owner' AND user_id <> $2",
+    )
+    .bind(project)
+    .bind(user)
+    .fetch_one(&mut **tx)
+    .await?
+    .try_get("n")?;
+    let is_owner = sqlx::query(
+        "SELECT 1 AS one FROM members WHERE project_id = $1 AND user_id = $2 AND role = 'owner'",
+    )
+    .bind(project)
+    .bind(user)
+    .fetch_optional(&mut **tx)
+    .await?
+    .is_some();
+    if is_owner && others == 0 {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "last_owner",
+            "this is the project's only owner; make someone else an owner first",
+        ));
+    }
+    Ok(())
+}
+
+/// `DELETE /projects/{p}/members/{user}`: owners remove a member, and any member removes
+/// themselves (leaving a project they were added to). Their labels stay (with their names in
+/// the history); their leases end. The last owner cannot leave.
+pub async fn remove_member(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((project, user)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let role = caller.role_in(&state, &project).await?;
+    if role != Role::Owner && user != caller.name {
+        return Err(ApiError::forbidden(format!(
+            "a {} can only remove themselves from project `{project}`",
+            role.as_str()
+        )));
+    }
+    let user_id: String = sqlx::query(
+        "SELECT u.id FROM users u JOIN members m ON m.user_id = u.id WHERE u.name = $1 AND m.project_id = $2",
+    )
+    .bind(&user)
+    .bind(&project)
+    .fetch_optional(&state.db.pool)
+    .await?
+    .ok_or_else(|| ApiError::not_found(format!("`{user}` is not a member of `{project}`")))?
+    .try_get("id")?;
+    let _guard = state.db.write_guard().await;
+    let mut tx = state.db.pool.begin().await?;
+    keep_an_owner(&mut tx, &project, &user_id).await?;
+    sqlx::query("DELETE FROM members WHERE project_id = $1 AND user_id = $2")
+        .bind(&project)
+        .bind(&user_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM leases WHERE project_id = $1 AND user_id = $2")
+        .bind(&project)
+        .bind(&user_id)
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;

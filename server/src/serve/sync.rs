@@ -19,6 +19,13 @@ use super::error::{ApiError, ApiJson, ApiQuery};
 pub const MAX_OPS_PER_PUSH: usize = 1000;
 /// Most changes one pull returns.
 pub const MAX_PULL_LIMIT: i64 = 1000;
+/// How far ahead of the server's clock a label's `hlc.wall` may be; later walls are stored as
+/// `now + MAX_CLOCK_SKEW_MS` (the label is kept, its clock is not trusted further).
+pub const MAX_CLOCK_SKEW_MS: u64 = 5 * 60 * 1000;
+/// Largest `hlc.counter` stored (larger ones are stored as this).
+pub const MAX_HLC_COUNTER: u32 = 1 << 20;
+/// Longest `op_id`, `model_version` and `suggestion`, in bytes.
+pub const MAX_OP_FIELD: usize = 128;
 
 /// Handles a push: in one transaction, replays stored outcomes for seqs it has seen, applies
 /// the new ops in order, and records every outcome.
@@ -45,6 +52,16 @@ pub async fn push(
         return Err(ApiError::bad_request(
             "invalid_client_id",
             "client_id must be 1 to 128 characters",
+        ));
+    }
+    if let Some(op) = req
+        .ops
+        .iter()
+        .find(|o| o.op_id.is_empty() || o.op_id.len() > MAX_OP_FIELD)
+    {
+        return Err(ApiError::bad_request(
+            "invalid_op_id",
+            format!("op_id of seq {} must be 1 to {MAX_OP_FIELD} bytes", op.seq),
         ));
     }
     if let Some(w) = req.ops.windows(2).find(|w| w[1].seq != w[0].seq + 1) {
@@ -180,11 +197,15 @@ pub async fn project_labels(state: &AppState, project: &str) -> Result<Vec<Strin
 }
 
 fn validate(op: &Op, labels: &[String]) -> Result<(), String> {
+    let too_long = |field: &Option<String>| field.as_ref().is_some_and(|f| f.len() > MAX_OP_FIELD);
     match (op.kind, &op.value) {
         (OpKind::Upsert, None) => Err("an upsert needs a value".into()),
         (OpKind::Upsert, Some(v)) if !labels.contains(&v.class) => {
             Err(format!("`{}` is not a class of this project", v.class))
         }
+        (_, Some(v)) if too_long(&v.suggestion) || too_long(&v.model_version) => Err(format!(
+            "suggestion and model_version are at most {MAX_OP_FIELD} bytes"
+        )),
         _ if op.item_id.is_empty() || op.item_id.len() > 256 => {
             Err("item_id must be 1 to 256 characters".into())
         }
@@ -201,8 +222,11 @@ async fn apply(
     op: &Op,
     labels: &[String],
 ) -> Result<OpResult, ApiError> {
-    let dup = sqlx::query("SELECT 1 AS one FROM label_events WHERE project_id = $1 AND op_id = $2")
+    // Op ids are unique per annotator: another member cannot make this person's ops look like
+    // duplicates by sending their ids first.
+    let dup = sqlx::query("SELECT 1 AS one FROM label_events WHERE project_id = $1 AND annotator_id = $2 AND op_id = $3")
         .bind(project)
+        .bind(annotator)
         .bind(&op.op_id)
         .fetch_optional(&mut **tx)
         .await?;
@@ -216,6 +240,9 @@ async fn apply(
             reason: None,
         });
     }
+    let hlc = op
+        .hlc
+        .bounded(now_ms() as u64, MAX_CLOCK_SKEW_MS, MAX_HLC_COUNTER);
     let mut reason = validate(op, labels).err();
     if reason.is_none() {
         let item = sqlx::query("SELECT 1 AS one FROM items WHERE project_id = $1 AND id = $2")
@@ -234,9 +261,9 @@ async fn apply(
                 .bind(project).bind(&op.item_id).bind(annotator).fetch_optional(&mut **tx).await?;
             let beaten = match &current {
                 Some(row) => {
-                    let hlc = hlc_from_row(row)?;
+                    let stored = hlc_from_row(row)?;
                     let holder: String = row.try_get("client_id")?;
-                    (!wins((op.hlc, client), (hlc, &holder)))
+                    (!wins((hlc, client), (stored, &holder)))
                         .then_some(row.try_get::<i64, _>("version")?)
                 }
                 None => None,
@@ -255,7 +282,7 @@ async fn apply(
                         .bind(project).bind(&op.item_id).bind(annotator).execute(&mut **tx).await?;
                     sqlx::query("INSERT INTO labels (project_id, item_id, annotator_id, value, deleted, hlc_wall, hlc_counter, client_id, op_id, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
                         .bind(project).bind(&op.item_id).bind(annotator).bind(value)
-                        .bind(i64::from(op.kind == OpKind::Delete)).bind(op.hlc.wall as i64).bind(i64::from(op.hlc.counter))
+                        .bind(i64::from(op.kind == OpKind::Delete)).bind(hlc.wall as i64).bind(i64::from(hlc.counter))
                         .bind(client).bind(&op.op_id).bind(version).execute(&mut **tx).await?;
                     (Outcome::Applied, Some(version))
                 }
@@ -266,7 +293,7 @@ async fn apply(
         .bind(project).bind(&op.item_id).bind(annotator).bind(client).bind(&op.op_id)
         .bind(if op.kind == OpKind::Delete { "delete" } else { "upsert" })
         .bind(op.value.as_ref().map(|v| serde_json::to_string(v).expect("serializable")))
-        .bind(op.hlc.wall as i64).bind(i64::from(op.hlc.counter))
+        .bind(hlc.wall as i64).bind(i64::from(hlc.counter))
         .bind(serde_json::to_value(outcome).expect("serializable").as_str().unwrap_or_default().to_string())
         .bind(reason.clone()).bind(version).bind(now_ms()).execute(&mut **tx).await?;
     Ok(OpResult {

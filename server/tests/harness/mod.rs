@@ -73,6 +73,7 @@ pub struct Server {
     /// Its database URL.
     pub db: String,
     port: u16,
+    args: Vec<String>,
 }
 
 fn free_port() -> u16 {
@@ -86,12 +87,18 @@ fn free_port() -> u16 {
 impl Server {
     /// Starts `kindling serve` on `db` and waits until it answers.
     pub async fn start(db: &str) -> Server {
-        Self::start_on(db, free_port()).await
+        Self::start_on(db, free_port(), &[]).await
     }
 
-    async fn start_on(db: &str, port: u16) -> Server {
+    /// Starts `kindling serve` on `db` with extra flags.
+    pub async fn start_with(db: &str, args: &[&str]) -> Server {
+        Self::start_on(db, free_port(), args).await
+    }
+
+    async fn start_on(db: &str, port: u16, args: &[&str]) -> Server {
         let child = Command::new(BIN)
             .args(["serve", "--db", db, "--addr", &format!("127.0.0.1:{port}")])
+            .args(args)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -101,6 +108,7 @@ impl Server {
             base: format!("http://127.0.0.1:{port}"),
             db: db.to_string(),
             port,
+            args: args.iter().map(|a| a.to_string()).collect(),
         };
         for _ in 0..200 {
             if let Ok(r) = reqwest::get(format!("{}/healthz", server.base)).await
@@ -123,7 +131,9 @@ impl Server {
         self.child.kill().unwrap();
         self.child.wait().unwrap();
         between();
-        let next = Self::start_on(&self.db.clone(), self.port).await;
+        let args = self.args.clone();
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let next = Self::start_on(&self.db.clone(), self.port, &args).await;
         let old = std::mem::replace(self, next);
         std::mem::forget(old);
     }
