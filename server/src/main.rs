@@ -31,6 +31,8 @@ enum Command {
     Train(cli::train::TrainArgs),
     /// Serve the HTTP API (and the front end with --static-dir).
     Serve(cli::admin::ServeArgs),
+    /// Run training jobs from the database (beside `kindling serve --no-jobs`).
+    Worker(cli::admin::WorkerArgs),
     /// Users (`kindling user add NAME`).
     #[command(subcommand)]
     User(cli::admin::UserCommand),
@@ -68,6 +70,7 @@ fn main() -> anyhow::Result<()> {
         Command::FixturePhotos(a) => cli::fixture_photos::run(a),
         Command::Train(a) => cli::train::run(a),
         Command::Serve(a) => cli::admin::run_serve(a),
+        Command::Worker(a) => cli::admin::run_worker(a),
         Command::Admin(c) => cli::admin::run(c),
         Command::User(c) => cli::admin::run(c.into()),
         Command::Import(a) => cli::admin::run(cli::admin::AdminCommand::Import(a)),

@@ -140,7 +140,8 @@ async fn setup(kind: &str) -> Ctx {
         &[("olga", "owner"), ("ann", "annotator")],
         ITEMS,
     );
-    let server = Server::start(&db).await;
+    // A short job lease: the SIGKILL test below waits for the dead server's lease to run out.
+    let server = Server::start_with(&db, &["--job-lease-secs", "3"]).await;
     let ctx = Ctx {
         server,
         http: Client::new(),

@@ -49,6 +49,39 @@ pub struct ServeArgs {
     /// Without it, projects are created with `kindling admin project-create`.
     #[arg(long)]
     open_project_creation: bool,
+    /// Run no training jobs here: `kindling worker` processes on the same database do.
+    #[arg(long)]
+    no_jobs: bool,
+    /// Seconds this process's lease on a running job lasts without renewal (renewed every
+    /// third); a job whose runner stays silent this long is taken over by another runner.
+    #[arg(long, default_value_t = crate::jobs::DEFAULT_LEASE.as_secs())]
+    job_lease_secs: u64,
+}
+
+/// `kindling worker`: runs training jobs from the database, no HTTP.
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    #[command(flatten)]
+    db: DbArg,
+    /// Seconds this worker's lease on a running job lasts without renewal.
+    #[arg(long, default_value_t = crate::jobs::DEFAULT_LEASE.as_secs())]
+    job_lease_secs: u64,
+}
+
+/// Runs `kindling worker` until SIGTERM or Ctrl-C (a job it was running is taken over by
+/// another runner once its lease runs out).
+pub fn run_worker(args: WorkerArgs) -> anyhow::Result<()> {
+    init_logging();
+    runtime()?.block_on(async {
+        let state = state(&args.db).await?;
+        let runner = crate::jobs::Runner::new(std::time::Duration::from_secs(args.job_lease_secs));
+        println!("kindling worker: runner {} on {}", runner.id, args.db.db);
+        tokio::select! {
+            _ = crate::jobs::run_forever(state, runner) => {},
+            _ = crate::serve::listener::shutdown_signal() => {},
+        }
+        Ok(())
+    })
 }
 
 /// Administration subcommands.
@@ -328,13 +361,7 @@ pub fn train_project(
 
 /// Runs `kindling serve` (logs with `tracing`; `RUST_LOG` filters, default `info`).
 pub fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sqlx=warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    init_logging();
     let options = crate::serve::ServeOptions {
         addr: args.addr,
         static_dir: args.static_dir,
@@ -344,8 +371,21 @@ pub fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
         },
         max_failed_auth: args.max_failed_auth,
         open_project_creation: args.open_project_creation,
+        run_jobs: !args.no_jobs,
+        job_lease: std::time::Duration::from_secs(args.job_lease_secs),
     };
     runtime()?.block_on(serve(&args.db.db, options))
+}
+
+/// Logs to stderr (`RUST_LOG` filters; default `info,sqlx=warn`).
+fn init_logging() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

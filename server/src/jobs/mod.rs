@@ -1,6 +1,9 @@
 //! Training jobs: queued in the database (one queued or running job per project), run one at a
-//! time by `kindling serve` with burn on the CPU, with progress and cancellation; a server
-//! restart re-queues a running job (at most three attempts, then it fails with the reason).
+//! time per runner (`kindling serve`, or `kindling worker` processes beside `serve --no-jobs`)
+//! with burn on the CPU, with progress and cancellation. A runner holds a lease on the job it
+//! runs and renews it while alive; a job whose lease ran out (its runner died) is queued again
+//! by any runner (at most three attempts, then it fails with the reason), and a live runner's
+//! job is never taken from it.
 //! A finished job stores a new model version and makes it current only if it beats the current
 //! one on the project's evaluation set.
 
@@ -22,6 +25,33 @@ pub use run::execute;
 
 /// Attempts before a job that keeps dying with its server fails for good.
 const MAX_ATTEMPTS: i64 = 3;
+
+/// One process that runs jobs: its id (recorded on the jobs it claims) and how long its lease
+/// on a job lasts without a renewal (renewed every third of it).
+#[derive(Debug, Clone)]
+pub struct Runner {
+    /// Random id, `r_…`.
+    pub id: String,
+    /// Lease length: a job of a runner silent for this long is taken over.
+    pub lease: Duration,
+}
+
+impl Runner {
+    /// A runner with a fresh id and `lease`.
+    pub fn new(lease: Duration) -> Self {
+        Self {
+            id: random_id("r"),
+            lease: lease.max(Duration::from_secs(1)),
+        }
+    }
+
+    fn lease_until(&self) -> i64 {
+        now_ms() + self.lease.as_millis() as i64
+    }
+}
+
+/// Default lease of a runner on its job (`--job-lease-secs`).
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(30);
 
 /// What a job trains with.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -116,8 +146,10 @@ pub struct Job {
     pub result: Option<serde_json::Value>,
     /// A cancel was asked for.
     pub cancel_requested: bool,
-    /// Runs started (a restart re-queues).
+    /// Runs started (a job whose runner died is queued again).
     pub attempts: i64,
+    /// The runner that holds (or last held) it.
+    pub runner: Option<String>,
     /// Milliseconds since the Unix epoch.
     pub created_at: i64,
     /// When it started running.
@@ -126,7 +158,7 @@ pub struct Job {
     pub finished_at: Option<i64>,
 }
 
-const COLUMNS: &str = "id, project_id, status, trigger, requested_by, config, label_count, progress, error, result, cancel_requested, attempts, created_at, started_at, finished_at";
+const COLUMNS: &str = "id, project_id, status, trigger, requested_by, config, label_count, progress, error, result, cancel_requested, attempts, runner, created_at, started_at, finished_at";
 
 fn json_column(
     r: &sqlx::any::AnyRow,
@@ -150,6 +182,7 @@ fn job_from_row(r: &sqlx::any::AnyRow) -> Result<Job, sqlx::Error> {
         result: json_column(r, "result")?,
         cancel_requested: r.try_get::<i64, _>("cancel_requested")? != 0,
         attempts: r.try_get("attempts")?,
+        runner: r.try_get("runner")?,
         created_at: r.try_get("created_at")?,
         started_at: r.try_get("started_at")?,
         finished_at: r.try_get("finished_at")?,
@@ -239,19 +272,22 @@ pub async fn cancel(state: &AppState, project: &str, id: &str) -> Result<Job, Ap
     get(state, project, id).await
 }
 
-/// On start: jobs left `running` by a server that died are queued again (or failed after
-/// `MAX_ATTEMPTS`), so none stays stuck.
+/// Jobs left `running` by a runner whose lease ran out (it died, or hung) are queued again, or
+/// failed after `MAX_ATTEMPTS`; jobs of live runners are left alone.
 pub async fn recover(state: &AppState) -> anyhow::Result<()> {
+    let now = now_ms();
     let _guard = state.db.write_guard().await;
-    sqlx::query("UPDATE jobs SET status = 'failed', finished_at = $1, error = 'the server stopped while this job ran, too many times' WHERE status = 'running' AND attempts >= $2")
-        .bind(now_ms()).bind(MAX_ATTEMPTS).execute(&state.db.pool).await?;
-    let requeued =
-        sqlx::query("UPDATE jobs SET status = 'queued', progress = NULL WHERE status = 'running'")
-            .execute(&state.db.pool)
-            .await?
-            .rows_affected();
+    sqlx::query("UPDATE jobs SET status = 'failed', finished_at = $1, error = 'the process running this job stopped, too many times' WHERE status = 'running' AND (lease_until IS NULL OR lease_until < $1) AND attempts >= $2")
+        .bind(now).bind(MAX_ATTEMPTS).execute(&state.db.pool).await?;
+    let requeued = sqlx::query(
+        "UPDATE jobs SET status = 'queued', progress = NULL WHERE status = 'running' AND (lease_until IS NULL OR lease_until < $1)",
+    )
+    .bind(now)
+    .execute(&state.db.pool)
+    .await?
+    .rows_affected();
     if requeued > 0 {
-        tracing::warn!("re-queued {requeued} training job(s) interrupted by a restart");
+        tracing::warn!("re-queued {requeued} training job(s) whose runner stopped");
     }
     Ok(())
 }
@@ -286,8 +322,8 @@ pub async fn auto_trigger(state: &AppState) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Takes the oldest queued job, if any (atomically: one runner gets it).
-async fn claim(state: &AppState) -> anyhow::Result<Option<Job>> {
+/// Takes the oldest queued job, if any (atomically: one runner gets it), leased to `runner`.
+async fn claim(state: &AppState, runner: &Runner) -> anyhow::Result<Option<Job>> {
     let Some(row) = sqlx::query(
         "SELECT id, project_id FROM jobs WHERE status = 'queued' ORDER BY created_at, id LIMIT 1",
     )
@@ -299,8 +335,8 @@ async fn claim(state: &AppState) -> anyhow::Result<Option<Job>> {
     let id: String = row.try_get("id")?;
     let project: String = row.try_get("project_id")?;
     let _guard = state.db.write_guard().await;
-    let claimed = sqlx::query("UPDATE jobs SET status = 'running', started_at = $1, attempts = attempts + 1 WHERE id = $2 AND status = 'queued'")
-        .bind(now_ms()).bind(&id).execute(&state.db.pool).await?.rows_affected();
+    let claimed = sqlx::query("UPDATE jobs SET status = 'running', started_at = $1, attempts = attempts + 1, runner = $2, lease_until = $3 WHERE id = $4 AND status = 'queued'")
+        .bind(now_ms()).bind(&runner.id).bind(runner.lease_until()).bind(&id).execute(&state.db.pool).await?.rows_affected();
     drop(_guard);
     if claimed == 0 {
         return Ok(None);
@@ -312,26 +348,57 @@ async fn claim(state: &AppState) -> anyhow::Result<Option<Job>> {
     ))
 }
 
-/// Records how a job ended.
+/// Records how a job ended (only while `runner` still holds it: a job taken over after a lost
+/// lease is the new runner's to finish).
 async fn finish(
     state: &AppState,
+    runner: &Runner,
     id: &str,
     status: &str,
     error: Option<&str>,
     result: Option<&serde_json::Value>,
 ) -> anyhow::Result<()> {
     let _guard = state.db.write_guard().await;
-    sqlx::query(
-        "UPDATE jobs SET status = $1, error = $2, result = $3, finished_at = $4 WHERE id = $5",
+    let updated = sqlx::query(
+        "UPDATE jobs SET status = $1, error = $2, result = $3, finished_at = $4 WHERE id = $5 AND runner = $6 AND status = 'running'",
     )
     .bind(status)
     .bind(error)
     .bind(result.map(|r| r.to_string()))
     .bind(now_ms())
     .bind(id)
+    .bind(&runner.id)
     .execute(&state.db.pool)
-    .await?;
+    .await?
+    .rows_affected();
+    if updated == 0 {
+        tracing::warn!(
+            "job {id} ended here but another runner holds it now; its outcome is theirs"
+        );
+    }
     Ok(())
+}
+
+/// Renews `runner`'s lease on job `id` every third of the lease, until dropped.
+fn keep_leased(state: &AppState, runner: &Runner, id: &str) -> tokio::task::JoinHandle<()> {
+    let (state, runner, id) = (state.clone(), runner.clone(), id.to_string());
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(runner.lease / 3).await;
+            let renewed = {
+                let _guard = state.db.write_guard().await;
+                sqlx::query("UPDATE jobs SET lease_until = $1 WHERE id = $2 AND runner = $3 AND status = 'running'")
+                    .bind(runner.lease_until())
+                    .bind(&id)
+                    .bind(&runner.id)
+                    .execute(&state.db.pool)
+                    .await
+            };
+            if let Err(e) = renewed {
+                tracing::warn!("renewing the lease on job {id}: {e}");
+            }
+        }
+    })
 }
 
 /// What a crashed job task said.
@@ -346,20 +413,26 @@ fn panic_message(e: tokio::task::JoinError) -> String {
     }
 }
 
-/// The runner `kindling serve` starts: recovers, then runs queued jobs one at a time, and
-/// queues automatic ones.
-pub async fn run_forever(state: AppState) {
-    if let Err(e) = recover(&state).await {
-        tracing::error!("recovering training jobs: {e:#}");
-    }
+/// A runner's loop (`kindling serve`, or `kindling worker`): takes over jobs whose runner
+/// died, runs queued jobs one at a time under a renewed lease, and queues automatic ones.
+pub async fn run_forever(state: AppState, runner: Runner) {
+    tracing::info!(runner = %runner.id, lease_s = runner.lease.as_secs(), "job runner started");
+    let mut last_recover: Option<std::time::Instant> = None;
     loop {
+        if last_recover.is_none_or(|t| t.elapsed() >= runner.lease / 3) {
+            if let Err(e) = recover(&state).await {
+                tracing::warn!("re-queueing jobs of stopped runners: {e:#}");
+            }
+            last_recover = Some(std::time::Instant::now());
+        }
         if let Err(e) = auto_trigger(&state).await {
             tracing::warn!("auto-training check: {e:#}");
         }
-        match claim(&state).await {
+        match claim(&state, &runner).await {
             Ok(Some(job)) => {
                 tracing::info!("training job {} for {} started", job.id, job.project_id);
                 let id = job.id.clone();
+                let lease = keep_leased(&state, &runner, &id);
                 // In its own task: a panic while training fails this job (with the panic's
                 // message) instead of ending the runner for every project.
                 let outcome = {
@@ -370,12 +443,18 @@ pub async fn run_forever(state: AppState) {
                     }
                 };
                 let recorded = match outcome {
-                    Ok(result) => finish(&state, &id, "succeeded", None, Some(&result)).await,
-                    Err(e) if e.is::<crate::train::Cancelled>() => {
-                        finish(&state, &id, "cancelled", None, None).await
+                    Ok(result) => {
+                        finish(&state, &runner, &id, "succeeded", None, Some(&result)).await
                     }
-                    Err(e) => finish(&state, &id, "failed", Some(&format!("{e:#}")), None).await,
+                    Err(e) if e.is::<crate::train::Cancelled>() => {
+                        finish(&state, &runner, &id, "cancelled", None, None).await
+                    }
+                    Err(e) => {
+                        let error = format!("{e:#}");
+                        finish(&state, &runner, &id, "failed", Some(&error), None).await
+                    }
                 };
+                lease.abort();
                 if let Err(e) = recorded {
                     tracing::error!("recording the end of job {id}: {e:#}");
                 }

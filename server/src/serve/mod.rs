@@ -73,6 +73,10 @@ pub struct ServeOptions {
     pub max_failed_auth: u32,
     /// Whether any signed-in user may create projects.
     pub open_project_creation: bool,
+    /// Run training jobs in this process (`--no-jobs`: `kindling worker` processes do).
+    pub run_jobs: bool,
+    /// This process's lease on a job it runs.
+    pub job_lease: Duration,
 }
 
 /// The `/api/v1` router with its limits, plus `/healthz`.
@@ -168,8 +172,12 @@ pub async fn serve(db_url: &str, options: ServeOptions) -> anyhow::Result<()> {
         auth_failures: Arc::new(auth_failures::FailedAuth::new(options.max_failed_auth)),
         open_project_creation: options.open_project_creation,
     };
-    // Training jobs run in this process, one at a time (burn on the CPU).
-    tokio::spawn(crate::jobs::run_forever(state.clone()));
+    // Training jobs run in this process, one at a time (burn on the CPU), unless `kindling
+    // worker` processes run them.
+    if options.run_jobs {
+        let runner = crate::jobs::Runner::new(options.job_lease);
+        tokio::spawn(crate::jobs::run_forever(state.clone(), runner));
+    }
     let mut app = router(state);
     if let Some(dir) = options.static_dir {
         let pages = axum::Router::new()
