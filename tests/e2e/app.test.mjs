@@ -7,7 +7,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { launchChromium, signIn, watch } from './browser.mjs';
+import * as helpers from './app-helpers.mjs';
+import { labelOne, pending, readyOffline, waitSuggestion } from './app-helpers.mjs';
+import { launchChromium, watch } from './browser.mjs';
+import { FaultProxy } from './fault-proxy.mjs';
 import { KindlingServer } from './kindling-server.mjs';
 
 const ARTIFACTS = path.resolve('artifacts/screenshots');
@@ -55,80 +58,17 @@ after(async () => {
 });
 
 /** A fresh browser profile, signed in, on the labeling view of `project`. */
-async function openApp(problems, project = 'digits', { allowed = [], context } = {}) {
-  context ??= await browser.newContext({ viewport: { width: 1100, height: 900 } });
-  const page = await context.newPage();
-  watch(page, problems, allowed);
-  await signIn(page, server.base, token);
-  await page.goto(`${server.base}/?device=cpu#/p/${project}/label`);
-  await page.waitForSelector('#label:not([hidden])');
-  return { context, page };
+function openApp(problems, project = 'digits', options = {}) {
+  return helpers.openApp(browser, server.base, token, problems, project, options);
 }
 
-/** Waits until the app is ready to label offline: model loaded, items held, shell cached. */
-async function readyOffline(page, minItems = 100) {
-  await page.waitForFunction((n) => window.kindlingApp?.modelVersion() && window.kindlingApp.queued() >= n
-    && navigator.serviceWorker.controller !== null, minItems, { timeout: 120_000 });
-}
-
-/** Waits for the item on screen to have the model's suggestion. */
-async function waitSuggestion(page) {
-  await page.waitForFunction(() => /%/.test(document.querySelector('#suggestion')?.textContent ?? ''), null, { timeout: 60_000 });
-}
-
-/**
- * Labels the item on screen with a key; returns what was labeled. Even steps accept the
- * suggestion (Enter), odd ones correct it (a digit other than the suggestion).
- */
-async function labelOne(page, step) {
-  await waitSuggestion(page);
-  const before = await page.evaluate(() => window.kindlingApp.current());
-  const suggested = (await page.textContent('#suggestion')).split(' · ')[0];
-  let key;
-  let cls;
-  if (step % 2 === 0) {
-    key = 'Enter';
-    cls = suggested;
-  } else {
-    cls = String((Number(suggested) + 1) % 10);
-    // Class "k" is label number k+1: keys 1–9 for classes 0–8, key 0 for class 9.
-    key = cls === '9' ? '0' : String(Number(cls) + 1);
-  }
-  await page.keyboard.press(key);
-  await page.waitForFunction((id) => window.kindlingApp.current() !== id, before, { timeout: 10_000 });
-  return { item: before, cls, accepted: key === 'Enter', suggested };
-}
-
-async function pending(page) {
-  return Number(await page.getAttribute('#pending', 'data-count'));
+/** Each labeled item is on the server once, as labeled (see app-helpers.mjs). */
+function assertOnServer(done, since, project = 'digits') {
+  return helpers.assertOnServer(server, token, done, since, project);
 }
 
 async function collectLatencies(page) {
   latencies.push(...await page.evaluate(() => window.kindlingApp.latencies));
-}
-
-/**
- * Asserts that each labeled item is on the server once, as labeled, with its provenance, and
- * that the server applied exactly one write per label made since `since` (no duplicates).
- */
-async function assertOnServer(done, since, project = 'digits') {
-  const rows = await server.labels(token, project);
-  const byItem = new Map();
-  for (const r of rows) {
-    assert.ok(!byItem.has(r.item_id), `item ${r.item_id} exported twice`);
-    byItem.set(r.item_id, r);
-  }
-  for (const d of done) {
-    const row = byItem.get(d.item);
-    assert.ok(row, `label of ${d.item} is on the server`);
-    assert.equal(row.label, d.cls, `class of ${d.item}`);
-    assert.equal(row.suggestion, d.suggested, `suggestion of ${d.item}`);
-    assert.equal(row.accepted, d.accepted, `accepted flag of ${d.item}`);
-    assert.match(row.model_version ?? '', /.+/, `model version of ${d.item}`);
-    const applied = (await server.history(token, project, d.item))
-      .filter((e) => e.outcome === 'applied' && e.kind === 'upsert' && e.received_at >= since);
-    assert.equal(applied.length, 1, `${d.item} was applied exactly once: ${JSON.stringify(applied)}`);
-  }
 }
 
 test('label 20 items by keyboard: each on the server once, with suggestion, accepted flag and model version', async () => {
@@ -221,7 +161,7 @@ test('two tabs label one item: the later write wins on the server and in both ta
   await context.close();
 });
 
-test('the server is killed mid-push and restarted: nothing lost, nothing duplicated', async () => {
+test('the server is killed while a push is in flight and restarted: nothing lost, nothing duplicated', async () => {
   const problems = [];
   const since = Date.now();
   // Chromium itself logs each request the kill cut or that found no server, with a network
@@ -229,19 +169,31 @@ test('the server is killed mid-push and restarted: nothing lost, nothing duplica
   // SOCKET_NOT_CONNECTED). Network-level lines only: an HTTP error status or anything the app
   // logs still fails the test.
   const allowed = [/^Failed to load resource: net::ERR_[A-Z_]+$/];
-  const { context, page } = await openApp(problems, 'digits', { allowed });
-  await readyOffline(page, 100);
-  const done = [];
-  for (let i = 0; i < 12; i++) {
-    done.push(await labelOne(page, i));
-    if (i === 7) await server.kill(); // pushes of the labels just made are in flight
+  // The app talks to the server through a loopback proxy that holds pushes for a while, so a
+  // push is provably in flight (sent by the app, not answered) when the server dies.
+  const proxy = await FaultProxy.start(server.base);
+  try {
+    const { context, page } = await helpers.openApp(browser, proxy.base, token, problems, 'digits', { allowed });
+    await readyOffline(page, 100);
+    proxy.hold = { re: /\/sync\/push$/, ms: 1500 };
+    const done = [];
+    for (let i = 0; i < 8; i++) done.push(await labelOne(page, i));
+    const deadline = Date.now() + 10_000;
+    while (proxy.holding === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const inFlight = proxy.holding;
+    await server.kill();
+    assert.ok(inFlight > 0, 'a push was in flight when the server was killed');
+    for (let i = 8; i < 12; i++) done.push(await labelOne(page, i));
+    await page.waitForFunction(() => Number(document.querySelector('#pending')?.dataset.count) > 0);
+    await server.start();
+    proxy.hold = null;
+    await page.waitForSelector('#pending[data-count="0"]', { timeout: 40_000 });
+    await assertOnServer(done, since);
+    assert.deepEqual(problems, []);
+    await context.close();
+  } finally {
+    await proxy.close();
   }
-  await page.waitForFunction(() => Number(document.querySelector('#pending')?.dataset.count) > 0);
-  await server.start();
-  await page.waitForSelector('#pending[data-count="0"]', { timeout: 40_000 });
-  await assertOnServer(done, since);
-  assert.deepEqual(problems, []);
-  await context.close();
 });
 
 test('text items are shown as text, never as HTML', async () => {
