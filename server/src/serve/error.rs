@@ -58,9 +58,29 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// Whether a database error says the disk is full (SQLite `SQLITE_FULL`, PostgreSQL
+/// `disk_full` 53100).
+pub fn is_disk_full(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(db) => {
+            matches!(db.code().as_deref(), Some("13") | Some("53100"))
+                || db.message().contains("disk is full")
+        }
+        sqlx::Error::Io(io) => io.kind() == std::io::ErrorKind::StorageFull,
+        _ => false,
+    }
+}
+
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
         tracing::error!(error = %e, "database error");
+        if is_disk_full(&e) {
+            return ApiError::new(
+                StatusCode::INSUFFICIENT_STORAGE,
+                "storage_full",
+                "the server's disk is full: nothing of this request was saved; retry once an operator has freed space",
+            );
+        }
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "storage_unavailable",
