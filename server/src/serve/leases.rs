@@ -91,6 +91,13 @@ pub async fn lease(
           AND NOT EXISTS (SELECT 1 FROM leases s WHERE s.project_id = i.project_id AND s.item_id = i.id AND s.user_id <> $2 AND s.expires_at > $3)";
     let _guard = state.db.write_guard().await;
     let mut tx = state.db.pool.begin().await?;
+    // One lease of a project at a time, across processes: on PostgreSQL this takes the
+    // project's row lock (on SQLite the write guard already serializes). Concurrent leases
+    // otherwise picked the same free items and failed on the leases' primary key.
+    sqlx::query("UPDATE projects SET change_seq = change_seq WHERE id = $1")
+        .bind(&project)
+        .execute(&mut *tx)
+        .await?;
     let rows = sqlx::query(&format!(
         "SELECT i.id, i.kind, i.content_type, i.sha256, CAST(LENGTH(i.content) AS BIGINT) AS size {FREE} ORDER BY i.seq LIMIT $4"
     ))
