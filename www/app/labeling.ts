@@ -50,7 +50,10 @@ export interface AppProbe {
   predVersion(): string | null;
   /** The suggested class of an item, if it has one. */
   suggestion(itemId: string): string | undefined;
-  /** Labeled items the local head learned from (0: none yet). */
+  /**
+   * Labeled items the last local head learned from, once its suggestions for every held item
+   * have arrived (0: none yet). Suggestions read after this are all the local head's.
+   */
   localHead(): number;
 }
 
@@ -68,6 +71,8 @@ export class LabelingView {
   private localDirty = false;
   /** Labeled items the local head was last fitted on, and how long that took. */
   private local = { trainedOn: 0, ms: 0 };
+  /** Labels of the last local fit whose re-predictions of the held items all arrived. */
+  private localComplete = 0;
   /** A text project with no model yet: a `text_ngram` is trained in the worker from the labels. */
   private scratchText = false;
   private modelInfo = '';
@@ -148,7 +153,7 @@ export class LabelingView {
       predicted: () => [...this.preds.keys()].filter((id) => this.items.has(id)).length,
       predVersion: () => this.predVersion,
       suggestion: (id) => this.preds.get(id)?.topK[0]?.label,
-      localHead: () => this.local.trainedOn,
+      localHead: () => this.localComplete,
     };
     void this.refresh();
     this.timer = setInterval(() => void this.refresh(), REFRESH_MS);
@@ -229,6 +234,7 @@ export class LabelingView {
       const threads = model.threads > 1 ? ` × ${model.threads} threads` : '';
       this.modelInfo = `Model ${model.version} on ${model.device}${threads}${fallback}`;
       this.local = { trainedOn: 0, ms: 0 };
+      this.localComplete = 0;
       this.showModelInfo();
       this.updateOfflineReady();
     } catch (err) {
@@ -332,8 +338,10 @@ export class LabelingView {
           this.inference.scratch(labeled, items, this.project.labels, onFitted, onBatch)
       : (onFitted: (trainedOn: number, ms: number) => void, onBatch: (results: WorkerPrediction[], from: string) => void) =>
           this.inference.local(labeled, items, onFitted, onBatch);
+    let fitted = 0;
     await fit(
       (trainedOn, ms) => {
+        fitted = trainedOn;
         this.local = { trainedOn, ms };
         // From here on, suggestions (and the labels that record them) are the local head's.
         this.predVersion = version;
@@ -347,6 +355,7 @@ export class LabelingView {
         this.renderQueueInfo();
       },
     );
+    if (version === this.predVersion) this.localComplete = fitted;
   }
 
   /** Leases more items while fewer than `HOLD_LOW` unlabeled ones are held. */
