@@ -579,11 +579,11 @@ async fn import(
 }
 
 /// One text item to import: id (if given), text, label (if given).
-type TextRow = (Option<String>, String, Option<String>);
+pub type TextRow = (Option<String>, String, Option<String>);
 
 /// Reads `(id, text, label)` rows from JSONL (`{"id", "text", "label"}`) or CSV (`id`, `text`,
 /// `label` columns; only `text` is required).
-fn read_texts(path: &std::path::Path, ext: &str) -> anyhow::Result<Vec<TextRow>> {
+pub fn read_texts(path: &std::path::Path, ext: &str) -> anyhow::Result<Vec<TextRow>> {
     let mut out = Vec::new();
     if ext == "jsonl" {
         let text = std::fs::read_to_string(path)?;

@@ -89,6 +89,15 @@ pub async fn lease(
     const FREE: &str = "FROM items i WHERE i.project_id = $1
           AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.project_id = i.project_id AND l.item_id = i.id AND l.deleted = 0)
           AND NOT EXISTS (SELECT 1 FROM leases s WHERE s.project_id = i.project_id AND s.item_id = i.id AND s.user_id <> $2 AND s.expires_at > $3)";
+    // How many are free is for display: counted before the write lock (on SQLite the count over
+    // a large project took most of a lease's time under the lock, and every push waited).
+    let available: i64 = sqlx::query(&format!("SELECT COUNT(*) AS n {FREE}"))
+        .bind(&project)
+        .bind(&caller.user_id)
+        .bind(now)
+        .fetch_one(&state.db.pool)
+        .await?
+        .try_get("n")?;
     let _guard = state.db.write_guard().await;
     let mut tx = state.db.pool.begin().await?;
     // One lease of a project at a time, across processes: on PostgreSQL this takes the
@@ -107,13 +116,6 @@ pub async fn lease(
     .bind((limit + exclude.len()) as i64)
     .fetch_all(&mut *tx)
     .await?;
-    let available: i64 = sqlx::query(&format!("SELECT COUNT(*) AS n {FREE}"))
-        .bind(&project)
-        .bind(&caller.user_id)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get("n")?;
     let held: i64 = sqlx::query(
         "SELECT COUNT(*) AS n FROM leases s WHERE s.project_id = $1 AND s.user_id = $2 AND s.expires_at > $3
            AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.project_id = s.project_id AND l.item_id = s.item_id AND l.deleted = 0)",
