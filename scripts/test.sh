@@ -7,6 +7,15 @@ scripts/setup.sh
 . scripts/env.sh
 started=$(date +%s)
 
+step "gates: rustfmt, clippy -D warnings (native and wasm32), benches compile, tsc, eslint"
+cargo fmt --all --check
+cargo clippy --workspace --profile "$KINDLING_PROFILE" --all-targets -- -D warnings
+cargo clippy -p kindling --target wasm32-unknown-unknown --profile "$KINDLING_PROFILE" \
+  --features webgpu --lib --test wasm_browser -- -D warnings
+cargo test --workspace --profile "$KINDLING_PROFILE" --benches --no-run
+npx tsc --noEmit -p tsconfig.json
+npx eslint www/
+
 step "PostgreSQL for the server tests (private data directory and port)"
 KINDLING_PG_DATA=${KINDLING_PG_DATA:-$(mktemp -d /tmp/kindling-pg.XXXXXX)}
 KINDLING_PG_PORT=${KINDLING_PG_PORT:-$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}

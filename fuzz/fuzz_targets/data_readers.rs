@@ -20,8 +20,8 @@ fuzz_target!(|input: &[u8]| {
         0 => ("images.idx", |p| drop(data::read_idx_images(p))),
         1 => ("labels.idx", |p| drop(data::read_idx_labels(p))),
         2 => ("table.csv", |p| drop(data::read_csv(p, "label"))),
-        3 => ("texts.jsonl", |p| drop(kindling_server::cli::admin::read_texts(p, "jsonl"))),
-        _ => ("texts.csv", |p| drop(kindling_server::cli::admin::read_texts(p, "csv"))),
+        3 => ("texts.jsonl", |p| drop(kindling_server::domain::import::read_texts(p, "jsonl"))),
+        _ => ("texts.csv", |p| drop(kindling_server::domain::import::read_texts(p, "csv"))),
     };
     let path = dir.join(name);
     if std::fs::write(&path, file).is_ok() {

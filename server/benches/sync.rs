@@ -10,7 +10,7 @@ mod harness;
 use std::time::Instant;
 
 use harness::{Server, cli, fresh_db};
-use kindling_server::serve::db::{Db, now_ms};
+use kindling_server::store::{Db, now_ms};
 use serde_json::json;
 
 const CLASSES: [&str; 3] = ["a", "b", "c"];

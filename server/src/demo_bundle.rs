@@ -52,7 +52,7 @@ pub fn build(seed: u64) -> anyhow::Result<Bundle> {
         input: mnist_input(),
         labels: digit_labels(),
         metrics: None,
-        created_at: crate::cli::now_rfc3339(),
+        created_at: crate::clock::now_rfc3339(),
     };
     Ok(Bundle::from_model(info, arch, model)?)
 }

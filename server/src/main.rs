@@ -1,5 +1,5 @@
-//! `kindling`: the native command-line tool — make and inspect bundles, predict natively,
-//! write browser parity fixtures (and, as it grows, train and serve).
+//! `kindling`: the native command-line tool — make and inspect bundles, import backbones,
+//! train and predict natively, serve the HTTP API, run training workers, administer a server.
 
 use kindling_server::cli;
 
@@ -30,17 +30,17 @@ enum Command {
     /// Train a model on a data set and write a bundle.
     Train(cli::train::TrainArgs),
     /// Serve the HTTP API (and the front end with --static-dir).
-    Serve(cli::admin::ServeArgs),
+    Serve(cli::serve::ServeArgs),
     /// Run training jobs from the database (beside `kindling serve --no-jobs`).
-    Worker(cli::admin::WorkerArgs),
+    Worker(cli::worker::WorkerArgs),
     /// Users (`kindling user add NAME`).
     #[command(subcommand)]
-    User(cli::admin::UserCommand),
-    /// API tokens (`kindling token create NAME`).
+    User(cli::users::UserCommand),
+    /// API tokens (`kindling token create NAME`, `kindling token revoke NAME`).
     #[command(subcommand)]
-    Token(cli::admin::TokenCommand),
+    Token(cli::users::TokenCommand),
     /// Import items into a project (same as `kindling admin import`).
-    Import(cli::admin::ImportArgs),
+    Import(cli::import::ImportArgs),
     /// Users, tokens, projects, members, imports, publishing, epochs.
     #[command(subcommand)]
     Admin(cli::admin::AdminCommand),
@@ -69,12 +69,12 @@ fn main() -> anyhow::Result<()> {
         Command::Fixture(a) => cli::fixture::run(a),
         Command::FixturePhotos(a) => cli::fixture_photos::run(a),
         Command::Train(a) => cli::train::run(a),
-        Command::Serve(a) => cli::admin::run_serve(a),
-        Command::Worker(a) => cli::admin::run_worker(a),
+        Command::Serve(a) => cli::serve::run(a),
+        Command::Worker(a) => cli::worker::run(a),
         Command::Admin(c) => cli::admin::run(c),
-        Command::User(c) => cli::admin::run(c.into()),
-        Command::Import(a) => cli::admin::run(cli::admin::AdminCommand::Import(a)),
-        Command::Token(c) => cli::admin::run(c.into()),
+        Command::User(c) => cli::users::run_user(c),
+        Command::Import(a) => cli::import::run(a),
+        Command::Token(c) => cli::users::run_token(c),
         Command::Bench(BenchCommand::Train(a)) => cli::bench::run(a),
         Command::Bench(BenchCommand::ActiveLearning(a)) => cli::active_learning::run(a),
         Command::Bench(BenchCommand::Photos(a)) => cli::bench_photos::run(a),

@@ -232,7 +232,7 @@ async fn suite(kind: &str) {
     );
     assert!(
         eval.iter()
-            .all(|i| kindling_server::jobs::dataset::is_eval(PROJECT, i))
+            .all(|i| kindling_server::domain::jobs::dataset::is_eval(PROJECT, i))
     );
     assert_eq!(info["snapshot"]["label_count"], train.len() as u64);
     assert!(info["snapshot"]["label_hash"].as_str().unwrap().len() == 64);

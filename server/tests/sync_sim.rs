@@ -7,6 +7,7 @@
 //! ever made — agrees: nothing lost, nothing applied twice.
 //!
 //! Seed: `KINDLING_SIM_SEED` (random otherwise, printed); steps: `KINDLING_SIM_STEPS` (1000).
+//! A seed that fails is appended to `tests/sync_sim_seeds.txt` and replayed by every later run.
 
 mod harness;
 
@@ -108,7 +109,55 @@ async fn push_once(http: &Client, server: &Server, d: &mut Device, step: usize, 
     }
 }
 
-async fn simulate(kind: &str) {
+/// Seeds that once failed, replayed first by every run (`seed steps [database]` per line).
+const REGRESSIONS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/sync_sim_seeds.txt");
+
+/// The regression seeds for `kind`.
+fn regressions(kind: &str) -> Vec<(u64, usize)> {
+    std::fs::read_to_string(REGRESSIONS)
+        .unwrap_or_default()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter_map(|l| {
+            let mut f = l.split_whitespace();
+            let seed = f.next()?.parse().ok()?;
+            let steps = f.next()?.parse().ok()?;
+            f.next().is_none_or(|k| k == kind).then_some((seed, steps))
+        })
+        .collect()
+}
+
+/// While alive, a simulation run: if the test panics, its seed is appended to
+/// [`REGRESSIONS`] so that it is replayed by every later run (commit the file).
+struct KeepIfFailing {
+    kind: &'static str,
+    seed: u64,
+    steps: usize,
+}
+
+impl Drop for KeepIfFailing {
+    fn drop(&mut self) {
+        if !std::thread::panicking() || regressions(self.kind).contains(&(self.seed, self.steps)) {
+            return;
+        }
+        use std::io::Write;
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(REGRESSIONS)
+        {
+            let _ = writeln!(f, "{} {} {}", self.seed, self.steps, self.kind);
+            eprintln!("kept seed {} in {REGRESSIONS}: commit it", self.seed);
+        }
+    }
+}
+
+/// The regression seeds, then one new run (`KINDLING_SIM_SEED`, random otherwise).
+async fn simulate_all(kind: &'static str) {
+    for (seed, steps) in regressions(kind) {
+        simulate(kind, seed, steps).await;
+    }
     let seed: u64 = std::env::var("KINDLING_SIM_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -117,6 +166,11 @@ async fn simulate(kind: &str) {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(1000);
+    simulate(kind, seed, steps).await;
+}
+
+async fn simulate(kind: &'static str, seed: u64, steps: usize) {
+    let _keep = KeepIfFailing { kind, seed, steps };
     eprintln!("sync simulation on {kind}: KINDLING_SIM_SEED={seed} KINDLING_SIM_STEPS={steps}");
     let mut rng = StdRng::seed_from_u64(seed);
     let db = fresh_db(kind, "sim");
@@ -389,10 +443,10 @@ fn user_ids(db: &str) -> BTreeMap<String, String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sync_simulation_on_sqlite() {
-    simulate("sqlite").await;
+    simulate_all("sqlite").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sync_simulation_on_postgres() {
-    simulate("postgres").await;
+    simulate_all("postgres").await;
 }

@@ -4,6 +4,8 @@
  * can tell "the server said no" from "the server could not be reached".
  */
 
+import type { ProjectDetail, User } from './generated/api-types';
+
 /** The server answered with an error status. */
 export class ApiError extends Error {
   override name = 'ApiError';
@@ -94,29 +96,14 @@ export class Api {
   }
 }
 
-/** `GET /me`. */
-export interface Me { id: string; name: string; }
+// The API's bodies: generated from the server's Rust types (www/app/generated/api-types.ts).
+export type { Lease, LeasedItem, ProjectInfo } from './generated/api-types';
 
-/** A project as listed. */
-export interface ProjectInfo { id: string; name: string; task: 'image' | 'text'; labels: string[]; role: string; }
+/** `GET /me`. */
+export type Me = User;
 
 /** `GET /projects/{p}`: a project with its progress. */
-export interface ProjectProgress extends ProjectInfo {
-  /** Train after every this many new labels (0: off). */
-  auto_train_every?: number;
-  progress: {
-    items: number;
-    labeled: number;
-    per_class: Record<string, number>;
-    per_annotator: Record<string, number>;
-  };
-}
-
-/** One leased item as the server sends it. */
-export interface LeasedItem { id: string; kind: 'image' | 'text'; content_type: string; sha256: string; content_b64: string; }
-
-/** `POST /projects/{p}/leases`. */
-export interface Lease { items: LeasedItem[]; expires_at: number; available: number; }
+export type ProjectProgress = ProjectDetail;
 
 /** Words for an error, for the status line. */
 export function describe(err: unknown): string {

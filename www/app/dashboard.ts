@@ -6,39 +6,12 @@
  */
 import { Api, ApiError, describe } from './api';
 import { $, formatPercent, table } from './dom';
+import type { Dashboard, Job, VersionLine } from './generated/api-types';
 
+// `GET /projects/{p}/dashboard` and the jobs: generated from the server's Rust types.
+export type { Dashboard, Job } from './generated/api-types';
 /** One model version as `GET /dashboard` lists it. */
-export interface VersionPoint {
-  version: string;
-  current: boolean;
-  trained_here: boolean;
-  label_count: number | null;
-  eval_count: number | null;
-  eval_accuracy: number | null;
-  published: boolean | null;
-  reason: string | null;
-  training_ms: number | null;
-}
-
-/** `GET /projects/{p}/dashboard`. */
-export interface Dashboard {
-  labels: string[];
-  versions: VersionPoint[];
-  confusion: { version: string; matrix: number[][] } | null;
-  annotators: { name: string; labels: number; with_suggestion: number; overrides: number; override_rate: number | null }[];
-}
-
-/** A training job. */
-export interface Job {
-  id: string;
-  status: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
-  trigger: string;
-  label_count: number;
-  progress: { phase: string; epoch?: number; epochs?: number; train_loss?: number; val_accuracy?: number | null } | null;
-  error: string | null;
-  result: { version: string; published: boolean; reason: string; eval_accuracy: number } | null;
-  created_at: number;
-}
+export type VersionPoint = VersionLine;
 
 const SVG = 'http://www.w3.org/2000/svg';
 

@@ -1,6 +1,6 @@
 /**
  * Leasing items for offline work: asks the server for unlabeled items (content inline) and
- * turns them into stored items (images as Blobs, texts as strings).
+ * turns them into stored items (images as bytes (`Uint8Array`), texts as strings).
  */
 import { Api, NetworkError, type Lease } from './api';
 import type { StoredItem } from './store';

@@ -43,6 +43,7 @@ async function signIn(token: string): Promise<void> {
   const who = await candidate.get<Me>('/me');
   if (me && me.id !== who.id) {
     // Another person on this device: their pending labels stay stored under their id.
+    for (const e of engines.values()) void e.close();
     engines.clear();
   }
   localStorage.setItem(TOKEN_KEY, token);
@@ -90,6 +91,9 @@ async function signOut(): Promise<void> {
   }
   view?.stop();
   view = null;
+  // No sync may write while the stores are cleared.
+  await Promise.all([...engines.values()].map((e) => e.close()));
+  engines.clear();
   try {
     await store.clearAll();
   } catch (error) {

@@ -78,6 +78,8 @@ export class SyncEngine {
   /** Labels of closed tabs' clients that still wait (pushed by this tab). */
   private orphanPending = 0;
   private readonly channel: BroadcastChannel;
+  /** Aborted by `close()`: ends the window listeners and stops timers and runs. */
+  private readonly lifetime = new AbortController();
 
   private constructor(
     private api: Api,
@@ -90,15 +92,40 @@ export class SyncEngine {
     this.status.pending = client.pending;
     this.channel = new BroadcastChannel(`kindling-sync-${project}`);
     this.channel.onmessage = () => this.schedule(0);
+    const signal = this.lifetime.signal;
     addEventListener('online', () => {
       this.status.online = true;
       this.backoffMs = 0;
       this.schedule(0);
-    });
+    }, { signal });
     addEventListener('offline', () => {
       this.status.online = false;
       this.emit();
-    });
+    }, { signal });
+  }
+
+  /** Whether `close()` was called. */
+  get closed(): boolean {
+    return this.lifetime.signal.aborted;
+  }
+
+  /**
+   * Ends this engine: no more timers, pushes or pulls; its window listeners, BroadcastChannel
+   * and subscribers are released, and its wasm client freed. A run in flight finishes first
+   * (what it stored stays stored). Labels already in IndexedDB are kept: the next engine of
+   * this project and person pushes them.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.lifetime.abort();
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.channel.close();
+    this.listeners.clear();
+    this.labelListeners.clear();
+    this.modelListeners.clear();
+    await this.running;
+    this.client.free();
   }
 
   /** Opens the sync of `project` for the signed-in person. */
@@ -187,6 +214,7 @@ export class SyncEngine {
 
   /** Saves a label durably (IndexedDB), then pushes in the background. */
   async label(itemId: string, value: LabelValue): Promise<void> {
+    this.assertOpen();
     await this.persist(this.client.label(itemId, value, Date.now()));
     this.emit();
     this.schedule(0);
@@ -194,6 +222,7 @@ export class SyncEngine {
 
   /** Removes this person's label of an item (undo), durably. */
   async remove(itemId: string): Promise<void> {
+    this.assertOpen();
     await this.persist(this.client.remove(itemId, Date.now()));
     this.emit();
     this.schedule(0);
@@ -204,8 +233,13 @@ export class SyncEngine {
     return this.client.visibleAll();
   }
 
-  /** Asks for a sync after `delayMs` (an earlier request wins). */
+  private assertOpen(): void {
+    if (this.closed) throw new Error(`the sync of project ${this.project} was closed; open the project again`);
+  }
+
+  /** Asks for a sync after `delayMs` (an earlier request wins); nothing once closed. */
   schedule(delayMs: number): void {
+    if (this.closed) return;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = undefined;
@@ -230,7 +264,7 @@ export class SyncEngine {
   }
 
   private async runOnce(): Promise<void> {
-    if (this.status.needsSignIn) return;
+    if (this.status.needsSignIn || this.closed) return;
     this.status.busy = true;
     this.emit();
     try {

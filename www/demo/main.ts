@@ -149,13 +149,15 @@ el('clear').addEventListener('click', clearPad);
 el<HTMLSelectElement>('device').addEventListener('change', (e) => {
   void loadSession((e.target as HTMLSelectElement).value as DeviceChoice);
 });
-el<HTMLInputElement>('file').addEventListener('change', async (e) => {
+el<HTMLInputElement>('file').addEventListener('change', (e) => {
   const file = (e.target as HTMLInputElement).files?.[0];
   if (!file) return;
-  const bitmap = await createImageBitmap(file);
-  clearPad();
-  ctx.drawImage(bitmap, 0, 0, pad.width, pad.height);
-  void predictPad();
+  // A file that is not an image rejects here: say so instead of failing silently.
+  createImageBitmap(file).then((bitmap) => {
+    clearPad();
+    ctx.drawImage(bitmap, 0, 0, pad.width, pad.height);
+    void predictPad();
+  }, showError);
 });
 
 window.kindlingModule = kindlingFor;

@@ -153,7 +153,7 @@ pub fn run(args: ActiveLearningArgs) -> anyhow::Result<()> {
     let test = data.test.clone().context(
         "the data set needs a test split of its own (fashion-mnist, mnist, an IDX directory)",
     )?;
-    let arch = super::train::preset(&args.arch, &data.train.input, data.train.classes.len())?;
+    let arch = crate::train::preset(&args.arch, &data.train.input, data.train.classes.len())?;
     std::fs::create_dir_all(&args.out)?;
     let started = std::time::Instant::now();
 

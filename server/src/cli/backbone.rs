@@ -81,7 +81,8 @@ pub fn run(cmd: BackboneCommand) -> anyhow::Result<()> {
                     "a text backbone needs --vocab (the vocab.txt beside model.safetensors)",
                 )?;
                 let imported = import_minilm_l6(&weights, &vocab, max_tokens, &device)?;
-                let (bundle, files) = minilm_bundle(imported, max_tokens, super::now_rfc3339())?;
+                let (bundle, files) =
+                    minilm_bundle(imported, max_tokens, crate::clock::now_rfc3339())?;
                 return write_imported(&bundle, &files, &out);
             }
             let imported = import_efficientnet_lite0(&weights, image_size, &device)?;
@@ -96,7 +97,7 @@ pub fn run(cmd: BackboneCommand) -> anyhow::Result<()> {
                 imported.classes
             );
             let (bundle, files) =
-                imagenet_bundle(imported, image_size, labels, super::now_rfc3339())?;
+                imagenet_bundle(imported, image_size, labels, crate::clock::now_rfc3339())?;
             write_imported(&bundle, &files, &out)?;
         }
     }

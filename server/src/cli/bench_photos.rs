@@ -191,7 +191,7 @@ fn head_on(pool: &Split, labeled: &[usize], learner: &Learner) -> anyhow::Result
         test: Some(pool.training(&labeled[..1])),
         description: "labeled texts".into(),
     };
-    let arch = super::train::preset("text_ngram", &data.train.input, data.train.classes.len())?;
+    let arch = crate::train::preset("text_ngram", &data.train.input, data.train.classes.len())?;
     let opts = crate::train::text_ngram_options(labeled.len(), seed);
     Ok(crate::train::train(&arch, &data, &opts, &device)?.model)
 }

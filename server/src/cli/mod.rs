@@ -1,4 +1,4 @@
-//! One module per subcommand.
+//! One module per subcommand: clap arguments and printing only; the work is the domain's.
 
 pub mod active_learning;
 pub mod admin;
@@ -8,11 +8,12 @@ pub mod bench_photos;
 pub mod bundle;
 pub mod fixture;
 pub mod fixture_photos;
+pub mod import;
+pub mod jobs;
 pub mod predict;
+pub mod serve;
+pub mod server;
 pub mod train;
 pub mod train_head;
-
-/// The current time as RFC 3339 (UTC, seconds).
-pub fn now_rfc3339() -> String {
-    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
-}
+pub mod users;
+pub mod worker;

@@ -5,11 +5,10 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 use kindling::bundle::{BundleInfo, InputSpec};
-use kindling::model::{CnnConfig, MlpConfig, PoolKind, TextNgramConfig};
-use kindling::{ArchConfig, Bundle, DeviceChoice};
+use kindling::{Bundle, DeviceChoice};
 
 use crate::data::{DataSource, LoadedData, load};
-use crate::train::{TrainOptions, TrainOutcome, train};
+use crate::train::{TrainOptions, TrainOutcome, preset, train};
 
 /// Arguments of `kindling train`.
 #[derive(Debug, Args, Clone)]
@@ -92,7 +91,7 @@ pub struct TrainArgs {
     pub publish: Option<String>,
     /// The server database, for `--publish`.
     #[command(flatten)]
-    pub db: super::admin::DbArg,
+    pub db: super::server::DbArg,
 }
 
 impl TrainArgs {
@@ -132,50 +131,11 @@ impl TrainArgs {
             device: "cpu".into(),
             quiet: false,
             publish: None,
-            db: super::admin::DbArg {
+            db: super::server::DbArg {
                 db: "sqlite://kindling-data/kindling.db".into(),
             },
         }
     }
-}
-
-/// The preset architecture `name` sized to `input` and `classes`.
-pub fn preset(name: &str, input: &InputSpec, classes: usize) -> anyhow::Result<ArchConfig> {
-    Ok(match (name, input) {
-        ("cnn", InputSpec::Image(i)) => ArchConfig::Cnn(CnnConfig {
-            channels: i.channels,
-            height: i.height,
-            width: i.width,
-            conv_channels: vec![32, 64],
-            kernel_sizes: vec![3, 3],
-            pool_sizes: vec![2, 2],
-            pool: PoolKind::Max,
-            dense_sizes: vec![128],
-            classes,
-            dropout: 0.3,
-        }),
-        ("cnn", InputSpec::Tabular(_)) => anyhow::bail!("`cnn` needs image data; use --arch mlp"),
-        ("text_ngram", InputSpec::Text(t)) => ArchConfig::TextNgram(TextNgramConfig {
-            buckets: t.buckets.unwrap_or(crate::data::texts::NGRAM_BUCKETS),
-            dim: 32,
-            max_features: t.max_tokens,
-            hidden_sizes: vec![],
-            classes,
-        }),
-        ("text_ngram", _) => anyhow::bail!("`text_ngram` needs texts (a .jsonl or .csv)"),
-        (_, InputSpec::Text(_)) => {
-            anyhow::bail!("texts train `--arch text_ngram`, or a head on a text `--backbone`")
-        }
-        ("mlp", _) => ArchConfig::Mlp(MlpConfig {
-            input_size: input.len(),
-            hidden_sizes: vec![256, 128],
-            classes,
-            dropout: 0.2,
-        }),
-        (other, _) => {
-            anyhow::bail!("unknown architecture preset `{other}`; use `cnn`, `mlp` or `text_ngram`")
-        }
-    })
 }
 
 /// Labeled texts (`--text-column`, `--label-column` of a .jsonl or .csv) hashed for
@@ -285,7 +245,7 @@ pub fn train_bundle(args: &TrainArgs) -> anyhow::Result<(TrainOutcome, Bundle)> 
         input: outcome.input.clone(),
         labels: data.train.classes.clone(),
         metrics: Some(metrics),
-        created_at: super::now_rfc3339(),
+        created_at: crate::clock::now_rfc3339(),
     };
     let bundle = Bundle::from_model(info, arch, outcome.model.clone())?;
     Ok((outcome, bundle))
@@ -294,15 +254,13 @@ pub fn train_bundle(args: &TrainArgs) -> anyhow::Result<(TrainOutcome, Bundle)> 
 /// Runs `kindling train`.
 pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     if let Some(project) = &args.project {
-        return super::admin::train_project(
-            &args.db,
-            project,
-            args.epochs,
-            args.seed,
-            &args.arch,
-            args.patience,
-            !args.no_wait,
-        );
+        let config = crate::domain::jobs::JobConfig {
+            epochs: args.epochs,
+            seed: args.seed,
+            arch: args.arch.clone(),
+            patience: args.patience,
+        };
+        return super::jobs::train_project(&args.db, project, config, !args.no_wait);
     }
     anyhow::ensure!(
         !args.data.is_empty(),
@@ -322,6 +280,17 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
             out.display()
         );
     }
+    publish_if_asked(&args, &bundle)
+}
+
+/// `--publish P`: stores the trained bundle as the current model version of project `P` in
+/// `--db` (the project's labels must equal the bundle's classes; versions are immutable).
+pub fn publish_if_asked(args: &TrainArgs, bundle: &Bundle) -> anyhow::Result<()> {
+    let Some(project) = &args.publish else {
+        return Ok(());
+    };
+    let version = super::server::publish(&args.db, project, bundle, true)?;
+    println!("published {project} model version {version} (current)");
     Ok(())
 }
 

@@ -106,7 +106,7 @@ pub fn run(args: &super::train::TrainArgs, backbone_dir: &Path) -> anyhow::Resul
         input: base.manifest().input.clone(),
         labels: classes,
         metrics: Some(metrics),
-        created_at: super::now_rfc3339(),
+        created_at: crate::clock::now_rfc3339(),
     };
     let bundle = Bundle::head_on(&base, info, arch, head)?;
     if let Some(out) = &args.out {
@@ -120,7 +120,7 @@ pub fn run(args: &super::train::TrainArgs, backbone_dir: &Path) -> anyhow::Resul
             bundle.weights().len()
         );
     }
-    Ok(())
+    super::train::publish_if_asked(args, &bundle)
 }
 
 /// The photo folder's train and test photos, embedded (unreadable photos reported and left

@@ -4,9 +4,11 @@
 
 mod augment;
 mod evaluate;
+mod preset;
 mod split;
 
 pub use evaluate::{Evaluation, evaluate, probabilities};
+pub use preset::preset;
 pub use split::{Splits, split};
 
 use std::time::Instant;

@@ -74,6 +74,8 @@ pub struct Server {
     pub db: String,
     port: u16,
     args: Vec<String>,
+    /// The process's stdout and stderr (kept; printed when the test fails).
+    pub log: std::path::PathBuf,
 }
 
 fn free_port() -> u16 {
@@ -96,11 +98,20 @@ impl Server {
     }
 
     async fn start_on(db: &str, port: u16, args: &[&str]) -> Server {
+        let log =
+            std::env::temp_dir().join(format!("kindling-serve-{}-{port}.log", std::process::id()));
+        // Appended: a restarted server's log follows the killed one's.
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .expect("the server log opens");
         let child = Command::new(BIN)
             .args(["serve", "--db", db, "--addr", &format!("127.0.0.1:{port}")])
             .args(args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .env("RUST_LOG", "info,tower_http=debug,sqlx=warn")
+            .stdout(Stdio::from(file.try_clone().expect("log handle")))
+            .stderr(Stdio::from(file))
             .spawn()
             .expect("kindling serve starts");
         let server = Server {
@@ -109,6 +120,7 @@ impl Server {
             db: db.to_string(),
             port,
             args: args.iter().map(|a| a.to_string()).collect(),
+            log,
         };
         for _ in 0..200 {
             if let Ok(r) = reqwest::get(format!("{}/healthz", server.base)).await
@@ -145,9 +157,24 @@ impl Server {
 }
 
 impl Drop for Server {
+    /// Stops the server; when the test is failing, prints the last 100 lines of its log.
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if std::thread::panicking()
+            && let Ok(text) = std::fs::read_to_string(&self.log)
+        {
+            let lines: Vec<&str> = text.lines().collect();
+            let tail = &lines[lines.len().saturating_sub(100)..];
+            eprintln!(
+                "--- kindling serve log ({}), last {} lines ---\n{}",
+                self.log.display(),
+                tail.len(),
+                tail.join("\n")
+            );
+        } else {
+            let _ = std::fs::remove_file(&self.log);
+        }
     }
 }
 

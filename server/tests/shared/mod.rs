@@ -37,7 +37,7 @@ pub fn args(arch: &str) -> TrainArgs {
         device: "cpu".into(),
         quiet: true,
         publish: None,
-        db: kindling_server::cli::admin::DbArg { db: String::new() },
+        db: kindling_server::cli::server::DbArg { db: String::new() },
     }
 }
 

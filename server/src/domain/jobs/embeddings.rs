@@ -1,0 +1,67 @@
+//! Embeddings stored per item content and backbone file: a training job on a backbone reads the
+//! embeddings it computed before and embeds only the labeled items that are new (or whose
+//! content was replaced), so a job costs what the new labels cost, not all of them.
+
+use std::collections::HashMap;
+
+use crate::store::{self, Db};
+
+/// The stored embeddings of `keys` (content sha256) by the backbone file `backbone`, of
+/// `size` values each; a row of another size is ignored (and recomputed).
+pub async fn stored(
+    db: &Db,
+    backbone: &str,
+    keys: &[String],
+    size: usize,
+) -> anyhow::Result<HashMap<String, Vec<f32>>> {
+    Ok(store::embeddings::stored(db, backbone, keys, size).await?)
+}
+
+/// Stores embeddings by the backbone file `backbone` (kept if already there).
+pub async fn store(
+    db: &Db,
+    backbone: &str,
+    fresh: &HashMap<String, Vec<f32>>,
+) -> anyhow::Result<()> {
+    Ok(store::embeddings::store(db, backbone, fresh).await?)
+}
+
+/// The embeddings of `data`'s items (keyed by `keys`, in order): `known` ones copied, the rest
+/// computed with `session` and also returned as new (key → embedding).
+pub fn embed_missing(
+    session: &kindling::Session,
+    data: &crate::data::Dataset,
+    keys: &[String],
+    known: &HashMap<String, Vec<f32>>,
+) -> anyhow::Result<(crate::data::Dataset, HashMap<String, Vec<f32>>)> {
+    let size = session
+        .embedding_size()
+        .ok_or_else(|| anyhow::anyhow!("the model has no backbone to embed with"))?;
+    anyhow::ensure!(keys.len() == data.len(), "one content key per item");
+    let missing: Vec<usize> = (0..data.len())
+        .filter(|&i| !known.contains_key(&keys[i]))
+        .collect();
+    let computed = crate::backbone::embed::embed_dataset(session, &data.subset(&missing))?;
+    let mut fresh = HashMap::new();
+    for (row, &i) in missing.iter().enumerate() {
+        fresh.insert(keys[i].clone(), computed.item(row).to_vec());
+    }
+    let mut items = Vec::with_capacity(data.len() * size);
+    for key in keys {
+        let vector = known
+            .get(key)
+            .or_else(|| fresh.get(key))
+            .expect("every key is known or computed");
+        items.extend_from_slice(vector);
+    }
+    Ok((
+        crate::data::Dataset {
+            items,
+            labels: data.labels.clone(),
+            item_len: size,
+            classes: data.classes.clone(),
+            input: crate::backbone::embed::embedding_spec(size),
+        },
+        fresh,
+    ))
+}

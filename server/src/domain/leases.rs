@@ -1,0 +1,130 @@
+//! Leases: batches of unlabeled items, content included, handed to one person's browser so it
+//! can keep labeling offline. A lease is soft: it keeps the items out of colleagues' next
+//! batches until it expires, and never blocks a label.
+
+use std::collections::HashSet;
+
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use super::access::{self, User};
+use super::error::{Error, Result};
+use crate::store::types::{Role, Task};
+use crate::store::{self, Db, now_ms};
+
+/// Most items one lease hands out.
+pub const MAX_LEASE: usize = 1000;
+/// How long a lease holds (a working day offline, and then some).
+pub const LEASE_MS: i64 = 24 * 3600 * 1000;
+/// Most unlabeled items one person may hold in a project at once (no one hoards a project).
+pub const MAX_HELD: i64 = 2 * MAX_LEASE as i64;
+/// Most content bytes one lease answer carries (before base64); at least one item is sent.
+pub const MAX_LEASE_BYTES: usize = 32 * 1024 * 1024;
+
+/// `POST /projects/{p}/leases`.
+#[derive(Debug, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct LeaseRequest {
+    /// How many items (default 500, at most 1000).
+    #[ts(optional = nullable)]
+    pub limit: Option<usize>,
+    /// Items the browser holds already (they are not sent again).
+    #[serde(default)]
+    pub exclude: Vec<String>,
+}
+
+/// One leased item with its content.
+#[derive(Debug, Serialize, TS)]
+pub struct LeasedItem {
+    /// Item id.
+    pub id: String,
+    /// What it is.
+    pub kind: Task,
+    /// MIME type of the content.
+    pub content_type: String,
+    /// sha256 of the content.
+    pub sha256: String,
+    /// The content, base64.
+    pub content_b64: String,
+}
+
+/// The answer: the items and when their lease ends.
+#[derive(Debug, Serialize, TS)]
+pub struct Lease {
+    /// Unlabeled items, in upload order.
+    pub items: Vec<LeasedItem>,
+    /// Milliseconds since the Unix epoch.
+    pub expires_at: i64,
+    /// Unlabeled items in the project that nobody else holds (this lease included).
+    pub available: i64,
+}
+
+/// Hands `user` up to `limit` unlabeled items nobody else holds, and (re)leases them.
+pub async fn lease(db: &Db, user: &User, project: &str, req: &LeaseRequest) -> Result<Lease> {
+    access::require(db, project, user, &[Role::Owner, Role::Annotator]).await?;
+    let limit = req.limit.unwrap_or(500);
+    if !(1..=MAX_LEASE).contains(&limit) {
+        return Err(Error::invalid(
+            "invalid_limit",
+            format!("limit must be 1 to {MAX_LEASE}"),
+        ));
+    }
+    if req.exclude.len() > 10 * MAX_LEASE {
+        return Err(Error::invalid(
+            "too_many_excluded",
+            format!("exclude at most {} ids", 10 * MAX_LEASE),
+        ));
+    }
+    let exclude: HashSet<&str> = req.exclude.iter().map(String::as_str).collect();
+    let now = now_ms();
+    // How many are free is for display: counted before the write lock (on SQLite the count over
+    // a large project took most of a lease's time under the lock, and every push waited).
+    let available = store::leases::count_free(db, project, &user.id, now).await?;
+    let mut w = db.write().await?;
+    // One lease of a project at a time, across processes: on PostgreSQL this takes the
+    // project's row lock (on SQLite the writer turn already serializes). Concurrent leases
+    // otherwise picked the same free items and failed on the leases' primary key.
+    store::projects::lock(&mut w.tx, project).await?;
+    let free = store::leases::free(
+        &mut w.tx,
+        project,
+        &user.id,
+        now,
+        (limit + exclude.len()) as i64,
+    )
+    .await?;
+    let held = store::leases::held(&mut w.tx, project, &user.id, now).await?;
+    // Items in `exclude` are held already; new ones count against what the caller may hold.
+    let limit = limit.min((MAX_HELD - held).max(0) as usize);
+    let expires_at = now + LEASE_MS;
+    let mut items = Vec::new();
+    let mut bytes = 0usize;
+    for item in free {
+        if exclude.contains(item.id.as_str()) {
+            continue;
+        }
+        if items.len() == limit {
+            break;
+        }
+        if !items.is_empty() && bytes + item.size > MAX_LEASE_BYTES {
+            break;
+        }
+        bytes += item.size;
+        let content = store::leases::content(&mut w.tx, project, &item.id).await?;
+        store::leases::take(&mut w.tx, project, &item.id, &user.id, expires_at).await?;
+        items.push(LeasedItem {
+            id: item.id,
+            kind: item.kind,
+            content_type: item.content_type,
+            sha256: item.sha256,
+            content_b64: base64::engine::general_purpose::STANDARD.encode(content),
+        });
+    }
+    w.commit().await?;
+    Ok(Lease {
+        items,
+        expires_at,
+        available,
+    })
+}

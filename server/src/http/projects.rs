@@ -1,0 +1,95 @@
+//! Projects and members over HTTP.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+
+use super::AppState;
+use super::auth::Caller;
+use super::error::{ApiError, ApiJson};
+use crate::domain::projects::{self, NewProject, ProjectDetail, ProjectInfo};
+use crate::store::types::Role;
+
+/// `POST /projects`: the caller becomes the owner (only with `--open-project-creation`).
+pub async fn create(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    ApiJson(p): ApiJson<NewProject>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    if !state.open_project_creation {
+        return Err(projects::creation_closed().into());
+    }
+    let id = projects::create(&state.db, &user.id, p).await?;
+    Ok((StatusCode::CREATED, Json(serde_json::json!({"id": id}))))
+}
+
+/// `GET /projects`: the caller's projects.
+pub async fn list(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+) -> Result<Json<Vec<ProjectInfo>>, ApiError> {
+    Ok(Json(projects::list(&state.db, &user).await?))
+}
+
+/// `GET /projects/{p}`: the project with its progress (labeled / total, per class, per
+/// annotator).
+pub async fn get(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    Path(project): Path<String>,
+) -> Result<Json<ProjectDetail>, ApiError> {
+    Ok(Json(projects::detail(&state.db, &user, &project).await?))
+}
+
+/// A membership change.
+#[derive(Debug, Deserialize, ts_rs::TS)]
+#[serde(deny_unknown_fields)]
+pub struct Membership {
+    /// `owner`, `annotator` or `reviewer`.
+    pub role: String,
+}
+
+/// `PUT /projects/{p}/members/{user}`: owners set a user's role (the user is named).
+pub async fn set_member(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((project, user)): Path<(String, String)>,
+    ApiJson(m): ApiJson<Membership>,
+) -> Result<StatusCode, ApiError> {
+    caller.require(&state, &project, &[Role::Owner]).await?;
+    projects::set_member(&state.db, &project, &user, &m.role).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `DELETE /projects/{p}/members/{user}`: owners remove a member, and any member removes
+/// themselves (leaving a project they were added to). Their labels stay (with their names in
+/// the history); their leases end. The last owner cannot leave.
+pub async fn remove_member(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path((project, user)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    projects::remove_member(&state.db, &caller, &project, &user).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Body of `PUT /projects/{p}/auto-train`.
+#[derive(Debug, Deserialize, ts_rs::TS)]
+#[serde(deny_unknown_fields)]
+pub struct AutoTrain {
+    /// Train after every this many new labeled items; 0 turns it off.
+    pub every: i64,
+}
+
+/// `PUT /projects/{p}/auto-train` (owners).
+pub async fn set_auto_train(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(project): Path<String>,
+    ApiJson(body): ApiJson<AutoTrain>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    caller.require(&state, &project, &[Role::Owner]).await?;
+    projects::set_auto_train(&state.db, &project, body.every).await?;
+    Ok(Json(serde_json::json!({"every": body.every})))
+}

@@ -1,0 +1,121 @@
+//! `leases`: which unlabeled items a person holds, until when.
+
+use sqlx::Row;
+
+use super::types::{Task, column};
+use super::{Db, Tx};
+
+/// Unlabeled items of `$1` that nobody but `$2` holds at time `$3`.
+const FREE: &str = "FROM items i WHERE i.project_id = $1
+      AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.project_id = i.project_id AND l.item_id = i.id AND l.deleted = 0)
+      AND NOT EXISTS (SELECT 1 FROM leases s WHERE s.project_id = i.project_id AND s.item_id = i.id AND s.user_id <> $2 AND s.expires_at > $3)";
+
+/// How many unlabeled items of `project` nobody but `user_id` holds at `now`.
+pub async fn count_free(
+    db: &Db,
+    project: &str,
+    user_id: &str,
+    now: i64,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query(&format!("SELECT COUNT(*) AS n {FREE}"))
+        .bind(project)
+        .bind(user_id)
+        .bind(now)
+        .fetch_one(&db.pool)
+        .await?
+        .try_get("n")
+}
+
+/// A free item (no content).
+#[derive(Debug, Clone)]
+pub struct FreeItem {
+    /// Id.
+    pub id: String,
+    /// What it is.
+    pub kind: Task,
+    /// MIME type.
+    pub content_type: String,
+    /// sha256 of the content.
+    pub sha256: String,
+    /// Content bytes.
+    pub size: usize,
+}
+
+/// The first `limit` free items (as [`count_free`]) in upload order.
+pub async fn free(
+    tx: &mut Tx,
+    project: &str,
+    user_id: &str,
+    now: i64,
+    limit: i64,
+) -> Result<Vec<FreeItem>, sqlx::Error> {
+    sqlx::query(&format!(
+        "SELECT i.id, i.kind, i.content_type, i.sha256, CAST(LENGTH(i.content) AS BIGINT) AS size {FREE} ORDER BY i.seq LIMIT $4"
+    ))
+    .bind(project)
+    .bind(user_id)
+    .bind(now)
+    .bind(limit)
+    .fetch_all(&mut **tx)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(FreeItem {
+            id: r.try_get("id")?,
+            kind: column(r, "kind", Task::parse)?,
+            content_type: r.try_get("content_type")?,
+            sha256: r.try_get("sha256")?,
+            size: r.try_get::<i64, _>("size")? as usize,
+        })
+    })
+    .collect()
+}
+
+/// How many unlabeled items `user_id` holds in `project` at `now`.
+pub async fn held(tx: &mut Tx, project: &str, user_id: &str, now: i64) -> Result<i64, sqlx::Error> {
+    sqlx::query(
+        "SELECT COUNT(*) AS n FROM leases s WHERE s.project_id = $1 AND s.user_id = $2 AND s.expires_at > $3
+           AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.project_id = s.project_id AND l.item_id = s.item_id AND l.deleted = 0)",
+    )
+    .bind(project)
+    .bind(user_id)
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await?
+    .try_get("n")
+}
+
+/// One item's content (inside the leasing transaction).
+pub async fn content(tx: &mut Tx, project: &str, item: &str) -> Result<Vec<u8>, sqlx::Error> {
+    sqlx::query("SELECT content FROM items WHERE project_id = $1 AND id = $2")
+        .bind(project)
+        .bind(item)
+        .fetch_one(&mut **tx)
+        .await?
+        .try_get("content")
+}
+
+/// Leases `item` to `user_id` until `expires_at` (replacing any lease on it).
+pub async fn take(
+    tx: &mut Tx,
+    project: &str,
+    item: &str,
+    user_id: &str,
+    expires_at: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM leases WHERE project_id = $1 AND item_id = $2")
+        .bind(project)
+        .bind(item)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO leases (project_id, item_id, user_id, expires_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(project)
+    .bind(item)
+    .bind(user_id)
+    .bind(expires_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

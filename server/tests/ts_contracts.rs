@@ -1,0 +1,87 @@
+//! The TypeScript types of the API bodies, generated from the server's Rust types (ts-rs), are
+//! the ones checked in at `www/app/generated/api-types.ts`: the app cannot drift from the
+//! server. Regenerate with `KINDLING_WRITE_TS=1 cargo test -p kindling-server --test ts_contracts`.
+
+use kindling_server::domain::access::User;
+use kindling_server::domain::dashboard::{AnnotatorLine, Confusion, Dashboard, VersionLine};
+use kindling_server::domain::history::History;
+use kindling_server::domain::items::ItemsPage;
+use kindling_server::domain::leases::{Lease, LeaseRequest, LeasedItem};
+use kindling_server::domain::models::VersionInfo;
+use kindling_server::domain::projects::{NewProject, Progress, ProjectDetail, ProjectInfo};
+use kindling_server::http::projects::{AutoTrain, Membership};
+use kindling_server::store::items::ItemRow;
+use kindling_server::store::jobs::{Job, JobConfig, JobProgress, JobResult};
+use kindling_server::store::labels::Event;
+use kindling_server::store::types::{JobStatus, JobTrigger, Role, Task};
+use ts_rs::{Config, TS};
+
+const GENERATED: &str = "../www/app/generated/api-types.ts";
+
+/// Every declaration, in a fixed order.
+fn declarations() -> String {
+    // Integers the API sends are below 2^53: JSON numbers, not bigints.
+    let cfg = Config::new().with_large_int("number");
+    let decls = [
+        Role::decl(&cfg),
+        Task::decl(&cfg),
+        JobStatus::decl(&cfg),
+        JobTrigger::decl(&cfg),
+        User::decl(&cfg),
+        NewProject::decl(&cfg),
+        ProjectInfo::decl(&cfg),
+        Progress::decl(&cfg),
+        ProjectDetail::decl(&cfg),
+        Membership::decl(&cfg),
+        AutoTrain::decl(&cfg),
+        ItemRow::decl(&cfg),
+        ItemsPage::decl(&cfg),
+        LeaseRequest::decl(&cfg),
+        LeasedItem::decl(&cfg),
+        Lease::decl(&cfg),
+        Event::decl(&cfg),
+        History::decl(&cfg),
+        VersionInfo::decl(&cfg),
+        JobConfig::decl(&cfg),
+        JobProgress::decl(&cfg),
+        JobResult::decl(&cfg),
+        Job::decl(&cfg),
+        VersionLine::decl(&cfg),
+        Confusion::decl(&cfg),
+        AnnotatorLine::decl(&cfg),
+        Dashboard::decl(&cfg),
+    ];
+    let mut out = String::from(
+        "// Generated from the server's Rust types by server/tests/ts_contracts.rs (ts-rs): do not edit.\n\
+         // Regenerate: KINDLING_WRITE_TS=1 cargo test -p kindling-server --test ts_contracts\n\
+         \n\
+         /** Any JSON value. */\n\
+         export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]?: JsonValue } | null;\n",
+    );
+    for d in decls {
+        assert!(
+            d.starts_with("type "),
+            "a declaration starts with `type`: {d}"
+        );
+        out.push_str("\nexport ");
+        out.push_str(&d);
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn the_apps_api_types_are_generated_from_the_server() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(GENERATED);
+    let fresh = declarations();
+    if std::env::var_os("KINDLING_WRITE_TS").is_some() {
+        std::fs::write(&path, &fresh).unwrap();
+        return;
+    }
+    let checked_in = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        checked_in == fresh,
+        "www/app/generated/api-types.ts is not what the server's types generate; run\n  \
+         KINDLING_WRITE_TS=1 cargo test -p kindling-server --test ts_contracts\nand commit it"
+    );
+}
