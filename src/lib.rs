@@ -18,6 +18,7 @@ pub mod local_head;
 pub mod local_ngram;
 pub mod model;
 pub mod preprocess;
+pub mod queue;
 pub mod session;
 pub mod sync;
 pub mod text;

@@ -1,5 +1,5 @@
-//! Per-item uncertainty scores from a probability vector, and the ranking strategies built on
-//! them (the labeling queue puts the least certain items first).
+//! Per-item uncertainty scores from a probability vector, and the strategies built on them (the
+//! labeling queue, [`crate::queue`], puts the least certain items first).
 
 use serde::{Deserialize, Serialize};
 
@@ -52,18 +52,6 @@ impl Uncertainty {
             Strategy::Random => 0.0,
         }
     }
-}
-
-/// Indices of the rows of `probs` (`[n, classes]`, row-major), most urgent to label first
-/// under `strategy` (ties keep row order; [`Strategy::Random`] keeps row order).
-pub fn most_urgent_first(probs: &[f32], classes: usize, strategy: Strategy) -> Vec<usize> {
-    let scores: Vec<f32> = probs
-        .chunks(classes.max(1))
-        .map(|p| Uncertainty::from_probs(p).score(strategy))
-        .collect();
-    let mut order: Vec<usize> = (0..scores.len()).collect();
-    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
-    order
 }
 
 /// How the labeling queue orders unlabeled items.

@@ -5,12 +5,14 @@ mod backbone_cache;
 mod error;
 mod fetch;
 mod js_session;
+mod queue;
 mod sync_client;
 mod threads;
 mod types;
 
 pub use error::KindlingError;
 pub use js_session::Session;
+pub use queue::rank_queue;
 pub use sync_client::SyncClient;
 #[cfg(feature = "threads")]
 pub use threads::init_threads;

@@ -56,6 +56,9 @@ export interface Uncertainty {
   entropy: number;
 }
 
+/** How `rankQueue` orders items: the least certain first by one measure, or at random. */
+export type Strategy = 'least-confidence' | 'margin' | 'entropy' | 'random';
+
 /** The prediction for one item. */
 export interface ItemPrediction { topK: ClassScore[]; uncertainty: Uncertainty; }
 

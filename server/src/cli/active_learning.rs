@@ -1,7 +1,9 @@
 //! `kindling bench active-learning`: how many labels each queue strategy needs. A simulated
 //! labeler answers with the true labels: start from random labels, then repeatedly train,
-//! rank the unlabeled pool with each strategy (the same uncertainty code the browser queue
-//! uses), label the top batch, until the budget; test accuracy is recorded after every round.
+//! order the unlabeled pool with each strategy — the labeling app's queue itself
+//! (`kindling::queue::queue_order`, with its every-10th random pick unless `--explore-every`
+//! says otherwise) — label the first batch, until the budget; test accuracy is recorded after
+//! every round.
 //! Writes a CSV and an SVG chart; prints the labels each strategy needs to reach 95% of the
 //! accuracy of a model trained on the whole training set. Numbers to print, not a test.
 
@@ -11,7 +13,8 @@ use std::path::PathBuf;
 use anyhow::Context;
 use burn::tensor::Device;
 use clap::Args;
-use kindling::uncertainty::{Strategy, most_urgent_first};
+use kindling::queue::{EXPLORE_EVERY, queue_order};
+use kindling::uncertainty::{Strategy, Uncertainty};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -59,6 +62,9 @@ pub struct ActiveLearningArgs {
     /// Items per gradient step.
     #[arg(long, default_value_t = 64)]
     pub batch_size: usize,
+    /// One in this many queue slots is a random pick, as in the app (0: pure ranking).
+    #[arg(long, default_value_t = EXPLORE_EVERY)]
+    pub explore_every: usize,
     /// Where the CSV and the SVG go.
     #[arg(long, default_value = "artifacts/bench/active-learning")]
     pub out: PathBuf,
@@ -105,7 +111,6 @@ fn run_one(
     let device = Device::flex();
     let mut labeled: Vec<usize> = pool[..args.start.min(pool.len())].to_vec();
     let mut unlabeled: Vec<usize> = pool[labeled.len()..].to_vec();
-    let mut rng = StdRng::seed_from_u64(seed ^ 0xa11ce);
     let mut curve = Vec::new();
     loop {
         let data = LoadedData {
@@ -127,16 +132,22 @@ fn run_one(
             .step
             .min(args.until - labeled.len())
             .min(unlabeled.len());
-        if strategy == Strategy::Random {
-            unlabeled.shuffle(&mut rng);
+        // The app's queue: every unlabeled item has a prediction (a random order needs none).
+        let items: Vec<Option<Uncertainty>> = if strategy == Strategy::Random {
+            vec![Some(Uncertainty::from_probs(&[])); unlabeled.len()]
         } else {
             let candidates = normalized(&all.subset(&unlabeled), &outcome.input);
             let probs = probabilities(&outcome.model, &candidates, &device);
-            unlabeled = most_urgent_first(&probs, all.classes.len(), strategy)
-                .iter()
-                .map(|&i| unlabeled[i])
-                .collect();
-        }
+            probs
+                .chunks(all.classes.len().max(1))
+                .map(|p| Some(Uncertainty::from_probs(p)))
+                .collect()
+        };
+        let round_seed = seed ^ 0xa11ce ^ (labeled.len() as u64) << 20;
+        unlabeled = queue_order(&items, strategy, round_seed, args.explore_every)
+            .iter()
+            .map(|&i| unlabeled[i])
+            .collect();
         labeled.extend(unlabeled.drain(..take));
     }
 }

@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use clap::Args;
-use kindling::uncertainty::{Strategy, most_urgent_first};
+use kindling::queue::queue_order;
+use kindling::uncertainty::{Strategy, Uncertainty};
 use kindling::{DeviceChoice, Session};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -235,7 +236,12 @@ fn run_one(
         if strategy != Strategy::Random {
             let head = head_on(pool, &labeled, &config)?;
             let probs = pool.probabilities(&head, &unlabeled);
-            unlabeled = most_urgent_first(&probs, classes, strategy)
+            let items: Vec<Option<Uncertainty>> = probs
+                .chunks(classes.max(1))
+                .map(|p| Some(Uncertainty::from_probs(p)))
+                .collect();
+            // The app's queue without its random picks: the README's curves are pure ranking.
+            unlabeled = queue_order(&items, strategy, seed, 0)
                 .iter()
                 .map(|&i| unlabeled[i])
                 .collect();
