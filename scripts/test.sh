@@ -53,6 +53,8 @@ scripts/build-pkg.sh
 step "gates: TypeScript (tsc, and eslint with no-floating-promises) against the built package"
 npx tsc --noEmit -p tsconfig.json
 npx eslint www/
+step "TypeScript unit tests (node --test)"
+scripts/test-unit.sh
 scripts/build-www.sh
 step "end-to-end tests (playwright-core, Debian chromium)"
 node --test --test-concurrency=1 tests/e2e/

@@ -586,7 +586,10 @@ async fn items_and_models(c: &Ctx) {
     assert_eq!(resp.status(), StatusCode::CONFLICT);
 
     // Model versions: a real bundle archive.
-    let dir = std::env::temp_dir().join(format!("kindling-api-bundle-{}", std::process::id()));
+    // One folder per server: the SQLite and PostgreSQL runs of this scenario run at once.
+    let port = c.server.base.rsplit(':').next().unwrap();
+    let dir =
+        std::env::temp_dir().join(format!("kindling-api-bundle-{}-{port}", std::process::id()));
     cli(&["bundle", "demo", "--out", dir.to_str().unwrap()]);
     let archive = dir.with_extension("kbundle");
     cli(&[

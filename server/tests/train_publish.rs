@@ -8,7 +8,7 @@ mod harness;
 use std::path::Path;
 use std::process::Command;
 
-use harness::{BIN, Server, cli, fresh_db};
+use harness::{BIN, Server, call_json, cli, fresh_db};
 
 fn mnist() -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -60,15 +60,14 @@ async fn train_publish_makes_the_bundle_the_current_version() {
         String::from_utf8_lossy(&out.stdout)
     );
     let server = Server::start(&db).await;
-    let current: serde_json::Value = reqwest::Client::new()
-        .get(server.url("/projects/digits/models/current"))
-        .bearer_auth(&tokens["olga"])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, current) = call_json(
+        &reqwest::Client::new(),
+        server.url("/projects/digits/models/current"),
+        reqwest::Method::GET,
+        Some(&tokens["olga"]),
+        None,
+    )
+    .await;
     assert_eq!(current["version"], "7");
 }
 
@@ -99,14 +98,13 @@ async fn train_publish_refuses_a_project_with_other_classes() {
     assert!(err.contains("differ from the project's"), "{err}");
     let token = cli(&["admin", "token-create", "olga", "--db", &db]);
     let server = Server::start(&db).await;
-    let models: serde_json::Value = reqwest::Client::new()
-        .get(server.url("/projects/pets/models"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, models) = call_json(
+        &reqwest::Client::new(),
+        server.url("/projects/pets/models"),
+        reqwest::Method::GET,
+        Some(&token),
+        None,
+    )
+    .await;
     assert_eq!(models["versions"], serde_json::json!([]), "{models}");
 }

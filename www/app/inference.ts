@@ -5,6 +5,11 @@
 import type { DeviceChoice } from 'kindling';
 import type { FromWorker, ItemRef, LabelRef, LocalLabel, PredictItem, ToWorker, WorkerPrediction } from './protocol';
 
+/** A prediction or model load that a newer one replaced (not a failure: nothing to show). */
+export class SupersededError extends Error {
+  override name = 'SupersededError';
+}
+
 /** A loaded model as the worker reports it. */
 export interface LoadedModel {
   version: string;
@@ -80,7 +85,7 @@ export class Inference {
 
   /** Loads `version` from `base` (`/api/v1/projects/{p}/models/{v}/`). */
   load(base: string, token: string, device: DeviceChoice, version: string, onProgress: (loaded: number, total: number) => void): Promise<LoadedModel> {
-    this.loading?.reject(new Error('superseded by a newer model'));
+    this.loading?.reject(new SupersededError('superseded by a newer model'));
     return new Promise((resolve, reject) => {
       this.loading = { resolve, reject, onProgress };
       this.send({ type: 'load', base, token, device, version });
@@ -145,7 +150,7 @@ export class Inference {
     onBatch: (results: WorkerPrediction[], version: string) => void,
     onFitted: ((trainedOn: number, ms: number) => void) | null,
   ): Promise<void> {
-    this.finishJob?.(new Error('superseded'));
+    this.finishJob?.(new SupersededError('superseded by a newer prediction'));
     const job = ++this.job;
     return new Promise((resolve, reject) => {
       this.onBatch = onBatch;

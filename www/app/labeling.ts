@@ -6,7 +6,7 @@
  */
 import type { ClassScore, DeviceChoice, LabelValue, Uncertainty } from 'kindling';
 import { Api, NetworkError, describe, type ProjectInfo } from './api';
-import { Inference } from './inference';
+import { Inference, SupersededError } from './inference';
 import type { LocalLabel, WorkerPrediction } from './protocol';
 import { rank, STRATEGIES, type Strategy } from './queue';
 import { QuotaError, Store, imageBlob, type StoredItem } from './store';
@@ -14,6 +14,7 @@ import { SyncEngine } from './sync';
 import { $, formatPercent } from './dom';
 import { classButtons, showRecent, showSuggestion } from './labeling-dom';
 import { leaseItems } from './lease';
+import { labelValue } from './suggestion';
 
 /** Keep at least this many unlabeled items held (offline reserve), topped up when online. */
 export const HOLD_TARGET = 700;
@@ -285,7 +286,7 @@ export class LabelingView {
       await this.store.setMeta(`preds:${this.project.id}`, { version: this.predVersion, entries: [...this.preds] });
     } catch (err) {
       if ((err as { code?: string }).code === 'MODEL_REPLACED') void this.predictMissing();
-      else if ((err as Error).message !== 'superseded') this.setModelInfo(`Prediction failed: ${describe(err)}`);
+      else if (!(err instanceof SupersededError)) this.setModelInfo(`Prediction failed: ${describe(err)}`);
     }
     this.scheduleLocalFit();
   }
@@ -303,7 +304,7 @@ export class LabelingView {
     }
     this.localFit = this.fitLocal()
       .catch((err) => {
-        if ((err as Error).message !== 'superseded') this.setModelInfo(`Local head failed: ${describe(err)}`);
+        if (!(err instanceof SupersededError)) this.setModelInfo(`Local head failed: ${describe(err)}`);
       })
       .finally(() => {
         this.localFit = null;
@@ -467,14 +468,7 @@ export class LabelingView {
     const cls = this.project.labels[classIndex];
     if (!id || cls === undefined) return;
     this.enqueue(async () => {
-      const pred = this.preds.get(id);
-      const suggestion = pred?.topK[0]?.label;
-      const value: LabelValue = { class: cls };
-      if (suggestion !== undefined && this.predVersion) {
-        value.suggestion = suggestion;
-        value.model_version = this.predVersion;
-        value.accepted = suggestion === cls;
-      }
+      const value = labelValue(cls, this.preds.get(id)?.topK, this.predVersion);
       // Durable first: the label and its outbox op commit together before the view moves on.
       const saveStart = performance.now();
       await this.sync.label(id, value);

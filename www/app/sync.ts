@@ -4,6 +4,7 @@
  * pushed in the background, retried with backoff and jitter; a 401 keeps the outbox and waits
  * for a new sign-in. Tabs tell each other through a BroadcastChannel when they pushed.
  */
+import { nextBackoff, retryDelay } from './backoff';
 import { SyncClient, type LabelValue, type PullResponse, type PushRequest, type PushResponse, type SyncEffects } from 'kindling';
 import { Api, ApiError, NetworkError, describe } from './api';
 import { Store } from './store';
@@ -27,9 +28,6 @@ export interface SyncStatus {
 const PUSH_BATCH = 200;
 /** Changes per pull page. */
 const PULL_LIMIT = 1000;
-/** Backoff bounds after a failure. */
-const BACKOFF_MIN_MS = 500;
-const BACKOFF_MAX_MS = 30_000;
 /** Pull interval while idle and online (other tabs and devices). */
 const POLL_MS = 5_000;
 
@@ -237,7 +235,7 @@ export class SyncEngine {
     if (this.closed) throw new Error(`the sync of project ${this.project} was closed; open the project again`);
   }
 
-  /** Asks for a sync after `delayMs` (an earlier request wins); nothing once closed. */
+  /** Asks for a sync after `delayMs` (replacing a request still waiting); nothing once closed. */
   schedule(delayMs: number): void {
     if (this.closed) return;
     if (this.timer !== undefined) clearTimeout(this.timer);
@@ -285,9 +283,8 @@ export class SyncEngine {
         if (err instanceof NetworkError) this.status.online = false;
         // Offline is not an error: the status line already says so.
         this.status.error = err instanceof NetworkError && !navigator.onLine ? null : describe(err);
-        this.backoffMs = Math.min(BACKOFF_MAX_MS, Math.max(BACKOFF_MIN_MS, this.backoffMs * 2));
-        // Full jitter: retries from many tabs do not arrive together.
-        this.schedule(this.backoffMs / 2 + Math.random() * (this.backoffMs / 2));
+        this.backoffMs = nextBackoff(this.backoffMs);
+        this.schedule(retryDelay(this.backoffMs));
       }
     } finally {
       this.status.busy = false;

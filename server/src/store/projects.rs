@@ -169,6 +169,15 @@ async fn is_last_owner(tx: &mut Tx, project: &str, user: &str) -> Result<bool, s
     Ok(is_owner && others == 0)
 }
 
+async fn delete_member(tx: &mut Tx, project: &str, user_id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM members WHERE project_id = $1 AND user_id = $2")
+        .bind(project)
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 /// Gives `user_id` `role` in `project`, in one transaction; a project always keeps an owner.
 pub async fn set_member(
     db: &Db,
@@ -180,11 +189,7 @@ pub async fn set_member(
     if role != Role::Owner && is_last_owner(&mut w.tx, project, user_id).await? {
         return Ok(MemberChange::LastOwner);
     }
-    sqlx::query("DELETE FROM members WHERE project_id = $1 AND user_id = $2")
-        .bind(project)
-        .bind(user_id)
-        .execute(&mut *w.tx)
-        .await?;
+    delete_member(&mut w.tx, project, user_id).await?;
     sqlx::query("INSERT INTO members (project_id, user_id, role) VALUES ($1, $2, $3)")
         .bind(project)
         .bind(user_id)
@@ -206,11 +211,7 @@ pub async fn remove_member(
     if is_last_owner(&mut w.tx, project, user_id).await? {
         return Ok(MemberChange::LastOwner);
     }
-    sqlx::query("DELETE FROM members WHERE project_id = $1 AND user_id = $2")
-        .bind(project)
-        .bind(user_id)
-        .execute(&mut *w.tx)
-        .await?;
+    delete_member(&mut w.tx, project, user_id).await?;
     sqlx::query("DELETE FROM leases WHERE project_id = $1 AND user_id = $2")
         .bind(project)
         .bind(user_id)
