@@ -38,10 +38,6 @@ impl ApiError {
     pub fn not_found(what: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "not_found", what)
     }
-    /// 403 `forbidden`.
-    pub fn forbidden(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
-    }
     /// Adds JSON fields to the body.
     pub fn with(mut self, extra: serde_json::Value) -> Self {
         self.extra = Some(extra);

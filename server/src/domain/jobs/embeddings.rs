@@ -1,30 +1,9 @@
-//! Embeddings stored per item content and backbone file: a training job on a backbone reads the
-//! embeddings it computed before and embeds only the labeled items that are new (or whose
-//! content was replaced), so a job costs what the new labels cost, not all of them.
+//! Embeddings per item content and backbone file: a training job on a backbone reads the
+//! embeddings it computed before (`store::embeddings`) and embeds only the labeled items that
+//! are new (or whose content was replaced), so a job costs what the new labels cost, not all
+//! of them.
 
 use std::collections::HashMap;
-
-use crate::store::{self, Db};
-
-/// The stored embeddings of `keys` (content sha256) by the backbone file `backbone`, of
-/// `size` values each; a row of another size is ignored (and recomputed).
-pub async fn stored(
-    db: &Db,
-    backbone: &str,
-    keys: &[String],
-    size: usize,
-) -> anyhow::Result<HashMap<String, Vec<f32>>> {
-    Ok(store::embeddings::stored(db, backbone, keys, size).await?)
-}
-
-/// Stores embeddings by the backbone file `backbone` (kept if already there).
-pub async fn store(
-    db: &Db,
-    backbone: &str,
-    fresh: &HashMap<String, Vec<f32>>,
-) -> anyhow::Result<()> {
-    Ok(store::embeddings::store(db, backbone, fresh).await?)
-}
 
 /// The embeddings of `data`'s items (keyed by `keys`, in order): `known` ones copied, the rest
 /// computed with `session` and also returned as new (key → embedding).

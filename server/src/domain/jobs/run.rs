@@ -117,10 +117,6 @@ async fn next_version(db: &Arc<Db>, project: &str) -> anyhow::Result<String> {
     Ok((max + 1).to_string())
 }
 
-async fn set_progress(db: &Arc<Db>, id: &str, progress: JobProgress) -> anyhow::Result<()> {
-    Ok(store::jobs::set_progress(db, id, &progress).await?)
-}
-
 /// What a training run produced, before it becomes a version.
 struct Trained {
     /// `cnn`/`mlp`, or `head` for a head on a backbone.
@@ -181,10 +177,10 @@ async fn train_from_scratch(
     let epochs = base.epochs;
     let hook = EpochHook(Some(Arc::new(move |s: &EpochStats| {
         handle.block_on(async {
-            let _ = set_progress(
+            let _ = store::jobs::set_progress(
                 &hook_db,
                 &hook_id,
-                JobProgress::Training {
+                &JobProgress::Training {
                     epoch: s.epoch,
                     epochs,
                     train_loss: s.train_loss,
@@ -206,7 +202,7 @@ async fn train_from_scratch(
     })
     .await
     .context("the training thread panicked")??;
-    set_progress(db, &job.id, JobProgress::Evaluating).await?;
+    store::jobs::set_progress(db, &job.id, &JobProgress::Evaluating).await?;
 
     // The current model on today's evaluation set (it grows as people label).
     let eval = data.test.as_ref().expect("the evaluation set");
@@ -264,12 +260,12 @@ async fn train_head(
         .map(|b| b.embedding_size())
         .context("the model has no backbone")?;
     let all_keys: Vec<String> = keys.0.iter().chain(&keys.1).cloned().collect();
-    let known = embeddings::stored(db, &backbone_sha, &all_keys, size).await?;
+    let known = store::embeddings::stored(db, &backbone_sha, &all_keys, size).await?;
     let to_embed = all_keys.iter().filter(|k| !known.contains_key(*k)).count();
-    set_progress(
+    store::jobs::set_progress(
         db,
         &job.id,
-        JobProgress::Embedding {
+        &JobProgress::Embedding {
             items: to_embed,
             stored: all_keys.len() - to_embed,
         },
@@ -313,7 +309,7 @@ async fn train_head(
     })
     .await
     .context("the training thread panicked")??;
-    embeddings::store(db, &backbone_sha, &fresh).await?;
+    store::embeddings::store(db, &backbone_sha, &fresh).await?;
     Ok(trained)
 }
 
@@ -322,7 +318,7 @@ pub async fn execute(db: &Arc<Db>, job: &Job) -> anyhow::Result<JobResult> {
     let started = std::time::Instant::now();
     let project = job.project_id.clone();
     let config: JobConfig = job.config.clone();
-    set_progress(db, &job.id, JobProgress::Loading).await?;
+    store::jobs::set_progress(db, &job.id, &JobProgress::Loading).await?;
     let classes = super::super::projects::labels(db, &project).await?;
     let current = current(db, &project).await?;
     let encoder = item_encoder(db, &project, current.as_ref()).await?;
