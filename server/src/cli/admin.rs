@@ -155,16 +155,18 @@ pub fn run(cmd: AdminCommand) -> anyhow::Result<()> {
         AdminCommand::SetBackbone(a) => {
             let base = super::bundle::read_bundle(&a.bundle)?;
             let project = &a.project;
-            let labels = with_db(&a.db, |db| async move {
-                Ok(domain::projects::labels(&db, project).await?)
+            // One connection: the project's classes name the head, which is then stored.
+            let (v, head) = with_db(&a.db, |db| async move {
+                let labels = domain::projects::labels(&db, project).await?;
+                let head = crate::backbone::untrained_head_bundle(
+                    &base,
+                    labels,
+                    "0".into(),
+                    crate::clock::now_rfc3339(),
+                )?;
+                let v = domain::models::store_bundle(&db, project, &head, true).await?;
+                Ok((v, head))
             })?;
-            let head = crate::backbone::untrained_head_bundle(
-                &base,
-                labels,
-                "0".into(),
-                crate::clock::now_rfc3339(),
-            )?;
-            let v = publish(&a.db, &a.project, &head, true)?;
             let name = head
                 .manifest()
                 .backbone
