@@ -3,25 +3,11 @@
  * items; one prediction job at a time, its batches streamed back as they finish.
  */
 import type { DeviceChoice } from 'kindling';
-import type { FromWorker, ItemRef, LabelRef, LocalLabel, PredictItem, ToWorker, WorkerPrediction } from './protocol';
+import type { FromWorker, ItemRef, LabelRef, LoadedModel, LocalLabel, PredictItem, ToWorker, WorkerPrediction } from './protocol';
+import { SupersededError } from './errors';
 
-/** A prediction or model load that a newer one replaced (not a failure: nothing to show). */
-export class SupersededError extends Error {
-  override name = 'SupersededError';
-}
-
-/** A loaded model as the worker reports it. */
-export interface LoadedModel {
-  version: string;
-  device: string;
-  fallbackReason: string | null;
-  /** CPU threads the model runs on, and why one when so (not cross-origin isolated, …). */
-  threads: number;
-  threadsFallbackReason: string | null;
-  labels: string[];
-  /** The backbone's hash for a model with one (embeddings, a local head), else null. */
-  backbone: string | null;
-}
+export { SupersededError };
+export type { LoadedModel };
 
 /** The inference worker. */
 export class Inference {

@@ -49,3 +49,16 @@ export type FromWorker =
   | { type: 'local-fitted'; job: number; trainedOn: number; ms: number }
   | { type: 'predicted'; job: number; version: string; results: WorkerPrediction[]; done: boolean; latencyMs: number }
   | { type: 'error'; job: number; code: string; message: string };
+
+/** A loaded model as the worker reports it. */
+export interface LoadedModel {
+  version: string;
+  device: string;
+  fallbackReason: string | null;
+  /** CPU threads the model runs on, and why one when so (not cross-origin isolated, …). */
+  threads: number;
+  threadsFallbackReason: string | null;
+  labels: string[];
+  /** The backbone's hash for a model with one (embeddings, a local head), else null. */
+  backbone: string | null;
+}

@@ -5,6 +5,7 @@
  */
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import type { SyncChange, SyncEffects, SyncHeader, SyncOp } from 'kindling';
+import { QuotaError } from './errors';
 
 /** A sync client as stored: one per tab at a time (claimed through a Web Lock). */
 export interface ClientRecord {
@@ -47,9 +48,7 @@ interface Schema extends DBSchema {
 }
 
 /** Storage is full: nothing was written; the person must free space (or sync) first. */
-export class QuotaError extends Error {
-  override name = 'QuotaError';
-}
+export { QuotaError };
 
 /** Turns a failed write into a `QuotaError` when the browser ran out of space. */
 function classify(err: unknown): unknown {
