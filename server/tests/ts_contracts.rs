@@ -1,7 +1,13 @@
 //! The TypeScript types of the API bodies, generated from the server's Rust types (ts-rs), are
-//! the ones checked in at `www/app/generated/api-types.ts`: the app cannot drift from the
-//! server. Regenerate with `KINDLING_WRITE_TS=1 cargo test -p kindling-server --test ts_contracts`.
+//! the ones checked in at `www/app/generated/api-types.ts`, and those of the sync protocol,
+//! generated from the `kindling` crate's types, the ones at `src/wasm/generated/sync-types.ts`
+//! (the wasm package's `.d.ts` includes that file): the app cannot drift from the server or the
+//! protocol. Regenerate both with `KINDLING_WRITE_TS=1 cargo test -p kindling-server --test ts_contracts`.
 
+use kindling::sync::{
+    Change, Hlc, LabelValue, LocalLabel, Op, OpKind, OpResult, Outcome, PullResponse, PushRequest,
+    PushResponse,
+};
 use kindling_server::domain::access::User;
 use kindling_server::domain::dashboard::{AnnotatorLine, Confusion, Dashboard, VersionLine};
 use kindling_server::domain::history::History;
@@ -9,7 +15,9 @@ use kindling_server::domain::items::ItemsPage;
 use kindling_server::domain::leases::{Lease, LeaseRequest, LeasedItem};
 use kindling_server::domain::models::VersionInfo;
 use kindling_server::domain::projects::{NewProject, Progress, ProjectDetail, ProjectInfo};
-use kindling_server::http::projects::{AutoTrain, Membership};
+use kindling_server::http::jobs::JobList;
+use kindling_server::http::models::{VersionList, VersionRef};
+use kindling_server::http::projects::{AutoTrain, CreatedProject, Membership};
 use kindling_server::store::items::ItemRow;
 use kindling_server::store::jobs::{Job, JobConfig, JobProgress, JobResult};
 use kindling_server::store::labels::Event;
@@ -17,8 +25,9 @@ use kindling_server::store::types::{JobStatus, JobTrigger, Role, Task};
 use ts_rs::{Config, TS};
 
 const GENERATED: &str = "../www/app/generated/api-types.ts";
+const GENERATED_SYNC: &str = "../src/wasm/generated/sync-types.ts";
 
-/// Every declaration, in a fixed order.
+/// The declarations of the API bodies, in a fixed order.
 fn declarations() -> String {
     // Integers the API sends are below 2^53: JSON numbers, not bigints.
     let cfg = Config::new().with_large_int("number");
@@ -29,6 +38,7 @@ fn declarations() -> String {
         JobTrigger::decl(&cfg),
         User::decl(&cfg),
         NewProject::decl(&cfg),
+        CreatedProject::decl(&cfg),
         ProjectInfo::decl(&cfg),
         Progress::decl(&cfg),
         ProjectDetail::decl(&cfg),
@@ -42,10 +52,13 @@ fn declarations() -> String {
         Event::decl(&cfg),
         History::decl(&cfg),
         VersionInfo::decl(&cfg),
+        VersionRef::decl(&cfg),
+        VersionList::decl(&cfg),
         JobConfig::decl(&cfg),
         JobProgress::decl(&cfg),
         JobResult::decl(&cfg),
         Job::decl(&cfg),
+        JobList::decl(&cfg),
         VersionLine::decl(&cfg),
         Confusion::decl(&cfg),
         AnnotatorLine::decl(&cfg),
@@ -58,6 +71,37 @@ fn declarations() -> String {
          /** Any JSON value. */\n\
          export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]?: JsonValue } | null;\n",
     );
+    exported(&mut out, decls);
+    out
+}
+
+/// The declarations of the sync protocol (`kindling::sync`), in a fixed order.
+fn sync_declarations() -> String {
+    // Clock walls, seqs and versions stay below 2^53 (the server refuses larger ones).
+    let cfg = Config::new().with_large_int("number");
+    let decls = [
+        Hlc::decl(&cfg),
+        LabelValue::decl(&cfg),
+        OpKind::decl(&cfg),
+        Op::decl(&cfg),
+        PushRequest::decl(&cfg),
+        Outcome::decl(&cfg),
+        OpResult::decl(&cfg),
+        PushResponse::decl(&cfg),
+        Change::decl(&cfg),
+        PullResponse::decl(&cfg),
+        LocalLabel::decl(&cfg),
+    ];
+    let mut out = String::from(
+        "// Generated from the kindling crate's sync types by server/tests/ts_contracts.rs (ts-rs): do not edit.\n\
+         // Regenerate: KINDLING_WRITE_TS=1 cargo test -p kindling-server --test ts_contracts\n",
+    );
+    exported(&mut out, decls);
+    out
+}
+
+/// Appends each declaration as an `export`.
+fn exported(out: &mut String, decls: impl IntoIterator<Item = String>) {
     for d in decls {
         assert!(
             d.starts_with("type "),
@@ -67,21 +111,29 @@ fn declarations() -> String {
         out.push_str(&d);
         out.push('\n');
     }
-    out
 }
 
-#[test]
-fn the_apps_api_types_are_generated_from_the_server() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(GENERATED);
-    let fresh = declarations();
+/// Compares `fresh` with the checked-in file at `relative` (or writes it when asked to).
+fn check_generated(relative: &str, fresh: &str) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(relative);
     if std::env::var_os("KINDLING_WRITE_TS").is_some() {
-        std::fs::write(&path, &fresh).unwrap();
+        std::fs::write(&path, fresh).unwrap();
         return;
     }
     let checked_in = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         checked_in == fresh,
-        "www/app/generated/api-types.ts is not what the server's types generate; run\n  \
+        "{relative} is not what the Rust types generate; run\n  \
          KINDLING_WRITE_TS=1 cargo test -p kindling-server --test ts_contracts\nand commit it"
     );
+}
+
+#[test]
+fn the_apps_api_types_are_generated_from_the_server() {
+    check_generated(GENERATED, &declarations());
+}
+
+#[test]
+fn the_packages_sync_types_are_generated_from_the_protocol() {
+    check_generated(GENERATED_SYNC, &sync_declarations());
 }

@@ -16,6 +16,7 @@ use super::protocol::{
 
 /// A label as this client sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct LocalLabel {
     /// The label, `None` when deleted.
     pub value: Option<LabelValue>,

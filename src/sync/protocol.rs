@@ -6,23 +6,28 @@ use super::Hlc;
 
 /// What a person said about one item.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct LabelValue {
     /// The class label chosen.
     pub class: String,
     /// The model's suggestion shown at the time, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub suggestion: Option<String>,
     /// The model version that made the suggestion.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub model_version: Option<String>,
     /// Whether the person accepted the suggestion (`false`: corrected it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub accepted: Option<bool>,
 }
 
 /// Whether an op sets or removes a label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum OpKind {
     /// Set the label.
     Upsert,
@@ -32,6 +37,8 @@ pub enum OpKind {
 
 /// One change a client makes to its own label of one item.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", ts(rename = "SyncOp"))]
 pub struct Op {
     /// Per-client sequence number: 1, 2, 3, … without gaps.
     pub seq: u64,
@@ -43,9 +50,11 @@ pub struct Op {
     pub kind: OpKind,
     /// The label (upserts only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub value: Option<LabelValue>,
     /// The server version of this key the client had seen, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub base_version: Option<i64>,
     /// When the client made the change.
     pub hlc: Hlc,
@@ -53,6 +62,7 @@ pub struct Op {
 
 /// `POST /api/v1/projects/{p}/sync/push`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PushRequest {
     /// The pushing client (one browser profile / device).
     pub client_id: String,
@@ -65,6 +75,7 @@ pub struct PushRequest {
 /// What happened to one pushed op.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Outcome {
     /// It is now the current value of its key.
     Applied,
@@ -78,6 +89,7 @@ pub enum Outcome {
 
 /// The outcome of one op.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct OpResult {
     /// The op's `seq`.
     pub seq: u64,
@@ -87,14 +99,17 @@ pub struct OpResult {
     pub outcome: Outcome,
     /// The key's version after the op (applied) or the winner's (superseded).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub version: Option<i64>,
     /// Why it was rejected.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub reason: Option<String>,
 }
 
 /// The answer to a push.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PushResponse {
     /// The highest `seq` the server has recorded for this client.
     pub acked_seq: u64,
@@ -106,6 +121,8 @@ pub struct PushResponse {
 
 /// One committed change of a label, as pulled.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", ts(rename = "SyncChange"))]
 pub struct Change {
     /// Commit-ordered version (the pull cursor).
     pub version: i64,
@@ -117,6 +134,7 @@ pub struct Change {
     pub deleted: bool,
     /// The label (absent for tombstones).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub value: Option<LabelValue>,
     /// The winning write's clock.
     pub hlc: Hlc,
@@ -126,6 +144,7 @@ pub struct Change {
 
 /// `GET /api/v1/projects/{p}/sync/pull?cursor=&limit=`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PullResponse {
     /// Changes after the cursor, in version order (the latest per key).
     pub changes: Vec<Change>,
@@ -137,5 +156,6 @@ pub struct PullResponse {
     pub epoch: String,
     /// The project's current model version, so clients notice a new model with their pulls.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub model_version: Option<String>,
 }

@@ -1,7 +1,12 @@
 //! TypeScript declarations for the structured values the API passes (the generated `.d.ts`
-//! includes them).
+//! includes them). The sync protocol's are generated from its Rust types
+//! (`generated/sync-types.ts`, kept current by `server/tests/ts_contracts.rs`); the rest are
+//! written here, beside the wasm API that makes them.
 
 use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_SYNC_TYPES: &'static str = include_str!("generated/sync-types.ts");
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
@@ -97,26 +102,10 @@ export interface Manifest {
 /** One weights file of a bundle. */
 export interface WeightsFile { path: string; format: string; sha256: string; size: number; dtype?: 'f32' | 'f16'; }
 
-/** A hybrid logical clock reading. */
-export interface Hlc { wall: number; counter: number; }
-/** What a person said about one item (see docs/sync-protocol.md). */
-export interface LabelValue { class: string; suggestion?: string; model_version?: string; accepted?: boolean; }
-/** One change a client makes to its own label of one item. */
-export interface SyncOp { seq: number; op_id: string; item_id: string; kind: 'upsert' | 'delete'; value?: LabelValue; base_version?: number; hlc: Hlc; }
-/** One committed change of a label, as pulled. */
-export interface SyncChange { version: number; item_id: string; annotator_id: string; deleted: boolean; value?: LabelValue; hlc: Hlc; client_id: string; }
-/** The body of `POST …/sync/push`. */
-export interface PushRequest { client_id: string; epoch: string; ops: SyncOp[]; }
-/** The answer to a push. */
-export interface PushResponse { acked_seq: number; results: { seq: number; op_id: string; outcome: 'applied' | 'duplicate' | 'superseded' | 'rejected'; version?: number; reason?: string }[]; epoch: string; }
-/** The answer to `GET …/sync/pull`. */
-export interface PullResponse { changes: SyncChange[]; next_cursor: number; has_more: boolean; epoch: string; model_version?: string; }
 /** How a push failed. */
 export type PushFailure = { kind: 'gap'; expected_seq: number; epoch: string } | { kind: 'transient' } | { kind: 'unauthorized' };
 /** The fixed-size part of a sync client's state. */
 export interface SyncHeader { client_id: string; annotator_id: string; epoch: string; cursor: number; last_seq: number; hlc: Hlc; }
-/** A label as this client sees it. */
-export interface LocalLabel { value: LabelValue | null; pending: boolean; }
 /** What a `SyncClient` call changed: write it in one IndexedDB transaction. */
 export interface SyncEffects { header: SyncHeader; outbox_put: SyncOp[]; outbox_delete: string[]; server_put: SyncChange[]; server_cleared: boolean; }
 

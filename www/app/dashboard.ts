@@ -6,7 +6,7 @@
  */
 import { Api, ApiError, describe } from './api';
 import { $, formatPercent, table } from './dom';
-import type { Dashboard, Job, VersionLine } from './generated/api-types';
+import type { Dashboard, Job, JobList, VersionLine } from './generated/api-types';
 
 // `GET /projects/{p}/dashboard` and the jobs: generated from the server's Rust types.
 export type { Dashboard, Job } from './generated/api-types';
@@ -75,7 +75,7 @@ export async function renderDashboard(api: Api, project: string, role: string, r
   const base = `/projects/${encodeURIComponent(project)}`;
   const [d, { jobs }] = await Promise.all([
     api.get<Dashboard>(`${base}/dashboard`),
-    api.get<{ jobs: Job[] }>(`${base}/jobs`),
+    api.get<JobList>(`${base}/jobs`),
   ]);
   $('chart').replaceChildren(accuracyChart(d.versions));
   const owner = role === 'owner';

@@ -7,6 +7,7 @@
  */
 import type { ClassScore, DeviceChoice, LabelValue } from 'kindling';
 import { Api, type ProjectInfo } from './api';
+import type { VersionList } from './generated/api-types';
 import { Inference } from './inference';
 import { STRATEGIES, rank, type Strategy } from './queue';
 import { Store, imageBlob, type StoredItem } from './store';
@@ -176,7 +177,7 @@ export class LabelingView {
       server: {
         currentModel: async () => {
           // The list, not `models/current`: "no model yet" is a normal state, not a 404.
-          const { versions } = await this.api.get<{ versions: { version: string; current: boolean }[] }>(`${projectPath}/models`);
+          const { versions } = await this.api.get<VersionList>(`${projectPath}/models`);
           return versions.find((v) => v.current)?.version ?? null;
         },
         lease: (limit, held, firstOrder) => leaseItems(this.api, project.id, limit, held, firstOrder),

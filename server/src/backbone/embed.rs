@@ -231,45 +231,21 @@ pub fn read_labeled_texts(
     label_field: &str,
     classes: Option<&[String]>,
 ) -> anyhow::Result<(LabeledTexts, Vec<String>)> {
+    use crate::data::text_rows::{TextFormat, read_rows, required};
     use anyhow::Context;
-    let mut rows = Vec::new();
-    if path.extension().is_some_and(|e| e == "csv") {
-        let mut reader =
-            csv::Reader::from_path(path).with_context(|| format!("reading {}", path.display()))?;
-        let headers = reader.headers()?.clone();
-        let column = |name: &str| {
-            headers
-                .iter()
-                .position(|h| h == name)
-                .with_context(|| format!("{}: no `{name}` column", path.display()))
-        };
-        let (t, l) = (column(text_field)?, column(label_field)?);
-        for record in reader.records() {
-            let record = record?;
-            rows.push((
-                record.get(t).unwrap_or_default().to_string(),
-                record.get(l).unwrap_or_default().to_string(),
-            ));
-        }
+    let format = if path.extension().is_some_and(|e| e == "csv") {
+        TextFormat::Csv
     } else {
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        for (n, line) in text
-            .lines()
-            .enumerate()
-            .filter(|(_, l)| !l.trim().is_empty())
-        {
-            let v: serde_json::Value = serde_json::from_str(line)
-                .with_context(|| format!("{}:{}: not JSON", path.display(), n + 1))?;
-            let field = |k: &str| {
-                v.get(k)
-                    .and_then(serde_json::Value::as_str)
-                    .map(str::to_string)
-                    .with_context(|| format!("{}:{}: no string `{k}`", path.display(), n + 1))
-            };
-            rows.push((field(text_field)?, field(label_field)?));
-        }
-    }
+        TextFormat::JsonLines
+    };
+    let rows: Vec<(String, String)> =
+        read_rows(path, format, &[required(text_field), required(label_field)])?
+            .into_iter()
+            .map(|row| {
+                let [text, label] = <[Option<String>; 2]>::try_from(row).expect("two fields");
+                (text.unwrap_or_default(), label.unwrap_or_default())
+            })
+            .collect();
     let classes: Vec<String> = match classes {
         Some(c) => c.to_vec(),
         None => rows

@@ -9,6 +9,7 @@ pub(crate) mod image_folder;
 mod mnist_json;
 pub mod photo;
 mod source;
+pub mod text_rows;
 pub mod texts;
 
 pub use csv_table::read_csv;

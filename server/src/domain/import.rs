@@ -94,37 +94,24 @@ pub type TextRow = (Option<String>, String, Option<String>);
 /// Reads `(id, text, label)` rows from JSONL (`{"id", "text", "label"}`) or CSV (`id`, `text`,
 /// `label` columns; only `text` is required).
 pub fn read_texts(path: &std::path::Path, ext: &str) -> anyhow::Result<Vec<TextRow>> {
-    let mut out = Vec::new();
-    if ext == "jsonl" {
-        let text = std::fs::read_to_string(path)?;
-        for (n, line) in text
-            .lines()
-            .enumerate()
-            .filter(|(_, l)| !l.trim().is_empty())
-        {
-            let v: serde_json::Value = serde_json::from_str(line)
-                .with_context(|| format!("{}:{}: not JSON", path.display(), n + 1))?;
-            let get = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_string);
-            let text = get("text")
-                .with_context(|| format!("{}:{}: no `text` field", path.display(), n + 1))?;
-            out.push((get("id"), text, get("label")));
-        }
+    use crate::data::text_rows::{TextFormat, optional, read_rows, required};
+    let format = if ext == "jsonl" {
+        TextFormat::JsonLines
     } else {
-        let mut r = csv::Reader::from_path(path)?;
-        let headers = r.headers()?.clone();
-        let col = |name: &str| headers.iter().position(|h| h == name);
-        let text_col =
-            col("text").with_context(|| format!("{}: no `text` column", path.display()))?;
-        for rec in r.records() {
-            let rec = rec?;
-            out.push((
-                col("id").and_then(|c| rec.get(c)).map(str::to_string),
-                rec.get(text_col).unwrap_or("").to_string(),
-                col("label").and_then(|c| rec.get(c)).map(str::to_string),
-            ));
-        }
-    }
-    Ok(out)
+        TextFormat::Csv
+    };
+    let rows = read_rows(
+        path,
+        format,
+        &[optional("id"), required("text"), optional("label")],
+    )?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let [id, text, label] = <[Option<String>; 3]>::try_from(row).expect("three fields");
+            (id, text.unwrap_or_default(), label)
+        })
+        .collect())
 }
 
 /// Imports the image files (PNG, JPEG, WebP, any size) of a folder with one subfolder per class,

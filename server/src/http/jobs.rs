@@ -3,6 +3,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use serde::Serialize;
 
 use super::AppState;
 use super::auth::Caller;
@@ -32,16 +33,22 @@ pub async fn create(
     Ok((StatusCode::ACCEPTED, Json(job)))
 }
 
+/// The answer to `GET /projects/{p}/jobs`.
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct JobList {
+    /// The latest 50, newest first.
+    pub jobs: Vec<Job>,
+}
+
 /// `GET /projects/{p}/jobs` (members): the latest 50, newest first.
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
     Path(project): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<JobList>, ApiError> {
     caller.role_in(&state, &project).await?;
-    Ok(Json(
-        serde_json::json!({"jobs": jobs::list(&state.db, &project, 50).await?}),
-    ))
+    let jobs = jobs::list(&state.db, &project, 50).await?;
+    Ok(Json(JobList { jobs }))
 }
 
 /// `GET /projects/{p}/jobs/{id}` (members).

@@ -5,13 +5,28 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use serde::Serialize;
 
 use super::AppState;
 use super::auth::Caller;
 use super::error::{ApiError, UploadBody};
 use super::items::immutable;
-use crate::domain::models;
+use crate::domain::models::{self, VersionInfo};
 use crate::store::types::Role;
+
+/// One model version, by name (an upload's answer, `models/current`).
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct VersionRef {
+    /// The version.
+    pub version: String,
+}
+
+/// The answer to `GET /projects/{p}/models`.
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct VersionList {
+    /// Newest first.
+    pub versions: Vec<VersionInfo>,
+}
 
 /// `POST /projects/{p}/models` with a `.kbundle` archive body (owners). Verified before it is
 /// stored. A format-2 archive may carry its backbone file (stored once, by hash) or not, when
@@ -21,14 +36,11 @@ pub async fn upload(
     caller: Caller,
     Path(project): Path<String>,
     body: UploadBody,
-) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+) -> Result<(StatusCode, Json<VersionRef>), ApiError> {
     caller.require(&state, &project, &[Role::Owner]).await?;
     let body = body.read(super::MAX_BUNDLE_BODY).await?;
     let version = models::upload(&state.db, &project, &body).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(serde_json::json!({"version": version})),
-    ))
+    Ok((StatusCode::CREATED, Json(VersionRef { version })))
 }
 
 /// `GET /projects/{p}/models`: versions with their metrics, newest first.
@@ -36,10 +48,10 @@ pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
     Path(project): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<VersionList>, ApiError> {
     caller.role_in(&state, &project).await?;
     let versions = models::list(&state.db, &project).await?;
-    Ok(Json(serde_json::json!({"versions": versions})))
+    Ok(Json(VersionList { versions }))
 }
 
 /// `PUT /projects/{p}/models/{v}/current` (owners).
@@ -58,10 +70,10 @@ pub async fn current(
     State(state): State<AppState>,
     caller: Caller,
     Path(project): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<VersionRef>, ApiError> {
     caller.role_in(&state, &project).await?;
     let version = models::current_version(&state.db, &project).await?;
-    Ok(Json(serde_json::json!({"version": version})))
+    Ok(Json(VersionRef { version }))
 }
 
 /// `GET /projects/{p}/models/{v}/{file}`: `manifest.json`, the weights file, or one of the

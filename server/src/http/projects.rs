@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::AppState;
 use super::auth::Caller;
@@ -16,12 +16,12 @@ pub async fn create(
     State(state): State<AppState>,
     Caller(user): Caller,
     ApiJson(p): ApiJson<NewProject>,
-) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+) -> Result<(StatusCode, Json<CreatedProject>), ApiError> {
     if !state.open_project_creation {
         return Err(projects::creation_closed().into());
     }
     let id = projects::create(&state.db, &user.id, p).await?;
-    Ok((StatusCode::CREATED, Json(serde_json::json!({"id": id}))))
+    Ok((StatusCode::CREATED, Json(CreatedProject { id })))
 }
 
 /// `GET /projects`: the caller's projects.
@@ -74,8 +74,15 @@ pub async fn remove_member(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Body of `PUT /projects/{p}/auto-train`.
-#[derive(Debug, Deserialize, ts_rs::TS)]
+/// The answer to `POST /projects`.
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct CreatedProject {
+    /// The new project's id.
+    pub id: String,
+}
+
+/// Body of `PUT /projects/{p}/auto-train`, and its answer.
+#[derive(Debug, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct AutoTrain {
     /// Train after every this many new labeled items; 0 turns it off.
@@ -88,8 +95,8 @@ pub async fn set_auto_train(
     caller: Caller,
     Path(project): Path<String>,
     ApiJson(body): ApiJson<AutoTrain>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<AutoTrain>, ApiError> {
     caller.require(&state, &project, &[Role::Owner]).await?;
     projects::set_auto_train(&state.db, &project, body.every).await?;
-    Ok(Json(serde_json::json!({"every": body.every})))
+    Ok(Json(body))
 }

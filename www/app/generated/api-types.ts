@@ -40,6 +40,12 @@ labels: Array<string>,
  */
 id?: string | null, };
 
+export type CreatedProject = { 
+/**
+ * The new project's id.
+ */
+id: string, };
+
 export type ProjectInfo = { 
 /**
  * Id.
@@ -266,6 +272,18 @@ created_at: number,
  */
 metrics: JsonValue | null, };
 
+export type VersionRef = { 
+/**
+ * The version.
+ */
+version: string, };
+
+export type VersionList = { 
+/**
+ * Newest first.
+ */
+versions: Array<VersionInfo>, };
+
 export type JobConfig = { 
 /**
  * Maximum epochs (early stopping may end sooner).
@@ -417,6 +435,12 @@ started_at: number | null,
  * When it ended.
  */
 finished_at: number | null, };
+
+export type JobList = { 
+/**
+ * The latest 50, newest first.
+ */
+jobs: Array<Job>, };
 
 export type VersionLine = { 
 /**
