@@ -2,8 +2,12 @@
 # Builds the npm package in pkg/ from three wasm32 (+simd128) builds of the crate, JS glue and
 # TypeScript types from wasm-bindgen:
 #   pkg/                  `kindling`: the CPU module (burn flex) — what a CPU-only page downloads
+#   pkg/web/              `kindling/web`: the same CPU module bound for plain ES modules (no
+#                         bundler: `<script type="module">`, a CDN), with an `init()` to call
 #   pkg/webgpu/           `kindling/webgpu`: the same API with the WebGPU backend added (it runs
 #                         on the CPU too), for pages that choose WebGPU
+#   pkg/worker/           `kindling/worker`: `WorkerSession`, a session in a Web Worker (the `web`
+#                         module inside it), compiled by tsc from js/worker/
 #   pkg/threads/          `kindling/threads`: the CPU module with wasm threads (+atomics, a rayon
 #                         pool on Web Workers; `--target web`, for a Web Worker of a cross-origin
 #                         isolated page). Built with the nightly toolchain (-Z build-std) in its
@@ -27,10 +31,11 @@ rm -rf pkg
 # Builds one variant with the given cargo feature flags and binds it into the folder $1.
 # Both stable variants are written to the same kindling.wasm, so each is bound right after its build.
 variant() {
-  local out="$1"; shift
+  local out="$1" web="$2"; shift 2
   step "cargo build (wasm32, $PROFILE, $*)"
   cargo build -p kindling --lib --target wasm32-unknown-unknown --profile "$PROFILE" "$@"
   bind "$out" bundler "$WASM"
+  if [ -n "$web" ]; then bind "$web" web "$WASM"; fi
 }
 
 # Binds (wasm-bindgen) and optionally optimizes a built module into the folder $1.
@@ -45,8 +50,8 @@ bind() {
       "$out/kindling_bg.wasm" -o "$out/kindling_bg.wasm"
   fi
 }
-variant pkg --no-default-features --features cpu
-variant pkg/webgpu --features webgpu
+variant pkg pkg/web --no-default-features --features cpu
+variant pkg/webgpu "" --features webgpu
 
 # The threaded CPU module: std rebuilt with atomics (nightly), shared memory up to 4 GiB, imported
 # (wasm-bindgen gives every thread the same memory); the link args apply to kindling alone.
@@ -62,7 +67,7 @@ bind pkg/threads web "$THREADS_TARGET/wasm32-unknown-unknown/$PROFILE/kindling.w
 # wasm-bindgen-rayon's worker imports the module as '../../..' (the folder): name its entry.
 # No "type": "module" here: that would make bundlers require a fully specified '../../..'.
 echo '{ "main": "kindling.js" }' > pkg/threads/package.json
-rm -f pkg/webgpu/package.json pkg/.gitignore pkg/webgpu/.gitignore pkg/threads/.gitignore
+rm -f pkg/webgpu/package.json pkg/web/package.json pkg/.gitignore pkg/webgpu/.gitignore pkg/web/.gitignore pkg/threads/.gitignore
 
 VERSION=$(awk -F'"' '/^version = /{print $2; exit}' Cargo.toml)
 cat > pkg/package.json <<JSON
@@ -76,14 +81,19 @@ cat > pkg/package.json <<JSON
   "types": "kindling.d.ts",
   "exports": {
     ".": { "types": "./kindling.d.ts", "default": "./kindling.js" },
+    "./web": { "types": "./web/kindling.d.ts", "default": "./web/kindling.js" },
+    "./worker": { "types": "./worker/client.d.ts", "default": "./worker/client.js" },
     "./webgpu": { "types": "./webgpu/kindling.d.ts", "default": "./webgpu/kindling.js" },
     "./threads": { "types": "./threads/kindling.d.ts", "default": "./threads/kindling.js" },
     "./package.json": "./package.json"
   },
-  "files": ["kindling.js", "kindling_bg.js", "kindling_bg.wasm", "kindling.d.ts", "kindling_bg.wasm.d.ts", "snippets", "webgpu", "threads"],
+  "files": ["kindling.js", "kindling_bg.js", "kindling_bg.wasm", "kindling.d.ts", "kindling_bg.wasm.d.ts", "snippets", "web", "worker", "webgpu", "threads", "README.md"],
   "sideEffects": ["./kindling.js", "./snippets/*", "./webgpu/kindling.js", "./webgpu/snippets/*", "./threads/kindling.js", "./threads/snippets/**"],
   "license": "MIT OR Apache-2.0"
 }
 JSON
+step "tsc: kindling/worker (js/worker → pkg/worker)"
+npx tsc -p tsconfig.package.json
+cp docs/package-readme.md pkg/README.md
 step "sizes"
 node scripts/wasm-sizes.mjs pkg/kindling_bg.wasm pkg/webgpu/kindling_bg.wasm pkg/threads/kindling_bg.wasm

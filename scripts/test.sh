@@ -52,7 +52,9 @@ CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=600 \
 scripts/build-pkg.sh
 step "gates: TypeScript (tsc, and eslint with no-floating-promises) against the built package"
 npx tsc --noEmit -p tsconfig.json
-npx eslint www/
+npx eslint www/ js/
+step "gate: the API reference (docs/api/, TypeDoc) matches the package's .d.ts"
+scripts/api-docs.sh --check
 step "TypeScript unit tests (node --test)"
 scripts/test-unit.sh
 scripts/build-www.sh

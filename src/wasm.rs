@@ -4,6 +4,7 @@
 mod backbone_cache;
 mod error;
 mod fetch;
+mod file_cache;
 mod js_session;
 mod queue;
 mod sync_client;

@@ -3,100 +3,46 @@
 //! A cached copy is verified like a download; one that fails its hash is evicted and fetched
 //! again.
 
-use js_sys::{Function, Promise, Reflect, Uint8Array};
-use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
-
 use super::KindlingError;
-use super::fetch::{Progress, fetch_bytes};
-use crate::bundle::{Bundle, BundleError, WeightsDtype};
-
-/// The Cache API cache that holds backbone files.
-pub const CACHE_NAME: &str = "kindling-backbones-v1";
+use super::fetch::{FetchOptions, fetch_bytes};
+use super::file_cache::{BACKBONE_CACHE, FileCache, hash_key};
+use crate::bundle::{Bundle, BundleError};
 
 /// Where a backbone file of hash `sha256` is kept in the cache (a key, never fetched).
-fn cache_key(sha256: &str) -> String {
-    format!("https://kindling.invalid/backbones/{sha256}")
+pub(crate) fn backbone_key(sha256: &str) -> String {
+    hash_key("backbones", sha256)
 }
 
-/// Calls `target[method](...args)` and awaits the promise it returns.
-async fn call(target: &JsValue, method: &str, args: &[JsValue]) -> Result<JsValue, JsValue> {
-    let f: Function = Reflect::get(target, &method.into())?.dyn_into()?;
-    let array = js_sys::Array::new();
-    for a in args {
-        array.push(a);
-    }
-    let promise: Promise = f.apply(target, &array)?.dyn_into()?;
-    JsFuture::from(promise).await
-}
-
-/// The opened backbone cache, or `None` where the Cache API is missing (insecure origin, some
-/// test harnesses) or refuses (storage disabled): then backbones are simply downloaded.
-async fn open_cache() -> Option<JsValue> {
-    let caches = Reflect::get(&js_sys::global(), &"caches".into()).ok()?;
-    if caches.is_undefined() || caches.is_null() {
-        return None;
-    }
-    call(&caches, "open", &[CACHE_NAME.into()]).await.ok()
-}
-
-async fn cached_bytes(cache: &JsValue, key: &str) -> Option<Vec<u8>> {
-    let response = call(cache, "match", &[key.into()]).await.ok()?;
-    if response.is_undefined() {
-        return None;
-    }
-    let buffer = call(&response, "arrayBuffer", &[]).await.ok()?;
-    Some(Uint8Array::new(&buffer).to_vec())
-}
-
-async fn store(cache: &JsValue, key: &str, bytes: &[u8]) {
-    let Ok(ctor) = Reflect::get(&js_sys::global(), &"Response".into()) else {
-        return;
-    };
-    let Ok(ctor) = ctor.dyn_into::<Function>() else {
-        return;
-    };
-    let body = Uint8Array::from(bytes);
-    let args = js_sys::Array::of1(&body);
-    if let Ok(response) = Reflect::construct(&ctor, &args) {
-        // A full disk only costs the next download: nothing to report.
-        let _ = call(cache, "put", &[key.into(), response]).await;
-    }
-}
-
-/// Attaches the backbone file of `dtype` to `bundle`: from the cache when a verified copy is
-/// there, else downloaded from `base_url` + its file name (and cached when `use_cache`); with
-/// no `base_url` (a bundle given as bytes) only the cache can supply it.
+/// Attaches the backbone file of `options.dtype` to `bundle`: from the cache when a verified
+/// copy is there, else downloaded from `base_url` + its file name (and cached when
+/// `options.cache`); with no `base_url` (a bundle given as bytes) only the cache can supply it.
 pub(crate) async fn attach_backbone(
     bundle: &mut Bundle,
     base_url: Option<&str>,
-    dtype: WeightsDtype,
-    use_cache: bool,
-    progress: &Progress,
+    options: &FetchOptions,
 ) -> Result<(), KindlingError> {
+    let dtype = options.dtype;
     let file = bundle.backbone_file(dtype)?.clone();
-    let key = cache_key(&file.sha256);
-    let cache = if use_cache { open_cache().await } else { None };
+    let key = backbone_key(&file.sha256);
+    let cache = if options.cache {
+        FileCache::open(BACKBONE_CACHE).await
+    } else {
+        None
+    };
     if let Some(cache) = &cache
-        && let Some(bytes) = cached_bytes(cache, &key).await
+        && let Some(bytes) = cache.get(&key).await
     {
         match bundle.attach_backbone(dtype, bytes) {
             Ok(()) => {
-                progress.emit(
-                    "cached",
-                    Some(&file.path),
-                    file.size as f64,
-                    file.size as f64,
-                );
+                let n = file.size as f64;
+                options.progress.emit("cached", Some(&file.path), n, n);
                 return Ok(());
             }
             Err(
                 BundleError::BackboneHashMismatch { .. }
                 | BundleError::Truncated { .. }
                 | BundleError::SizeMismatch { .. },
-            ) => {
-                let _ = call(cache, "delete", &[key.clone().into()]).await;
-            }
+            ) => cache.delete(&key).await,
             Err(e) => return Err(e.into()),
         }
     }
@@ -117,11 +63,11 @@ pub(crate) async fn attach_backbone(
     } else {
         format!("{}/{}", base_url.trim_end_matches('/'), file.path)
     };
-    let bytes = fetch_bytes(&url, progress).await?;
+    let bytes = fetch_bytes(&url, options, Some(file.size)).await?;
     // Verified before it is cached: a bad download must not poison the cache.
     bundle.attach_backbone(dtype, bytes)?;
     if let (Some(cache), Some(b)) = (&cache, bundle.backbone()) {
-        store(cache, &key, &b.bytes).await;
+        cache.put(&key, &b.bytes).await;
     }
     Ok(())
 }

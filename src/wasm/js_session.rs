@@ -9,7 +9,9 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 use super::KindlingError;
-use super::fetch::{BackboneOptions, Progress, complete_backbone, fetch_bundle};
+use super::fetch::{
+    FetchOptions, Progress, complete_backbone, fetch_bundle, fetch_head, fetch_manifest, keep,
+};
 use super::threads::{self, Threads};
 use crate::bundle::{Bundle, InputSpec, WeightsDtype};
 use crate::device::{DeviceChoice, cpu_device};
@@ -115,6 +117,30 @@ impl Session {
             inner: RefCell::new(Some(Rc::new(inner))),
             local: Rc::new(RefCell::new(None)),
         })
+    }
+
+    /// The manifest of the bundle at `url` (a directory, its `manifest.json` or a `.kbundle`),
+    /// from the cache when `Session.load` kept it, else downloaded: to choose a module, device
+    /// or dtype before loading. Rejects like `Session.load`.
+    #[wasm_bindgen(js_name = fetchManifest, unchecked_return_type = "Promise<Manifest>")]
+    pub async fn fetch_manifest_js(
+        url: String,
+        #[wasm_bindgen(unchecked_param_type = "FetchOptions")] options: Option<js_sys::Object>,
+    ) -> Result<JsValue, JsValue> {
+        super::init_once();
+        let options = options.map_or(JsValue::UNDEFINED, JsValue::from);
+        let manifest = fetch_manifest(&url, &fetch_options(&options)?).await?;
+        let serializer = serde_wasm_bindgen::Serializer::json_compatible();
+        Ok(manifest
+            .serialize(&serializer)
+            .map_err(|e| KindlingError::new("INTERNAL", e.to_string()))?)
+    }
+
+    /// Deletes the bundles and backbones this package keeps in this origin's Cache API;
+    /// resolves to whether there was anything to delete. The next load downloads again.
+    #[wasm_bindgen(js_name = clearCache)]
+    pub async fn clear_cache() -> bool {
+        super::file_cache::clear_all().await
     }
 
     /// What actually runs this session: `'webgpu'`, `'cpu-simd'` or `'cpu'`.
@@ -302,13 +328,18 @@ impl Session {
     pub async fn replace_head(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | ArrayBuffer")] source: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "FetchOptions")] options: Option<js_sys::Object>,
     ) -> Result<(), JsValue> {
         let current = self.inner.borrow().clone().ok_or_else(disposed)?;
-        let bundle = if let Some(url) = source.as_string() {
+        let options = options.map_or(JsValue::UNDEFINED, JsValue::from);
+        let (bundle, to_cache) = if let Some(url) = source.as_string() {
             // The backbone is already on the device: fetch the manifest and head only.
-            super::fetch::fetch_head(&url, &Progress(None)).await?
+            fetch_head(&url, &fetch_options(&options)?).await?
         } else if let Some(bytes) = bytes_of(&source) {
-            Bundle::from_archive(&bytes).map_err(KindlingError::from)?
+            (
+                Bundle::from_archive(&bytes).map_err(KindlingError::from)?,
+                Vec::new(),
+            )
         } else {
             return Err(KindlingError::new(
                 "INVALID_ARGUMENT",
@@ -320,6 +351,7 @@ impl Session {
         if self.inner.borrow().is_none() {
             return Err(disposed().into());
         }
+        keep(to_cache).await;
         *self.inner.borrow_mut() = Some(Rc::new(next));
         Ok(())
     }
@@ -421,26 +453,13 @@ impl Session {
             Some(name) => name.parse::<DeviceChoice>()?,
             None => DeviceChoice::Auto,
         };
-        let progress = Progress(option(&options, "onProgress").dyn_into::<Function>().ok());
-        let backbone = BackboneOptions {
-            dtype: match option(&options, "dtype").as_string().as_deref() {
-                None | Some("f32") => WeightsDtype::F32,
-                Some("f16") => WeightsDtype::F16,
-                Some(other) => {
-                    return Err(KindlingError::new(
-                        "INVALID_ARGUMENT",
-                        format!("dtype `{other}` is not one of 'f32', 'f16'"),
-                    ));
-                }
-            },
-            cache: option(&options, "cache").as_bool().unwrap_or(true),
-        };
-        let bundle = if let Some(url) = source.as_string() {
-            fetch_bundle(&url, &progress, backbone).await?
+        let fetch = fetch_options(&options)?;
+        let (bundle, to_cache) = if let Some(url) = source.as_string() {
+            fetch_bundle(&url, &fetch).await?
         } else if let Some(bytes) = bytes_of(&source) {
             let mut bundle = Bundle::from_archive(&bytes)?;
-            complete_backbone(&mut bundle, None, backbone, &progress).await?;
-            bundle
+            complete_backbone(&mut bundle, None, &fetch).await?;
+            (bundle, Vec::new())
         } else {
             return Err(KindlingError::new(
                 "INVALID_ARGUMENT",
@@ -449,7 +468,9 @@ impl Session {
         };
         let threads = threads::prepare(threads::wanted(option(&options, "threads"))?).await?;
         let session = session::Session::load(&bundle, choice).await?;
-        progress.emit("ready", None, 1.0, 1.0);
+        // Only a bundle that loaded is cached: a bad file never pins a version that cannot.
+        keep(to_cache).await;
+        fetch.progress.emit("ready", None, 1.0, 1.0);
         Ok(Session {
             local: Rc::new(RefCell::new(None)),
             device: session.backend().as_str(),
@@ -458,6 +479,33 @@ impl Session {
             inner: RefCell::new(Some(Rc::new(session))),
         })
     }
+}
+
+/// How to fetch, from `Session.load` / `replaceHead` options.
+fn fetch_options(options: &JsValue) -> Result<FetchOptions, KindlingError> {
+    let dtype = match option(options, "dtype").as_string().as_deref() {
+        None | Some("f32") => WeightsDtype::F32,
+        Some("f16") => WeightsDtype::F16,
+        Some(other) => {
+            return Err(KindlingError::new(
+                "INVALID_ARGUMENT",
+                format!("dtype `{other}` is not one of 'f32', 'f16'"),
+            ));
+        }
+    };
+    let headers = option(options, "headers");
+    if !headers.is_undefined() && !headers.is_object() {
+        return Err(KindlingError::new(
+            "INVALID_ARGUMENT",
+            "headers must be an object of header names to values, e.g. { Authorization: 'Bearer …' }",
+        ));
+    }
+    Ok(FetchOptions {
+        dtype,
+        cache: option(options, "cache").as_bool().unwrap_or(true),
+        headers,
+        progress: Progress(option(options, "onProgress").dyn_into::<Function>().ok()),
+    })
 }
 
 fn top_k_option(options: &JsValue) -> usize {

@@ -15,25 +15,41 @@ export type DeviceChoice = 'auto' | 'webgpu' | 'cpu';
 /** What actually runs a session. */
 export type DeviceName = 'webgpu' | 'cpu-simd' | 'cpu';
 
-/** A loading progress event; `status` never goes backwards for one file. */
+/**
+ * A loading progress event, per file: `initiate` → `progress`… → `done` when downloaded, or
+ * `cached` when read from the Cache API; `ready` once the session is set up. For one file
+ * `loaded` never goes backwards, and `done`/`cached` have `loaded === total`. `total` is the
+ * size the manifest gives, else the response's `Content-Length`, else 0 (unknown) until `done`.
+ */
 export interface LoadProgress {
-  status: 'initiate' | 'done' | 'cached' | 'ready';
+  status: 'initiate' | 'progress' | 'done' | 'cached' | 'ready';
   /** The URL being fetched (absent for `ready`). */
   file?: string;
   loaded: number;
   total: number;
 }
 
-/** Options of `Session.load`. */
-export interface LoadOptions {
-  /** Default `'auto'`: WebGPU when an adapter is available, else the CPU. */
-  device?: DeviceChoice;
+/** How bundle files are fetched (`Session.load`, `session.replaceHead`). */
+export interface FetchOptions {
   /** Called with progress events while the bundle downloads. */
   onProgress?: (event: LoadProgress) => void;
   /** Element type of the backbone file to download: `'f32'` (default) or `'f16'` (half the bytes). */
   dtype?: 'f32' | 'f16';
-  /** Keep the backbone in the Cache API and read it from there (default `true`). */
+  /**
+   * Read bundle files from the Cache API and keep them there once the bundle verified (default
+   * `true`): manifests and archives under their URL, weights and backbones under their sha256.
+   * A second load of the same URL makes no request and works offline, so treat bundle URLs as
+   * immutable (new version, new URL — or a `?v=` query); `false` always downloads.
+   */
   cache?: boolean;
+  /** Extra request headers, e.g. `{ Authorization: 'Bearer …' }` for a server that wants a token. */
+  headers?: Record<string, string>;
+}
+
+/** Options of `Session.load`. */
+export interface LoadOptions extends FetchOptions {
+  /** Default `'auto'`: WebGPU when an adapter is available, else the CPU. */
+  device?: DeviceChoice;
   /**
    * CPU threads (the `kindling/threads` module, in a Web Worker of a cross-origin isolated
    * page): the pool size, default `navigator.hardwareConcurrency`. Elsewhere one thread, and

@@ -100,9 +100,11 @@ async function signOut(): Promise<void> {
     $('page-error').textContent = `Not signed out: ${describe(error)}. Let them sync, then sign out.`;
     return;
   }
-  // The worker's model caches (MODEL_CACHE and BACKBONE_CACHE in worker.ts); the page reloads
-  // right after, which ends the worker and the sync engines.
-  await Promise.all(['kindling-models-v1', 'kindling-backbones-v1'].map((name) => caches.delete(name)));
+  // The model files the package cached (Session.clearCache), and the bucket of app versions
+  // before the package cached them; the page reloads right after, which ends the worker and
+  // the sync engines.
+  const { Session } = await import(/* webpackChunkName: "kindling-cpu" */ 'kindling');
+  await Promise.all([Session.clearCache(), caches.delete('kindling-models-v1')]);
   localStorage.removeItem(TOKEN_KEY);
   localStorage.removeItem(ME_KEY);
   api = null;

@@ -1,10 +1,10 @@
 /**
- * The inference worker: downloads a model version (with progress, kept in the Cache API for
- * offline use), loads it with `Session.load`, and predicts leased items in batches, so the page
+ * The inference worker: loads a model version with the package's `Session.load` (byte progress,
+ * kept in the Cache API for offline use), and predicts leased items in batches, so the page
  * never blocks on the model.
  */
 /// <reference lib="webworker" />
-import type { DeviceChoice, Prediction, Session } from 'kindling';
+import type { DeviceChoice, LoadProgress, Prediction, Session } from 'kindling';
 import { kindlingFor } from '../shared/kindling-module';
 import type { FromWorker, ItemRef, LabelRef, LocalLabel, PredictItem, ToWorker, WorkerPrediction } from './protocol';
 import { imageBlob } from './store';
@@ -12,20 +12,8 @@ import { EmbeddingStore } from './embeddings';
 
 declare const self: DedicatedWorkerGlobalScope;
 
-/** Cache API bucket of model files (immutable URLs: a version never changes). */
-export const MODEL_CACHE = 'kindling-models-v1';
-/**
- * Cache API bucket of backbone files, keyed by their sha256 (the same bucket and keys the
- * package's `Session.load` uses), so a backbone is downloaded once per device whatever version
- * or project needs it.
- */
-export const BACKBONE_CACHE = 'kindling-backbones-v1';
-const backboneKey = (sha256: string) => `https://kindling.invalid/backbones/${sha256}`;
 /** Backbone element type the app downloads: f16 halves the bytes (docs/bundle-format.md). */
 const BACKBONE_DTYPE = 'f16';
-
-interface WeightsFile { path: string; size: number; sha256: string; dtype?: 'f32' | 'f16'; }
-interface ManifestFiles { weights: WeightsFile; backbone?: { files: WeightsFile[] }; }
 /** Items per predict call: 32 small images, or 8 photos for a backbone (results arrive sooner). */
 const BATCH_SMALL = 32;
 const BATCH_PHOTOS = 8;
@@ -41,137 +29,38 @@ function post(msg: FromWorker): void {
   self.postMessage(msg);
 }
 
-/** A downloaded file waiting to be cached once the model it belongs to has loaded. */
-interface PendingPut { cacheName: string; key: string; bytes: Uint8Array<ArrayBuffer> }
-
 /**
- * Fetches `url` (or takes it from the cache, under `key`, default the URL), reporting bytes as
- * they arrive. A downloaded file is not cached here: it joins `pending`, which the caller
- * caches only after `Session.load` has verified the bundle (sizes, sha256), so one corrupt or
- * truncated answer never pins a version that cannot load.
+ * Loads a model version through the package: `Session.load` downloads it with the token
+ * (byte progress, summed over the files here for one bar), verifies it and keeps it in the
+ * Cache API (manifest by URL, weights and the shared backbone by sha256), so a version loads
+ * offline and a new head of a backbone project downloads only the head.
  */
-async function fetchFile(
-  url: string,
-  token: string,
-  expected: number,
-  onBytes: (n: number) => void,
-  pending: PendingPut[],
-  cacheName = MODEL_CACHE,
-  key = url,
-): Promise<Uint8Array> {
-  const cache = await caches.open(cacheName);
-  const hit = await cache.match(key);
-  if (hit) {
-    const bytes = new Uint8Array(await hit.arrayBuffer());
-    onBytes(bytes.length);
-    return bytes;
-  }
-  const response = await fetch(url, { headers: { Authorization: `Bearer ${token}` } });
-  if (!response.ok || !response.body) {
-    throw Object.assign(new Error(`downloading ${url} failed: HTTP ${response.status}`), { code: 'MODEL_DOWNLOAD' });
-  }
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let received = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    received += value.length;
-    onBytes(Math.min(received, expected || received));
-  }
-  const bytes = new Uint8Array(received);
-  let at = 0;
-  for (const c of chunks) {
-    bytes.set(c, at);
-    at += c.length;
-  }
-  pending.push({ cacheName, key, bytes });
-  return bytes;
-}
-
-/** Caches files of a model that loaded (best effort: a full disk only costs a re-download). */
-async function cachePending(pending: PendingPut[]): Promise<void> {
-  for (const { cacheName, key, bytes } of pending) {
-    try {
-      const cache = await caches.open(cacheName);
-      await cache.put(key, new Response(bytes, { headers: { 'Content-Type': 'application/octet-stream' } }));
-    } catch (error) {
-      console.warn(`caching ${key} failed; it will be downloaded again`, error);
-    }
-  }
-}
-
-/**
- * `KINDLING` + u32 LE manifest length + manifest + weights [+ one backbone file]
- * (docs/bundle-format.md).
- */
-function archive(manifest: Uint8Array, weights: Uint8Array, backbone?: Uint8Array): Uint8Array {
-  const extra = backbone?.length ?? 0;
-  const out = new Uint8Array(12 + manifest.length + weights.length + extra);
-  out.set(new TextEncoder().encode('KINDLING'), 0);
-  new DataView(out.buffer).setUint32(8, manifest.length, true);
-  out.set(manifest, 12);
-  out.set(weights, 12 + manifest.length);
-  if (backbone) out.set(backbone, 12 + manifest.length + weights.length);
-  return out;
-}
-
 async function load(base: string, token: string, device: DeviceChoice, wanted: string): Promise<void> {
-  let manifestSize = 0;
-  let weightsSize = 0;
-  let manifestGot = 0;
-  let weightsGot = 0;
-  let backboneSize = 0;
-  let backboneGot = 0;
-  const progress = () =>
-    post({
-      type: 'progress',
-      version: wanted,
-      loaded: manifestGot + weightsGot + backboneGot,
-      total: manifestSize + weightsSize + backboneSize || 1,
-    });
-  const pending: PendingPut[] = [];
-  const manifestBytes = await fetchFile(`${base}manifest.json`, token, 0, (n) => {
-    manifestGot = n;
-    manifestSize = n;
-  }, pending);
-  const manifest = JSON.parse(new TextDecoder().decode(manifestBytes)) as ManifestFiles;
-  const backboneId = manifest.backbone?.files[0]?.sha256 ?? null;
-  weightsSize = manifest.weights.size;
-  const files = manifest.backbone?.files ?? [];
-  const backboneFile = files.find((f) => (f.dtype ?? 'f32') === BACKBONE_DTYPE) ?? files[0];
-  backboneSize = backboneFile?.size ?? 0;
-  progress();
-  const weights = await fetchFile(`${base}${manifest.weights.path}`, token, weightsSize, (n) => {
-    weightsGot = n;
-    progress();
-  }, pending);
-  // A new version of a backbone project is a new head: the backbone comes from the cache.
-  const backbone = backboneFile
-    ? await fetchFile(
-        `${base}${backboneFile.path}`,
-        token,
-        backboneSize,
-        (n) => {
-          backboneGot = n;
-          progress();
-        },
-        pending,
-        BACKBONE_CACHE,
-        backboneKey(backboneFile.sha256),
-      )
-    : undefined;
+  const headers = { Authorization: `Bearer ${token}` };
+  const files = new Map<string, { loaded: number; total: number }>();
+  const onProgress = (e: LoadProgress) => {
+    if (!e.file) return;
+    files.set(e.file, { loaded: e.loaded, total: Math.max(e.total, e.loaded) });
+    let loaded = 0;
+    let total = 0;
+    for (const f of files.values()) {
+      loaded += f.loaded;
+      total += f.total;
+    }
+    post({ type: 'progress', version: wanted, loaded, total: total || 1 });
+  };
   // The CPU module unless this device may run on WebGPU (www/shared/kindling-module.ts). Wasm
   // threads only for a backbone (EfficientNet-Lite0, MiniLM: 1.3–1.7× faster on 2 threads);
   // the threaded module is slower than the plain one on the small from-scratch models.
+  const plain = await kindlingFor('cpu', { threads: 1 });
+  const manifest = await plain.Session.fetchManifest(base, { headers });
+  const dtype = manifest.backbone?.files.some((f) => f.dtype === BACKBONE_DTYPE) ? BACKBONE_DTYPE : 'f32';
   const { Session } = await kindlingFor(device, { threads: manifest.backbone ? undefined : 1 });
-  const loaded = await Session.load(archive(manifestBytes, weights, backbone), { device });
-  await cachePending(pending);
+  const loaded = await Session.load(base, { headers, dtype, device, onProgress });
   session?.dispose();
   session = loaded;
   version = wanted;
-  currentBackbone = backboneId;
+  currentBackbone = manifest.backbone?.files[0]?.sha256 ?? null;
   post({
     type: 'loaded',
     version,
