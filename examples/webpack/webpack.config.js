@@ -2,7 +2,7 @@
 module.exports = {
   mode: 'production',
   entry: './src/index.js',
-  output: { path: `${__dirname}/dist`, filename: 'main.js', publicPath: 'dist/' },
+  output: { path: `${__dirname}/dist`, filename: 'main.js' },
   experiments: { asyncWebAssembly: true, topLevelAwait: true },
   performance: { hints: false },
 };

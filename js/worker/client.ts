@@ -112,16 +112,18 @@ export class WorkerSession {
   }
 
   /**
-   * Starts a worker and loads a bundle in it, like `Session.load` (a URL, or archive bytes,
-   * which are transferred). Rejects with the worker's `KindlingError` and terminates the worker.
+   * Starts a worker and loads a bundle in it, like `Session.load` (a URL, relative to this
+   * page, or archive bytes, which are transferred). Rejects with the worker's `KindlingError` and terminates the worker.
    */
   static async load(source: string | Uint8Array | ArrayBuffer, options: WorkerLoadOptions = {}): Promise<WorkerSession> {
     const { worker, onProgress, ...rest } = options;
+    // The worker fetches relative to its own script: resolve against this page first.
+    const from = typeof source === 'string' ? new URL(source, globalThis.location?.href).href : source;
     const channel = new Channel(worker ?? new Worker(new URL('./entry.js', import.meta.url), { type: 'module', name: 'kindling' }));
     const wire: WireLoadOptions = rest;
-    const transfer = typeof source === 'string' ? [] : [source instanceof ArrayBuffer ? source : source.buffer];
+    const transfer = typeof from === 'string' ? [] : [from instanceof ArrayBuffer ? from : from.buffer];
     try {
-      const answer = await channel.call({ type: 'load', source, options: wire }, transfer, onProgress);
+      const answer = await channel.call({ type: 'load', source: from, options: wire }, transfer, onProgress);
       if (answer.type !== 'loaded') throw kindlingError('INTERNAL', `unexpected answer ${answer.type}`);
       return new WorkerSession(channel, answer.info);
     } catch (err) {

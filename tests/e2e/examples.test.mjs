@@ -1,6 +1,7 @@
 // The npm package as a user gets it: `npm pack` of pkg/, installed from the tarball into a fresh
-// copy of each example (examples/plain-html, webpack, vite; their build tools from their
-// lockfiles), built, served, and opened in Chromium, which must name the digit in digit.png.
+// copy of each example (examples/plain-html: no bundler, `kindling/web`; webpack: `kindling` on
+// the main thread; vite: `kindling/worker`, the model in a worker Vite bundles; their build tools
+// from their lockfiles), built, served, and opened in Chromium, which must name the digit.
 // Then the package's model cache, through the plain-HTML install: byte progress, a reload that
 // makes no model request, a corrupted cache entry refused and downloaded again, a new version,
 // offline loading, `cache: false` and request headers.
