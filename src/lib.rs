@@ -5,6 +5,7 @@
 //! - [`bundle`]: the bundle format (manifest + weights), verified on load.
 //! - [`session`]: load a bundle on a device and predict.
 //! - [`uncertainty`]: least-confidence, margin and entropy scores.
+//! - [`label_errors`]: which given labels are likely wrong (confident learning).
 //! - [`local_head`]: a linear head fitted on labeled embeddings in the browser.
 //! - [`local_ngram`]: a `text_ngram` classifier trained on labeled texts in the browser.
 //! - [`preprocess`]: pixels → model input, normalization.
@@ -14,6 +15,7 @@
 
 pub mod bundle;
 pub mod device;
+pub mod label_errors;
 pub mod local_head;
 pub mod local_ngram;
 pub mod model;

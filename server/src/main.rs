@@ -58,6 +58,9 @@ enum BenchCommand {
     /// Real photos through the pretrained backbone: head accuracy vs labels, random order
     /// vs the margin queue (CSV + SVG chart).
     Photos(cli::bench_photos::BenchPhotosArgs),
+    /// Flip a known share of labels and measure how many the likely-errors queue finds
+    /// (precision/recall vs random review, accuracy before/after fixing; CSV + SVG chart).
+    LabelErrors(cli::bench_label_errors::LabelErrorsArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -78,5 +81,6 @@ fn main() -> anyhow::Result<()> {
         Command::Bench(BenchCommand::Train(a)) => cli::bench::run(a),
         Command::Bench(BenchCommand::ActiveLearning(a)) => cli::active_learning::run(a),
         Command::Bench(BenchCommand::Photos(a)) => cli::bench_photos::run(a),
+        Command::Bench(BenchCommand::LabelErrors(a)) => cli::bench_label_errors::run(a),
     }
 }

@@ -226,7 +226,13 @@ pub fn run(args: ActiveLearningArgs) -> anyhow::Result<()> {
     let target_line = (target, "95% of the accuracy on all data");
     std::fs::write(
         &svg_path,
-        chart(&means, Some(target_line), &title, args.until as f64),
+        chart(
+            &means,
+            Some(target_line),
+            &title,
+            args.until as f64,
+            "labels",
+        ),
     )?;
 
     println!(
@@ -266,13 +272,14 @@ pub fn run(args: ActiveLearningArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Mean test accuracy against labels (an SVG line chart), one line per curve, with an
-/// optional dashed target line.
+/// A share (test accuracy, recall) against a count (labels, % reviewed) as an SVG line chart,
+/// one line per curve, with an optional dashed target line; `x_label` names the x axis.
 pub fn chart(
     curves: &[(String, Vec<(usize, f64)>)],
     target: Option<(f64, &str)>,
     title: &str,
     max_x: f64,
+    x_label: &str,
 ) -> String {
     let (w, h, l, r, t, b) = (720.0, 420.0, 60.0, 170.0, 30.0, 50.0);
     let values = || curves.iter().flat_map(|(_, c)| c.iter().map(|(_, a)| *a));
@@ -308,7 +315,7 @@ pub fn chart(
     }
     let _ = write!(
         s,
-        r##"<text x="{:.1}" y="{}" text-anchor="middle">labels</text>"##,
+        r##"<text x="{:.1}" y="{}" text-anchor="middle">{x_label}</text>"##,
         (l + w - r) / 2.0,
         h - 10.0
     );

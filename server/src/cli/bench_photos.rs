@@ -534,7 +534,13 @@ pub fn run(args: BenchPhotosArgs) -> anyhow::Result<()> {
     let max_x = args.labels.iter().copied().max().unwrap_or(1) as f64;
     std::fs::write(
         &svg_path,
-        super::active_learning::chart(&means, Some((full_acc, "all labels")), &title, max_x),
+        super::active_learning::chart(
+            &means,
+            Some((full_acc, "all labels")),
+            &title,
+            max_x,
+            "labels",
+        ),
     )?;
 
     let learner = if args.arch.as_deref() == Some("text_ngram") {

@@ -1,0 +1,300 @@
+//! `kindling bench label-errors`: how many wrong labels the likely-errors queue finds. Take a
+//! pool of training items, flip a known share of their labels (uniform: to any other class;
+//! class-conditional: each class to one fixed other class, as a systematic confusion would),
+//! get out-of-sample probabilities by k-fold training on the noisy labels, order the items with
+//! `kindling::label_errors::likely_errors` (confident learning), and report the precision and
+//! recall of the flipped labels among the first 5%, 10% and 20% reviewed, against reviewing in
+//! random order; then the test accuracy of a model trained on the noisy labels, on the labels
+//! after a reviewer fixed what the first 10% showed, and on the clean labels. Writes a CSV and
+//! an SVG (recall against the share reviewed). Numbers to print, not a test.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use burn::tensor::Device;
+use clap::Args;
+use kindling::label_errors::likely_errors;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::{RngExt, SeedableRng};
+
+use crate::data::{DataSource, Dataset, LoadedData, load};
+use crate::train::{TrainOptions, normalized, probabilities, train};
+
+/// Arguments of `kindling bench label-errors`.
+#[derive(Debug, Args)]
+pub struct LabelErrorsArgs {
+    /// Data set with a test split: `fashion-mnist`, `mnist` or an IDX directory.
+    #[arg(long, default_value = "fashion-mnist")]
+    pub data: String,
+    /// Architecture preset of the fold models and of the before/after models.
+    #[arg(long, default_value = "mlp")]
+    pub arch: String,
+    /// Training items in the pool (a seeded random subset).
+    #[arg(long, default_value_t = 10_000)]
+    pub pool: usize,
+    /// Share of the pool's labels flipped.
+    #[arg(long, default_value_t = 0.1)]
+    pub noise: f64,
+    /// Noise kinds: `uniform` (to any other class), `class-conditional` (class c to class c+1).
+    #[arg(
+        long,
+        default_value = "uniform,class-conditional",
+        value_delimiter = ','
+    )]
+    pub kinds: Vec<String>,
+    /// Folds of the out-of-sample probabilities.
+    #[arg(long, default_value_t = 5)]
+    pub folds: usize,
+    /// Maximum epochs per model (early stopping on a 10% validation split of noisy labels).
+    #[arg(long, default_value_t = 15)]
+    pub epochs: usize,
+    /// Early stopping: epochs without a better validation accuracy.
+    #[arg(long, default_value_t = 3)]
+    pub patience: usize,
+    /// Seed of the pool, the flips, the folds and the models.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Where the CSV and the SVG go.
+    #[arg(long, default_value = "artifacts/bench/label-errors")]
+    pub out: PathBuf,
+}
+
+/// Shares of the pool reviewed that the table reports.
+const REVIEWED: [f64; 3] = [0.05, 0.10, 0.20];
+/// The share a reviewer goes through before the "after fixing" model is trained.
+const FIX_SHARE: f64 = 0.10;
+/// The least accuracy the noise must cost for "share of it recovered" to be reported.
+const MEANINGFUL_COST: f64 = 0.005;
+
+fn options(args: &LabelErrorsArgs) -> TrainOptions {
+    TrainOptions {
+        epochs: args.epochs,
+        batch_size: 64,
+        learning_rate: 1e-3,
+        seed: args.seed,
+        val_split: 0.1,
+        test_split: 0.0,
+        patience: args.patience,
+        augment_shift: 0,
+        limit: None,
+        quiet: true,
+        on_epoch: Default::default(),
+    }
+}
+
+/// Flips `noise` of `labels` (returns the flipped positions, sorted).
+fn flip(
+    labels: &mut [u32],
+    classes: u32,
+    noise: f64,
+    kind: &str,
+    rng: &mut StdRng,
+) -> anyhow::Result<Vec<usize>> {
+    let mut order: Vec<usize> = (0..labels.len()).collect();
+    order.shuffle(rng);
+    let mut flipped: Vec<usize> = order[..(noise * labels.len() as f64).round() as usize].to_vec();
+    for &i in &flipped {
+        labels[i] = match kind {
+            "uniform" => (labels[i] + rng.random_range(1..classes)) % classes,
+            "class-conditional" => (labels[i] + 1) % classes,
+            other => anyhow::bail!("unknown noise kind `{other}` (uniform, class-conditional)"),
+        };
+    }
+    flipped.sort_unstable();
+    Ok(flipped)
+}
+
+/// Test accuracy of a model trained on `train`.
+fn accuracy(
+    arch: &kindling::ArchConfig,
+    train_set: Dataset,
+    test: &Dataset,
+    args: &LabelErrorsArgs,
+) -> anyhow::Result<f64> {
+    let data = LoadedData {
+        train: train_set,
+        test: Some(test.clone()),
+        description: String::new(),
+    };
+    Ok(train(arch, &data, &options(args), &Device::flex())?
+        .test
+        .accuracy)
+}
+
+/// Out-of-sample probabilities `[n, classes]` of `noisy`'s items: each from the model of the
+/// folds it is not in.
+fn out_of_sample(
+    arch: &kindling::ArchConfig,
+    noisy: &Dataset,
+    test: &Dataset,
+    args: &LabelErrorsArgs,
+) -> anyhow::Result<Vec<f32>> {
+    let n = noisy.len();
+    let k = noisy.classes.len();
+    let mut probs = vec![0f32; n * k];
+    let mut order: Vec<usize> = (0..n).collect();
+    order.shuffle(&mut StdRng::seed_from_u64(args.seed ^ 0xf01d));
+    for f in 0..args.folds {
+        let held: Vec<usize> = order.iter().copied().skip(f).step_by(args.folds).collect();
+        let rest: Vec<usize> = order
+            .iter()
+            .copied()
+            .enumerate()
+            .filter(|(i, _)| i % args.folds != f)
+            .map(|(_, x)| x)
+            .collect();
+        let data = LoadedData {
+            train: noisy.subset(&rest),
+            test: Some(test.clone()),
+            description: String::new(),
+        };
+        let outcome = train(arch, &data, &options(args), &Device::flex())?;
+        let held_probs = probabilities(
+            &outcome.model,
+            &normalized(&noisy.subset(&held), &outcome.input),
+            &Device::flex(),
+        );
+        for (row, &i) in held_probs.chunks(k).zip(&held) {
+            probs[i * k..(i + 1) * k].copy_from_slice(row);
+        }
+        eprintln!(
+            "  fold {}/{}: trained on {} items, test {:.2}%",
+            f + 1,
+            args.folds,
+            rest.len(),
+            100.0 * outcome.test.accuracy
+        );
+    }
+    Ok(probs)
+}
+
+/// `(precision, recall)` of the flipped items among the first `share` of `order`.
+fn found(order: &[usize], flipped: &[usize], share: f64) -> (f64, f64) {
+    let reviewed = ((share * order.len() as f64).round() as usize).min(order.len());
+    let hits = order[..reviewed]
+        .iter()
+        .filter(|i| flipped.binary_search(i).is_ok())
+        .count();
+    (
+        hits as f64 / reviewed.max(1) as f64,
+        hits as f64 / flipped.len().max(1) as f64,
+    )
+}
+
+/// Runs `kindling bench label-errors`.
+pub fn run(args: LabelErrorsArgs) -> anyhow::Result<()> {
+    let source = DataSource::parse(&args.data, "label")?;
+    let data = load(&source, 28)?;
+    let test = data.test.clone().context(
+        "the data set needs a test split of its own (fashion-mnist, mnist, an IDX directory)",
+    )?;
+    let arch = crate::train::preset(&args.arch, &data.train.input, data.train.classes.len())?;
+    anyhow::ensure!(args.folds >= 2, "--folds must be at least 2");
+    std::fs::create_dir_all(&args.out)?;
+    let started = std::time::Instant::now();
+    let mut pool: Vec<usize> = (0..data.train.len()).collect();
+    pool.shuffle(&mut StdRng::seed_from_u64(args.seed));
+    pool.truncate(args.pool);
+    let clean = data.train.subset(&pool);
+    let classes = clean.classes.len() as u32;
+    eprintln!("clean labels: {} on {} items", args.arch, clean.len());
+    let clean_acc = accuracy(&arch, clean.clone(), &test, &args)?;
+
+    let mut csv = String::from("kind,order,reviewed_share,precision,recall\n");
+    let mut rows = Vec::new();
+    let mut curves = Vec::new();
+    for kind in &args.kinds {
+        eprintln!("== {kind} noise, {:.0}%", 100.0 * args.noise);
+        let mut rng = StdRng::seed_from_u64(args.seed ^ 0xbad_1abe1);
+        let mut noisy = clean.clone();
+        let flipped = flip(&mut noisy.labels, classes, args.noise, kind, &mut rng)?;
+        let probs = out_of_sample(&arch, &noisy, &test, &args)?;
+        let queue: Vec<usize> = likely_errors(&probs, classes as usize, &noisy.labels)?
+            .iter()
+            .map(|s| s.item)
+            .collect();
+        let mut random: Vec<usize> = (0..noisy.len()).collect();
+        random.shuffle(&mut rng);
+        for (name, order) in [("likely-errors queue", &queue), ("random order", &random)] {
+            let mut curve = Vec::new();
+            for pct in 0..=30usize {
+                let (p, r) = found(order, &flipped, pct as f64 / 100.0);
+                writeln!(csv, "{kind},{name},{:.2},{p:.4},{r:.4}", pct as f64 / 100.0)?;
+                curve.push((pct, r));
+            }
+            curves.push((format!("{kind}: {name}"), curve));
+            let cells: Vec<String> = REVIEWED
+                .iter()
+                .map(|&s| {
+                    let (p, r) = found(order, &flipped, s);
+                    format!("{:.0}% / {:.0}%", 100.0 * p, 100.0 * r)
+                })
+                .collect();
+            rows.push(format!("| {kind} | {name} | {} |", cells.join(" | ")));
+        }
+        // A reviewer goes through the first 10% and corrects the wrong labels it shows.
+        let reviewed = (FIX_SHARE * queue.len() as f64).round() as usize;
+        let mut fixed = noisy.clone();
+        for &i in &queue[..reviewed] {
+            fixed.labels[i] = clean.labels[i];
+        }
+        let noisy_acc = accuracy(&arch, noisy, &test, &args)?;
+        let fixed_acc = accuracy(&arch, fixed, &test, &args)?;
+        let cost = clean_acc - noisy_acc;
+        // A cost within one model's run-to-run spread makes "share recovered" meaningless.
+        let recovered = if cost >= MEANINGFUL_COST {
+            format!(
+                "{:.0}% of what the noise cost recovered",
+                100.0 * (fixed_acc - noisy_acc) / cost
+            )
+        } else {
+            format!(
+                "the noise cost {:.2} points, under {:.1}: no recovery share",
+                100.0 * cost,
+                100.0 * MEANINGFUL_COST
+            )
+        };
+        rows.push(format!(
+            "| {kind} | test accuracy: clean {:.2}%, noisy {:.2}%, after fixing the first 10% {:.2}% ({recovered}) | | | |",
+            100.0 * clean_acc,
+            100.0 * noisy_acc,
+            100.0 * fixed_acc,
+        ));
+    }
+    let csv_path = args.out.join("label-errors.csv");
+    std::fs::write(&csv_path, &csv)?;
+    let svg_path = args.out.join("label-errors.svg");
+    let title = format!(
+        "Wrong labels found vs share reviewed ({}, {:.0}% flipped, {} items, {}-fold {})",
+        args.data,
+        100.0 * args.noise,
+        clean.len(),
+        args.folds,
+        args.arch
+    );
+    std::fs::write(
+        &svg_path,
+        super::active_learning::chart(&curves, None, &title, 30.0, "% of items reviewed"),
+    )?;
+    println!(
+        "\n{} items of {}, {:.0}% of their labels flipped; precision / recall of the flipped labels among the items reviewed first:\n",
+        clean.len(),
+        args.data,
+        100.0 * args.noise
+    );
+    println!(
+        "| noise | order | 5% reviewed | 10% reviewed | 20% reviewed |\n|---|---|---|---|---|"
+    );
+    for r in rows {
+        println!("{r}");
+    }
+    println!(
+        "\nwrote {} and {} in {:.0} s",
+        csv_path.display(),
+        svg_path.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}

@@ -1,0 +1,181 @@
+//! Which given labels are likely wrong: confident learning (Northcutt et al., "Confident
+//! Learning: Estimating Uncertainty in Dataset Labels", 2021) on out-of-sample predicted
+//! probabilities — each item's probabilities must come from a model that did not train on it
+//! (k-fold). For each class `j` a threshold `t_j` is the mean probability of `j` over the items
+//! labeled `j` (how confident the model is, on average, about that class). An item labeled `y`
+//! is *flagged* when some other class `j` reaches `p_j ≥ t_j`: the model is as sure it is a `j`
+//! as it usually is about real `j`s. The review queue puts flagged items first, then the rest,
+//! each by ascending self-confidence `p_y` (the probability of the given label). Native here;
+//! the same code can serve the browser's likely-errors queue through the wasm API.
+
+/// What is wrong with the input of [`likely_errors`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LabelErrorsError {
+    /// `probs` is not `given.len() × classes` values.
+    #[error("expected {expected} probabilities ({items} items × {classes} classes), got {got}")]
+    Shape {
+        /// `items × classes`.
+        expected: usize,
+        /// Values given.
+        got: usize,
+        /// Items (`given.len()`).
+        items: usize,
+        /// Classes.
+        classes: usize,
+    },
+    /// A given label is not a class index.
+    #[error("item {item} has label {label}, but there are only {classes} classes")]
+    LabelOutOfRange {
+        /// The item.
+        item: usize,
+        /// Its label.
+        label: u32,
+        /// Classes.
+        classes: usize,
+    },
+}
+
+impl LabelErrorsError {
+    /// Stable code for JavaScript and logs.
+    pub fn code(&self) -> &'static str {
+        match self {
+            LabelErrorsError::Shape { .. } => "LABEL_ERRORS_SHAPE",
+            LabelErrorsError::LabelOutOfRange { .. } => "LABEL_ERRORS_LABEL",
+        }
+    }
+}
+
+/// One item in the review queue.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Suspect {
+    /// The item's index.
+    pub item: usize,
+    /// The label it was given.
+    pub given: u32,
+    /// The probability of the given label (lower: more likely wrong).
+    pub self_confidence: f32,
+    /// For a flagged item, the class the model is confident it is instead.
+    pub likely: Option<u32>,
+}
+
+/// Per-class thresholds `t_j`: the mean probability of class `j` over the items labeled `j`
+/// (`None` for a class no item has).
+pub fn class_thresholds(probs: &[f32], classes: usize, given: &[u32]) -> Vec<Option<f32>> {
+    let mut sum = vec![0f64; classes];
+    let mut count = vec![0usize; classes];
+    for (row, &y) in probs.chunks(classes).zip(given) {
+        sum[y as usize] += f64::from(row[y as usize]);
+        count[y as usize] += 1;
+    }
+    sum.iter()
+        .zip(&count)
+        .map(|(&s, &n)| (n > 0).then(|| (s / n as f64) as f32))
+        .collect()
+}
+
+/// Every item, ordered for review: flagged items first (the most likely errors), then the
+/// others, each by ascending self-confidence (ties by index).
+pub fn likely_errors(
+    probs: &[f32],
+    classes: usize,
+    given: &[u32],
+) -> Result<Vec<Suspect>, LabelErrorsError> {
+    if classes == 0 || probs.len() != given.len() * classes {
+        return Err(LabelErrorsError::Shape {
+            expected: given.len() * classes,
+            got: probs.len(),
+            items: given.len(),
+            classes,
+        });
+    }
+    if let Some((item, &label)) = given
+        .iter()
+        .enumerate()
+        .find(|(_, y)| **y as usize >= classes)
+    {
+        return Err(LabelErrorsError::LabelOutOfRange {
+            item,
+            label,
+            classes,
+        });
+    }
+    let thresholds = class_thresholds(probs, classes, given);
+    let mut suspects: Vec<Suspect> = probs
+        .chunks(classes)
+        .zip(given)
+        .enumerate()
+        .map(|(item, (row, &y))| {
+            // Of the other classes above their thresholds, the most probable.
+            let likely = (0..classes)
+                .filter(|&j| j != y as usize)
+                .filter(|&j| thresholds[j].is_some_and(|t| row[j] >= t))
+                .max_by(|&a, &b| row[a].total_cmp(&row[b]))
+                .map(|j| j as u32);
+            Suspect {
+                item,
+                given: y,
+                self_confidence: row[y as usize],
+                likely,
+            }
+        })
+        .collect();
+    suspects.sort_by(|a, b| {
+        b.likely
+            .is_some()
+            .cmp(&a.likely.is_some())
+            .then(a.self_confidence.total_cmp(&b.self_confidence))
+            .then(a.item.cmp(&b.item))
+    });
+    Ok(suspects)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thresholds_are_the_mean_probability_of_each_class_over_its_labeled_items() {
+        let probs = [0.9, 0.1, 0.7, 0.3, 0.2, 0.8];
+        let t = class_thresholds(&probs, 2, &[0, 0, 1]);
+        assert!((t[0].unwrap() - 0.8).abs() < 1e-6);
+        assert!((t[1].unwrap() - 0.8).abs() < 1e-6);
+        assert_eq!(class_thresholds(&probs[..4], 2, &[0, 0])[1], None);
+    }
+
+    #[test]
+    fn a_label_the_model_confidently_contradicts_is_flagged_and_comes_first() {
+        // Items 0–2 labeled 0, 3–5 labeled 1; item 2 looks like a 1 as surely as real 1s do.
+        let probs = [
+            0.9, 0.1, //
+            0.8, 0.2, //
+            0.1, 0.9, // labeled 0: a likely error
+            0.2, 0.8, //
+            0.1, 0.9, //
+            0.4, 0.6, // labeled 1, unsure but not flagged (0.4 < t_0)
+        ];
+        let order = likely_errors(&probs, 2, &[0, 0, 0, 1, 1, 1]).unwrap();
+        assert_eq!(order[0].item, 2);
+        assert_eq!(order[0].likely, Some(1));
+        assert!((order[0].self_confidence - 0.1).abs() < 1e-6);
+        assert_eq!(order.iter().filter(|s| s.likely.is_some()).count(), 1);
+        // Then the least confident of the rest.
+        assert_eq!(order[1].item, 5);
+        let items: Vec<usize> = order.iter().map(|s| s.item).collect();
+        let mut sorted = items.clone();
+        sorted.sort();
+        assert_eq!(sorted, vec![0, 1, 2, 3, 4, 5], "every item once");
+    }
+
+    #[test]
+    fn bad_shapes_and_labels_are_refused_with_codes() {
+        let e = likely_errors(&[0.5; 5], 2, &[0, 1, 0]).unwrap_err();
+        assert_eq!(e.code(), "LABEL_ERRORS_SHAPE");
+        assert_eq!(
+            e.to_string(),
+            "expected 6 probabilities (3 items × 2 classes), got 5"
+        );
+        let e = likely_errors(&[0.5; 4], 2, &[0, 2]).unwrap_err();
+        assert_eq!(e.code(), "LABEL_ERRORS_LABEL");
+        assert!(likely_errors(&[], 0, &[]).is_err());
+    }
+}
