@@ -6,6 +6,7 @@
 //! - [`session`]: load a bundle on a device and predict.
 //! - [`uncertainty`]: least-confidence, margin and entropy scores.
 //! - [`label_errors`]: which given labels are likely wrong (confident learning).
+//! - [`agreement`]: Cohen's kappa and Krippendorff's alpha between annotators.
 //! - [`local_head`]: a linear head fitted on labeled embeddings in the browser.
 //! - [`local_ngram`]: a `text_ngram` classifier trained on labeled texts in the browser.
 //! - [`preprocess`]: pixels → model input, normalization.
@@ -13,6 +14,7 @@
 //! - [`device`]: `auto | webgpu | cpu` selection, reporting what actually runs.
 //! - `wasm` (wasm32 only): the JavaScript API.
 
+pub mod agreement;
 pub mod bundle;
 pub mod device;
 pub mod label_errors;
