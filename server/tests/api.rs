@@ -863,6 +863,113 @@ macro_rules! scenarios {
     )*};
 }
 
+/// Owners see how much annotators agree on items both labeled (Cohen's kappa per pair,
+/// Krippendorff's alpha, disputed labels per class); annotators do not get the figures.
+async fn agreement(c: &Ctx) {
+    // ann: 1,1,2,2 and olga: 1,1,2,3 on items 1–4; ann alone on item 5.
+    // κ = (3/4 − 3/8) / (1 − 3/8) = 0.6; α = 1 − 7·2/38 = 12/19 (coincidences n₁=4, n₂=3, n₃=1).
+    for (who, classes) in [
+        ("ann", ["1", "1", "2", "2", "4"].as_slice()),
+        ("olga", ["1", "1", "2", "3"].as_slice()),
+    ] {
+        let ops: Vec<Value> = classes
+            .iter()
+            .enumerate()
+            .map(|(i, class)| {
+                op(
+                    i as u64 + 1,
+                    &format!("00000{}", i + 1),
+                    class,
+                    100 + i as u64,
+                )
+            })
+            .collect();
+        let body = json!({"client_id": format!("{who}-agree"), "epoch": "", "ops": ops});
+        let (s, b) = c
+            .call(
+                Method::POST,
+                "/projects/alpha/sync/push",
+                Some(c.token(who)),
+                Some(body),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        assert!(
+            b["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|r| r["outcome"] == "applied"),
+            "{b}"
+        );
+    }
+    let (s, d) = c
+        .call(
+            Method::GET,
+            "/projects/alpha/dashboard",
+            Some(c.token("olga")),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{d}");
+    let a = &d["agreement"];
+    assert_eq!(a["pairs"].as_array().unwrap().len(), 1, "{a}");
+    assert_eq!(
+        (a["pairs"][0]["a"].as_str(), a["pairs"][0]["b"].as_str()),
+        (Some("ann"), Some("olga"))
+    );
+    assert_eq!(a["pairs"][0]["items"], 4);
+    assert!(
+        (a["pairs"][0]["kappa"].as_f64().unwrap() - 0.6).abs() < 1e-9,
+        "{a}"
+    );
+    assert_eq!(a["alpha_items"], 4);
+    assert!(
+        (a["alpha"].as_f64().unwrap() - 12.0 / 19.0).abs() < 1e-9,
+        "{a}"
+    );
+    let disputed = |class: &str| {
+        let line = a["per_class"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["class"] == class)
+            .unwrap();
+        (
+            line["labels"].as_u64().unwrap(),
+            line["disputed"].as_u64().unwrap(),
+        )
+    };
+    assert_eq!(
+        [disputed("1"), disputed("2"), disputed("3"), disputed("4")],
+        [(4, 0), (3, 1), (1, 1), (0, 0)]
+    );
+    let (_, mine) = c
+        .call(
+            Method::GET,
+            "/projects/alpha/dashboard",
+            Some(c.token("ann")),
+            None,
+        )
+        .await;
+    assert!(
+        mine["agreement"].is_null(),
+        "annotators see no figures about others' labels: {mine}"
+    );
+    let (_, rev) = c
+        .call(
+            Method::GET,
+            "/projects/alpha/dashboard",
+            Some(c.token("rev")),
+            None,
+        )
+        .await;
+    assert_eq!(
+        rev["agreement"]["pairs"][0]["items"], 4,
+        "reviewers see them"
+    );
+}
+
 scenarios!(
     auth_and_isolation,
     roles,
@@ -870,4 +977,5 @@ scenarios!(
     limits_and_malformed,
     items_and_models,
     leases_and_history,
+    agreement,
 );

@@ -9,7 +9,10 @@ use kindling::sync::{
     PushResponse,
 };
 use kindling_server::domain::access::User;
-use kindling_server::domain::dashboard::{AnnotatorLine, Confusion, Dashboard, VersionLine};
+use kindling_server::domain::dashboard::{
+    AgreementFigures, AnnotatorLine, ClassAgreement, Confusion, Dashboard, PairAgreement,
+    VersionLine,
+};
 use kindling_server::domain::history::History;
 use kindling_server::domain::items::ItemsPage;
 use kindling_server::domain::leases::{Lease, LeaseRequest, LeasedItem};
@@ -62,6 +65,9 @@ fn declarations() -> String {
         VersionLine::decl(&cfg),
         Confusion::decl(&cfg),
         AnnotatorLine::decl(&cfg),
+        PairAgreement::decl(&cfg),
+        ClassAgreement::decl(&cfg),
+        AgreementFigures::decl(&cfg),
         Dashboard::decl(&cfg),
     ];
     let mut out = String::from(

@@ -70,6 +70,25 @@ function confusionTable(d: Dashboard): HTMLElement {
     ['true ↓ / predicted →', ...d.labels], d.confusion.matrix.map((row, i) => [d.labels[i] ?? String(i), ...row]));
 }
 
+/** Agreement between annotators on items labeled more than once (owners and reviewers). */
+function agreementTables(d: Dashboard): HTMLElement[] {
+  const a = d.agreement;
+  if (!a) return [];
+  if (a.alpha_items === 0) {
+    const p = document.createElement('p');
+    p.className = 'muted';
+    p.textContent = 'No item has been labeled by two annotators yet: no agreement figures.';
+    return [p];
+  }
+  const value = (v: number | null) => (v === null ? '— (one class only)' : v.toFixed(3));
+  return [
+    table(`Agreement between annotators: Krippendorff's alpha ${value(a.alpha)} on ${a.alpha_items} items labeled more than once`,
+      ['annotators', "Cohen's kappa", 'items in common'], a.pairs.map((p) => [`${p.a} · ${p.b}`, value(p.kappa), p.items])),
+    table('Disputed labels per class (another annotator chose another class for the item)', ['class', 'labels on shared items', 'disputed'],
+      a.per_class.filter((c) => c.labels > 0).map((c) => [c.class, c.labels, c.disputed])),
+  ];
+}
+
 /** Renders the dashboard and the jobs into the project page; returns whether a job is active. */
 export async function renderDashboard(api: Api, project: string, role: string, refresh: () => void): Promise<boolean> {
   const base = `/projects/${encodeURIComponent(project)}`;
@@ -106,6 +125,7 @@ export async function renderDashboard(api: Api, project: string, role: string, r
     });
   }
   $('confusion').replaceChildren(confusionTable(d));
+  $('agreement').replaceChildren(...agreementTables(d));
   $('overrides').replaceChildren(table('Overrides of the model’s suggestion', ['annotator', 'labels', 'with a suggestion', 'overridden', 'rate'],
     d.annotators.map((a) => [a.name, a.labels, a.with_suggestion, a.overrides, a.override_rate === null ? '—' : formatPercent(a.override_rate)])));
   const active = jobs.find((j) => j.status === 'queued' || j.status === 'running');

@@ -1,6 +1,7 @@
 //! The project dashboard: every version's evaluation accuracy against the labels it was
-//! trained on, the current version's confusion matrix on the evaluation set, and per
-//! annotator how often they override the model's suggestion.
+//! trained on, the current version's confusion matrix on the evaluation set, per annotator how
+//! often they override the model's suggestion, and how much annotators agree on items labeled
+//! more than once (`kindling::agreement`).
 
 use std::collections::BTreeMap;
 
@@ -61,6 +62,109 @@ pub struct AnnotatorLine {
     pub override_rate: Option<f64>,
 }
 
+/// Two annotators' agreement on the items both labeled.
+#[derive(Debug, Serialize, TS)]
+pub struct PairAgreement {
+    /// One annotator's name (the pair in name order).
+    pub a: String,
+    /// The other's.
+    pub b: String,
+    /// Cohen's kappa (none when undefined: every label the same class).
+    pub kappa: Option<f64>,
+    /// Items both labeled: what the figure rests on.
+    pub items: u64,
+}
+
+/// How often a class's labels are contradicted by another annotator's label of the same item.
+#[derive(Debug, Serialize, TS)]
+pub struct ClassAgreement {
+    /// The class.
+    pub class: String,
+    /// Its labels on items labeled by two or more annotators.
+    pub labels: u64,
+    /// Of those, labels another annotator gave another class.
+    pub disputed: u64,
+}
+
+/// Agreement between annotators on items labeled more than once (owners and reviewers).
+#[derive(Debug, Serialize, TS)]
+pub struct AgreementFigures {
+    /// Cohen's kappa per pair of annotators with items in common, by names.
+    pub pairs: Vec<PairAgreement>,
+    /// Krippendorff's alpha (nominal) over every item labeled by two or more annotators.
+    pub alpha: Option<f64>,
+    /// Items alpha rests on.
+    pub alpha_items: u64,
+    /// Per class, in the project's class order.
+    pub per_class: Vec<ClassAgreement>,
+}
+
+/// The agreement figures of `labels` (every current label, ordered by item).
+fn agreement(labels: &[store::labels::NamedLabel], classes: &[String]) -> AgreementFigures {
+    // item → [(annotator, class index)]
+    let mut items: BTreeMap<&str, Vec<(&str, u32)>> = BTreeMap::new();
+    for l in labels {
+        let Some(class) = l
+            .value
+            .as_ref()
+            .and_then(|v| classes.iter().position(|c| *c == v.class))
+        else {
+            continue;
+        };
+        items
+            .entry(&l.item_id)
+            .or_default()
+            .push((&l.annotator, class as u32));
+    }
+    let shared: Vec<&Vec<(&str, u32)>> = items.values().filter(|v| v.len() >= 2).collect();
+    let mut pairs: BTreeMap<(&str, &str), Vec<(u32, u32)>> = BTreeMap::new();
+    let mut per_class = vec![(0u64, 0u64); classes.len()];
+    for item in &shared {
+        for (i, &(a, ca)) in item.iter().enumerate() {
+            for &(b, cb) in &item[i + 1..] {
+                let (key, pair) = if a <= b {
+                    ((a, b), (ca, cb))
+                } else {
+                    ((b, a), (cb, ca))
+                };
+                pairs.entry(key).or_default().push(pair);
+            }
+            per_class[ca as usize].0 += 1;
+            per_class[ca as usize].1 += u64::from(item.iter().any(|&(_, c)| c != ca));
+        }
+    }
+    let units: Vec<Vec<u32>> = shared
+        .iter()
+        .map(|v| v.iter().map(|&(_, c)| c).collect())
+        .collect();
+    let alpha = kindling::agreement::krippendorff_alpha_nominal(&units);
+    AgreementFigures {
+        pairs: pairs
+            .into_iter()
+            .map(|((a, b), p)| {
+                let k = kindling::agreement::cohen_kappa(&p);
+                PairAgreement {
+                    a: a.to_string(),
+                    b: b.to_string(),
+                    kappa: k.value,
+                    items: k.items as u64,
+                }
+            })
+            .collect(),
+        alpha: alpha.value,
+        alpha_items: alpha.items as u64,
+        per_class: classes
+            .iter()
+            .zip(per_class)
+            .map(|(class, (labels, disputed))| ClassAgreement {
+                class: class.clone(),
+                labels,
+                disputed,
+            })
+            .collect(),
+    }
+}
+
 /// The dashboard.
 #[derive(Debug, Serialize, TS)]
 pub struct Dashboard {
@@ -72,6 +176,9 @@ pub struct Dashboard {
     pub confusion: Option<Confusion>,
     /// Annotators by name (an annotator sees their own line only).
     pub annotators: Vec<AnnotatorLine>,
+    /// Agreement on items labeled more than once; none for annotators (it is about others'
+    /// labels).
+    pub agreement: Option<AgreementFigures>,
 }
 
 /// The dashboard as `user` may see it.
@@ -102,8 +209,11 @@ pub async fn dashboard(db: &Db, user: &User, project: &str) -> Result<Dashboard>
         });
     }
     // Annotators see their own figures only (pulls show them only their own labels).
+    let visible_to = access::visible_to(role, user);
+    let named = store::labels::named(db, project, visible_to).await?;
+    let agreement = visible_to.is_none().then(|| agreement(&named, &labels));
     let mut per: BTreeMap<String, (u64, u64, u64)> = BTreeMap::new();
-    for l in store::labels::named(db, project, access::visible_to(role, user)).await? {
+    for l in named {
         let Some(v) = l.value else { continue };
         let e = per.entry(l.annotator).or_default();
         e.0 += 1;
@@ -129,5 +239,6 @@ pub async fn dashboard(db: &Db, user: &User, project: &str) -> Result<Dashboard>
         versions,
         confusion,
         annotators,
+        agreement,
     })
 }

@@ -516,6 +516,56 @@ overrides: number,
  */
 override_rate: number | null, };
 
+export type PairAgreement = { 
+/**
+ * One annotator's name (the pair in name order).
+ */
+a: string, 
+/**
+ * The other's.
+ */
+b: string, 
+/**
+ * Cohen's kappa (none when undefined: every label the same class).
+ */
+kappa: number | null, 
+/**
+ * Items both labeled: what the figure rests on.
+ */
+items: number, };
+
+export type ClassAgreement = { 
+/**
+ * The class.
+ */
+class: string, 
+/**
+ * Its labels on items labeled by two or more annotators.
+ */
+labels: number, 
+/**
+ * Of those, labels another annotator gave another class.
+ */
+disputed: number, };
+
+export type AgreementFigures = { 
+/**
+ * Cohen's kappa per pair of annotators with items in common, by names.
+ */
+pairs: Array<PairAgreement>, 
+/**
+ * Krippendorff's alpha (nominal) over every item labeled by two or more annotators.
+ */
+alpha: number | null, 
+/**
+ * Items alpha rests on.
+ */
+alpha_items: number, 
+/**
+ * Per class, in the project's class order.
+ */
+per_class: Array<ClassAgreement>, };
+
 export type Dashboard = { 
 /**
  * The project's classes.
@@ -532,4 +582,9 @@ confusion: Confusion | null,
 /**
  * Annotators by name (an annotator sees their own line only).
  */
-annotators: Array<AnnotatorLine>, };
+annotators: Array<AnnotatorLine>, 
+/**
+ * Agreement on items labeled more than once; none for annotators (it is about others'
+ * labels).
+ */
+agreement: AgreementFigures | null, };
