@@ -278,11 +278,11 @@ async fn backbone_bundles_refuse_missing_or_tampered_parts() {
 
     let session = load(IMAGENET_BUNDLE, "cpu").await.unwrap();
     session
-        .replace_head(Uint8Array::from(&head_only[..]).into())
+        .replace_head(Uint8Array::from(&head_only[..]).into(), None)
         .await
         .expect("a head of the same backbone replaces the old one");
     let err = session
-        .replace_head(Uint8Array::from(BUNDLE).into())
+        .replace_head(Uint8Array::from(BUNDLE).into(), None)
         .await
         .expect_err("a head of no backbone is refused");
     assert_eq!(code(&err), "BUNDLE_INCONSISTENT");
