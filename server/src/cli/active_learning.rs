@@ -83,19 +83,7 @@ fn strategy(name: &str) -> anyhow::Result<Strategy> {
 }
 
 fn options(args: &ActiveLearningArgs, seed: u64) -> TrainOptions {
-    TrainOptions {
-        epochs: args.epochs,
-        batch_size: args.batch_size,
-        learning_rate: 1e-3,
-        seed,
-        val_split: 0.1,
-        test_split: 0.0,
-        patience: args.patience,
-        augment_shift: 0,
-        limit: None,
-        quiet: true,
-        on_epoch: Default::default(),
-    }
+    TrainOptions::for_bench(args.epochs, args.batch_size, args.patience, seed)
 }
 
 /// One simulated labeling run; returns `(labels, test accuracy)` per round.

@@ -69,19 +69,7 @@ const FIX_SHARE: f64 = 0.10;
 const MEANINGFUL_COST: f64 = 0.005;
 
 fn options(args: &LabelErrorsArgs) -> TrainOptions {
-    TrainOptions {
-        epochs: args.epochs,
-        batch_size: 64,
-        learning_rate: 1e-3,
-        seed: args.seed,
-        val_split: 0.1,
-        test_split: 0.0,
-        patience: args.patience,
-        augment_shift: 0,
-        limit: None,
-        quiet: true,
-        on_epoch: Default::default(),
-    }
+    TrainOptions::for_bench(args.epochs, 64, args.patience, args.seed)
 }
 
 /// Flips `noise` of `labels` (returns the flipped positions, sorted).

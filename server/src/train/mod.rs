@@ -87,6 +87,26 @@ pub struct TrainOptions {
     pub on_epoch: EpochHook,
 }
 
+impl TrainOptions {
+    /// What the benchmarks train with: Adam at 1e-3, a 10% validation split for early stopping
+    /// after `patience` epochs, the data set's own test split, no augmentation, no progress bar.
+    pub fn for_bench(epochs: usize, batch_size: usize, patience: usize, seed: u64) -> TrainOptions {
+        TrainOptions {
+            epochs,
+            batch_size,
+            learning_rate: 1e-3,
+            seed,
+            val_split: 0.1,
+            test_split: 0.0,
+            patience,
+            augment_shift: 0,
+            limit: None,
+            quiet: true,
+            on_epoch: EpochHook::default(),
+        }
+    }
+}
+
 /// A callback after each epoch with its numbers; returning `false` cancels training
 /// ([`Cancelled`]).
 #[derive(Clone, Default)]
