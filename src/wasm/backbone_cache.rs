@@ -5,7 +5,7 @@
 
 use super::KindlingError;
 use super::fetch::{FetchOptions, fetch_bytes};
-use super::file_cache::{BACKBONE_CACHE, FileCache, hash_key};
+use super::file_cache::{BACKBONE_CACHE, hash_key};
 use crate::bundle::{Bundle, BundleError};
 
 /// Where a backbone file of hash `sha256` is kept in the cache (a key, never fetched).
@@ -24,27 +24,14 @@ pub(crate) async fn attach_backbone(
     let dtype = options.dtype;
     let file = bundle.backbone_file(dtype)?.clone();
     let key = backbone_key(&file.sha256);
-    let cache = if options.cache {
-        FileCache::open(BACKBONE_CACHE).await
-    } else {
-        None
-    };
-    if let Some(cache) = &cache
-        && let Some(bytes) = cache.get(&key).await
+    let cache = options.open_cache(BACKBONE_CACHE).await;
+    let verify = |bytes| bundle.attach_backbone(dtype, bytes);
+    if options
+        .cached_copy(cache.as_ref(), &key, &file.path, verify)
+        .await?
+        .is_some()
     {
-        match bundle.attach_backbone(dtype, bytes) {
-            Ok(()) => {
-                let n = file.size as f64;
-                options.progress.emit("cached", Some(&file.path), n, n);
-                return Ok(());
-            }
-            Err(
-                BundleError::BackboneHashMismatch { .. }
-                | BundleError::Truncated { .. }
-                | BundleError::SizeMismatch { .. },
-            ) => cache.delete(&key).await,
-            Err(e) => return Err(e.into()),
-        }
+        return Ok(());
     }
     let Some(base_url) = base_url else {
         let name = bundle

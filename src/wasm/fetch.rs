@@ -48,12 +48,40 @@ pub(crate) struct FetchOptions {
 }
 
 impl FetchOptions {
-    /// The bundle cache, when caching is on and the Cache API is there.
-    async fn bundle_cache(&self) -> Option<FileCache> {
+    /// The cache `name`, when caching is on and the Cache API is there.
+    pub(crate) async fn open_cache(&self, name: &str) -> Option<FileCache> {
         if self.cache {
-            FileCache::open(BUNDLE_CACHE).await
+            FileCache::open(name).await
         } else {
             None
+        }
+    }
+
+    /// The copy of `key` in `cache` that `verify` accepts, reported as `cached` under
+    /// `shown_as`. A copy that fails as a stale one (`stale_copy`) is deleted and `None` says:
+    /// download it; any other failure is the bundle's own.
+    pub(crate) async fn cached_copy<T>(
+        &self,
+        cache: Option<&FileCache>,
+        key: &str,
+        shown_as: &str,
+        verify: impl FnOnce(Vec<u8>) -> Result<T, BundleError>,
+    ) -> Result<Option<T>, KindlingError> {
+        let Some(cache) = cache else { return Ok(None) };
+        let Some(bytes) = cache.get(key).await else {
+            return Ok(None);
+        };
+        let n = bytes.len() as f64;
+        match verify(bytes) {
+            Ok(value) => {
+                self.progress.emit("cached", Some(shown_as), n, n);
+                Ok(Some(value))
+            }
+            Err(e) if stale_copy(&e) => {
+                cache.delete(key).await;
+                Ok(None)
+            }
+            Err(e) => Err(e.into()),
         }
     }
 }
@@ -227,11 +255,10 @@ pub(crate) async fn fetch_head(
     url: &str,
     options: &FetchOptions,
 ) -> Result<(Bundle, Vec<ToCache>), KindlingError> {
-    let cache = options.bundle_cache().await;
+    let cache = options.open_cache(BUNDLE_CACHE).await;
     if url.ends_with(".kbundle") {
         return fetch_archive(url, options, cache.as_ref()).await;
     }
-    let progress = &options.progress;
     let base = directory(url);
     let mut to_cache = Vec::new();
     let (manifest_json, manifest, fetched) = manifest_of(base, options, cache.as_ref()).await?;
@@ -241,18 +268,12 @@ pub(crate) async fn fetch_head(
     }
     let weights_url = format!("{base}/{}", manifest.weights.path);
     let key = hash_key("weights", &manifest.weights.sha256);
-    if let Some(c) = &cache
-        && let Some(bytes) = c.get(&key).await
+    let verify = |bytes| Bundle::from_parts(&manifest_json, bytes);
+    if let Some(bundle) = options
+        .cached_copy(cache.as_ref(), &key, &weights_url, verify)
+        .await?
     {
-        let n = bytes.len() as f64;
-        match Bundle::from_parts(&manifest_json, bytes) {
-            Ok(bundle) => {
-                progress.emit("cached", Some(&weights_url), n, n);
-                return Ok((bundle, to_cache));
-            }
-            Err(e) if stale_copy(&e) => c.delete(&key).await,
-            Err(e) => return Err(e.into()),
-        }
+        return Ok((bundle, to_cache));
     }
     let weights = fetch_bytes(&weights_url, options, Some(manifest.weights.size)).await?;
     let bundle = Bundle::from_parts(&manifest_json, weights)?;
@@ -267,17 +288,16 @@ async fn manifest_of(
     cache: Option<&FileCache>,
 ) -> Result<(Vec<u8>, Manifest, bool), KindlingError> {
     let manifest_url = format!("{base}/{MANIFEST_FILE}");
-    if let Some(c) = cache
-        && let Some(bytes) = c.get(&manifest_url).await
+    // Any manifest that no longer reads is a stale copy: the download says what is wrong.
+    let verify = |bytes: Vec<u8>| match Manifest::from_json(&bytes) {
+        Ok(m) => Ok((bytes, m)),
+        Err(e) => Err(BundleError::InvalidManifest(e.to_string())),
+    };
+    if let Some((bytes, m)) = options
+        .cached_copy(cache, &manifest_url, &manifest_url, verify)
+        .await?
     {
-        match Manifest::from_json(&bytes) {
-            Ok(m) => {
-                let n = bytes.len() as f64;
-                options.progress.emit("cached", Some(&manifest_url), n, n);
-                return Ok((bytes, m, false));
-            }
-            Err(_) => c.delete(&manifest_url).await,
-        }
+        return Ok((bytes, m, false));
     }
     let bytes = fetch_bytes(&manifest_url, options, None).await?;
     let m = Manifest::from_json(&bytes)?;
@@ -291,7 +311,7 @@ pub(crate) async fn fetch_manifest(
     url: &str,
     options: &FetchOptions,
 ) -> Result<Manifest, KindlingError> {
-    let cache = options.bundle_cache().await;
+    let cache = options.open_cache(BUNDLE_CACHE).await;
     if url.ends_with(".kbundle") {
         let (bundle, _) = fetch_archive(url, options, cache.as_ref()).await?;
         return Ok(bundle.manifest().clone());
@@ -308,18 +328,9 @@ async fn fetch_archive(
     options: &FetchOptions,
     cache: Option<&FileCache>,
 ) -> Result<(Bundle, Vec<ToCache>), KindlingError> {
-    if let Some(c) = cache
-        && let Some(bytes) = c.get(url).await
-    {
-        match Bundle::from_archive(&bytes) {
-            Ok(bundle) => {
-                let n = bytes.len() as f64;
-                options.progress.emit("cached", Some(url), n, n);
-                return Ok((bundle, Vec::new()));
-            }
-            Err(e) if stale_copy(&e) => c.delete(url).await,
-            Err(e) => return Err(e.into()),
-        }
+    let verify = |bytes: Vec<u8>| Bundle::from_archive(&bytes);
+    if let Some(bundle) = options.cached_copy(cache, url, url, verify).await? {
+        return Ok((bundle, Vec::new()));
     }
     let bytes = fetch_bytes(url, options, None).await?;
     let bundle = Bundle::from_archive(&bytes)?;

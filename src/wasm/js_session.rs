@@ -130,10 +130,7 @@ impl Session {
         super::init_once();
         let options = options.map_or(JsValue::UNDEFINED, JsValue::from);
         let manifest = fetch_manifest(&url, &fetch_options(&options)?).await?;
-        let serializer = serde_wasm_bindgen::Serializer::json_compatible();
-        Ok(manifest
-            .serialize(&serializer)
-            .map_err(|e| KindlingError::new("INTERNAL", e.to_string()))?)
+        Ok(manifest_to_js(&manifest)?)
     }
 
     /// Deletes the bundles and backbones this package keeps in this origin's Cache API;
@@ -173,10 +170,7 @@ impl Session {
     pub fn manifest(&self) -> Result<JsValue, JsValue> {
         let inner = self.inner.borrow();
         let s = inner.as_ref().ok_or_else(disposed)?;
-        let serializer = serde_wasm_bindgen::Serializer::json_compatible();
-        s.manifest()
-            .serialize(&serializer)
-            .map_err(|e| KindlingError::new("INTERNAL", e.to_string()).into())
+        Ok(manifest_to_js(s.manifest())?)
     }
 
     /// Size of the embeddings `embed` returns, or `undefined` for a model without a backbone.
@@ -479,6 +473,14 @@ impl Session {
             inner: RefCell::new(Some(Rc::new(session))),
         })
     }
+}
+
+/// A manifest as JavaScript sees it (`Manifest` in the types).
+fn manifest_to_js(manifest: &crate::bundle::Manifest) -> Result<JsValue, KindlingError> {
+    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
+    manifest
+        .serialize(&serializer)
+        .map_err(|e| KindlingError::new("INTERNAL", e.to_string()))
 }
 
 /// How to fetch, from `Session.load` / `replaceHead` options.
