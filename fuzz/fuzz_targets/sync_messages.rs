@@ -20,12 +20,7 @@ fuzz_target!(|data: &[u8]| {
     let _ = serde_json::from_slice::<PushRequest>(rest);
     let mut client = ClientState::new("c1", "me");
     for i in 0..3u64 {
-        let value = LabelValue {
-            class: "a".into(),
-            suggestion: None,
-            model_version: None,
-            accepted: None,
-        };
+        let value = LabelValue::of("a");
         client.label(&format!("item{i}"), value, wall.saturating_add(i));
     }
     let sent = client.push_request(100);

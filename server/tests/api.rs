@@ -155,7 +155,9 @@ fn request(route: &Route, p: &str) -> (Method, String, Option<Value>) {
         ("post", "/projects/{p}/sync/push") => {
             Some(json!({"client_id": "x", "epoch": "", "ops": [op(1, "000001", "1", 5)]}))
         }
-        ("post", "/projects/{p}/leases") => Some(json!({"limit": 2})),
+        ("post", "/projects/{p}/leases") | ("post", "/projects/{p}/review/items") => {
+            Some(json!({"limit": 2}))
+        }
         ("post", "/projects/{p}/jobs") => Some(json!({"epochs": 1})),
         ("put", "/projects/{p}/auto-train") => Some(json!({"every": 0})),
         ("post", "/projects") => Some(json!({"name": "x", "task": "text", "labels": ["a", "b"]})),
@@ -233,6 +235,7 @@ async fn auth_and_isolation(c: &Ctx) {
 }
 
 async fn roles(c: &Ctx) {
+    // A reviewer may push (reviews), but a label of their own is refused, op by op.
     let push = json!({"client_id": "rev-1", "epoch": "", "ops": [op(1, "000001", "1", 5)]});
     let (s, b) = c
         .call(
@@ -242,10 +245,25 @@ async fn roles(c: &Ctx) {
             Some(push),
         )
         .await;
-    assert_eq!(
-        (s, b["code"].as_str()),
-        (StatusCode::FORBIDDEN, Some("forbidden"))
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["results"][0]["outcome"], "rejected", "{b}");
+    assert!(
+        b["results"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("do not label"),
+        "{b}"
     );
+    // Annotators get no review batches.
+    let (s, _) = c
+        .call(
+            Method::POST,
+            "/projects/alpha/review/items",
+            Some(c.token("ann")),
+            Some(json!({"limit": 5})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
     let (s, _) = c
         .call(
             Method::GET,
@@ -428,7 +446,7 @@ async fn push_pull(c: &Ctx) {
         .await;
     let csv = csv.as_str().unwrap().to_string();
     assert!(
-        csv.starts_with("item_id,annotator,label,suggestion,model_version,accepted,version\n"),
+        csv.starts_with("item_id,annotator,label,suggestion,model_version,accepted,review,reviewer,review_reason,original_label,version\n"),
         "{csv}"
     );
     assert!(csv.contains("000001,ann,8,3,v1,false,"), "{csv}");
@@ -970,6 +988,237 @@ async fn agreement(c: &Ctx) {
     );
 }
 
+/// A review op: `action` on `target`'s label of `item`, setting `class`.
+fn review_op(seq: u64, item: &str, target: &str, action: &str, class: &str, wall: u64) -> Value {
+    json!({"seq": seq, "op_id": format!("rev-{item}-{wall}"), "item_id": item, "target": target,
+           "kind": "upsert",
+           // Whatever a client claims as reviewer or original is replaced by the server.
+           "value": {"class": class, "review": {"action": action, "reviewer": "someone-else",
+                     "original": "x", "reason": (action == "flag").then_some("blurry")}},
+           "hlc": {"wall": wall, "counter": 0}})
+}
+
+async fn review(c: &Ctx) {
+    let me = |user: &'static str| async move {
+        let (_, b) = c.call(Method::GET, "/me", Some(c.token(user)), None).await;
+        b["id"].as_str().unwrap().to_string()
+    };
+    let (ann, amy, rev) = (me("ann").await, me("amy").await, me("rev").await);
+    let push = |user: &'static str, client: &'static str, ops: Vec<Value>| {
+        let body = json!({"client_id": client, "epoch": "", "ops": ops});
+        c.call(
+            Method::POST,
+            "/projects/alpha/sync/push",
+            Some(c.token(user)),
+            Some(body),
+        )
+    };
+    let outcomes = |b: &Value| -> Vec<String> {
+        b["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["outcome"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // ann labels items 1–3 (with the model's suggestion "3"), amy item 1.
+    let (s, b) = push(
+        "ann",
+        "ann-r",
+        vec![
+            op(1, "000001", "1", 100),
+            op(2, "000002", "2", 101),
+            op(3, "000003", "3", 102),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (s, outcomes(&b)),
+        (StatusCode::OK, vec!["applied".to_string(); 3])
+    );
+    let (_, b) = push("amy", "amy-r", vec![op(1, "000001", "1", 100)]).await;
+    assert_eq!(outcomes(&b), vec!["applied"]);
+    // An annotator cannot review a colleague's label (or mark their own as reviewed).
+    let (s, b) = push(
+        "amy",
+        "amy-r",
+        vec![
+            review_op(2, "000001", &ann, "correct", "9", 110),
+            review_op(3, "000001", &amy, "accept", "1", 111),
+        ],
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(outcomes(&b), vec!["rejected", "rejected"], "{b}");
+    assert!(
+        b["results"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("cannot review"),
+        "{b}"
+    );
+    // The reviewer corrects ann's item 2, flags her item 3, accepts amy's item 1, and names
+    // someone who does not label here (the reviewer themself).
+    let reviews = vec![
+        review_op(1, "000002", &ann, "correct", "7", 200),
+        review_op(2, "000003", &ann, "flag", "3", 201),
+        review_op(3, "000001", &amy, "accept", "1", 202),
+        review_op(4, "000009", &rev, "correct", "1", 203),
+    ];
+    let (s, first) = push("rev", "rev-r", reviews.clone()).await;
+    assert_eq!(s, StatusCode::OK, "{first}");
+    assert_eq!(
+        outcomes(&first),
+        vec!["applied", "applied", "applied", "rejected"],
+        "{first}"
+    );
+    assert!(
+        first["results"][3]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("does not label"),
+        "{first}"
+    );
+    // Idempotent: the same push again answers the same and stores nothing new.
+    let (_, again) = push("rev", "rev-r", reviews).await;
+    assert_eq!(again, first);
+    let (_, history) = c
+        .call(
+            Method::GET,
+            "/projects/alpha/items/000002/history",
+            Some(c.token("olga")),
+            None,
+        )
+        .await;
+    let events = history["events"].as_array().unwrap();
+    assert_eq!(events.len(), 2, "{history}");
+    assert_eq!(
+        (
+            events[1]["annotator_id"].as_str(),
+            events[1]["author_id"].as_str()
+        ),
+        (Some(ann.as_str()), Some(rev.as_str())),
+        "the review is in the audit history, with who sent it"
+    );
+    // ann pulls her own labels: item 2 is corrected, with provenance; her suggestion stays.
+    let (_, pulled) = c
+        .call(
+            Method::GET,
+            "/projects/alpha/sync/pull",
+            Some(c.token("ann")),
+            None,
+        )
+        .await;
+    let change = |item: &str| -> Value {
+        pulled["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|ch| ch["item_id"] == item)
+            .cloned()
+            .unwrap()
+    };
+    let v2 = change("000002")["value"].clone();
+    assert_eq!(v2["class"], "7", "{v2}");
+    assert_eq!(v2["review"]["action"], "correct");
+    assert_eq!(
+        v2["review"]["reviewer"],
+        rev.as_str(),
+        "the server names the reviewer"
+    );
+    assert_eq!(
+        v2["review"]["original"], "2",
+        "the server records what was reviewed"
+    );
+    assert_eq!(
+        (v2["suggestion"].as_str(), v2["accepted"].as_bool()),
+        (Some("3"), Some(false))
+    );
+    assert_eq!(change("000003")["value"]["review"]["reason"], "blurry");
+    // Last writer wins between annotator and reviewer: ann's offline relabel from before the
+    // review loses; a later one replaces the review.
+    let (_, b) = push(
+        "ann",
+        "ann-r",
+        vec![op(4, "000002", "5", 150), op(5, "000003", "4", 300)],
+    )
+    .await;
+    assert_eq!(outcomes(&b), vec!["superseded", "applied"], "{b}");
+    // Owners see review figures per annotator; agreement uses what annotators said.
+    let (_, d) = c
+        .call(
+            Method::GET,
+            "/projects/alpha/dashboard",
+            Some(c.token("olga")),
+            None,
+        )
+        .await;
+    let line = |name: &str| {
+        d["annotators"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["name"] == name)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(
+        (
+            line("ann")["reviewed"].as_u64(),
+            line("ann")["corrected"].as_u64()
+        ),
+        (Some(1), Some(1)),
+        "{d}"
+    );
+    assert_eq!(line("amy")["reviewed"], 1);
+    // Export carries the verdicts.
+    let (_, csv) = c
+        .call(
+            Method::GET,
+            "/projects/alpha/labels/export?format=csv",
+            Some(c.token("rev")),
+            None,
+        )
+        .await;
+    let csv = csv.as_str().unwrap();
+    assert!(
+        csv.lines()
+            .next()
+            .unwrap()
+            .contains("review,reviewer,review_reason,original_label"),
+        "{csv}"
+    );
+    let row = csv.lines().find(|l| l.starts_with("000002,ann,")).unwrap();
+    assert!(
+        row.contains(",7,") && row.contains(",correct,rev,,2,"),
+        "{row}"
+    );
+    // A review batch: labeled items with content, for the reviewer's browser.
+    let (s, batch) = c
+        .call(
+            Method::POST,
+            "/projects/alpha/review/items",
+            Some(c.token("rev")),
+            Some(json!({"limit": 10, "exclude": ["000001"]})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{batch}");
+    let ids: Vec<&str> = batch["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec!["000002", "000003"], "{batch}");
+    assert_eq!(batch["labeled"], 3);
+    assert!(
+        !batch["items"][0]["content_b64"]
+            .as_str()
+            .unwrap()
+            .is_empty()
+    );
+}
+
 scenarios!(
     auth_and_isolation,
     roles,
@@ -978,4 +1227,5 @@ scenarios!(
     items_and_models,
     leases_and_history,
     agreement,
+    review,
 );

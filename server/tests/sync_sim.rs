@@ -1,5 +1,6 @@
 //! A randomized simulation of label sync against the real server process and a real database:
 //! 5 clients (3 people, so some people have two devices) label, delete, go offline and online,
+//! a reviewer's client accepts, corrects and flags their labels (same keys, same rule),
 //! push and pull, while the network drops requests, drops responses after commit, duplicates
 //! and reorders deliveries, and the server restarts (and, on SQLite, is restored from a backup
 //! and starts a new epoch). At the end every client equals the server, the server equals a
@@ -16,7 +17,8 @@ use std::collections::BTreeMap;
 use harness::{Server, cli, fresh_db, seed_project};
 
 use kindling::sync::{
-    ClientState, Hlc, LabelValue, PullResponse, PushFailure, PushRequest, PushResponse,
+    ClientState, Hlc, LabelValue, PullResponse, PushFailure, PushRequest, PushResponse, Review,
+    ReviewAction,
 };
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
@@ -176,6 +178,7 @@ async fn simulate(kind: &'static str, seed: u64, steps: usize) {
     let db = fresh_db(kind, "sim");
     let mut users = vec![("owner", "owner")];
     users.extend(PEOPLE.iter().map(|p| (*p, "annotator")));
+    users.push(("rev", "reviewer"));
     let tokens = seed_project(&db, "sim", &users, ITEMS);
     let mut server = Server::start(&db).await;
     let http = Client::builder()
@@ -183,13 +186,12 @@ async fn simulate(kind: &'static str, seed: u64, steps: usize) {
         .build()
         .unwrap();
     let ids = user_ids(&db);
-    // Devices: ann ×2, bob ×2, cyd ×1; a client knows its person by user id, as the server does.
-    let owners: Vec<String> = ["ann", "ann", "bob", "bob", "cyd"]
-        .iter()
-        .map(|p| ids[*p].clone())
-        .collect();
-    let names = ["ann", "ann", "bob", "bob", "cyd"];
-    let skews = [0u64, 40, 7, 0, 90];
+    // Devices: ann ×2, bob ×2, cyd ×1 and the reviewer's; a client knows its person by user id,
+    // as the server does.
+    let names = ["ann", "ann", "bob", "bob", "cyd", "rev"];
+    let reviewer = names.len() - 1;
+    let owners: Vec<String> = names.iter().map(|p| ids[*p].clone()).collect();
+    let skews = [0u64, 40, 7, 0, 90, 20];
     let mut devices: Vec<Device> = owners
         .iter()
         .enumerate()
@@ -209,14 +211,37 @@ async fn simulate(kind: &'static str, seed: u64, steps: usize) {
         let skew = skews[i];
         let roll: f64 = rng.random();
         let d = &mut devices[i];
-        if roll < 0.30 {
+        if i == reviewer && roll < 0.35 {
+            // Review one of the people's labels: correct it, accept it as shown, or flag it.
             let item = format!("{:06}", rng.random_range(0..ITEMS));
-            let value = LabelValue {
-                class: rng.random_range(0..10).to_string(),
-                suggestion: None,
-                model_version: None,
-                accepted: None,
+            let person = ids[PEOPLE[rng.random_range(0..PEOPLE.len())]].clone();
+            let shown = d
+                .state
+                .visible_of(&item, &person)
+                .and_then(|l| l.value)
+                .map(|v| v.class);
+            let pick: f64 = rng.random();
+            let (action, class) = match shown {
+                Some(class) if pick < 0.3 => (ReviewAction::Accept, class),
+                Some(class) if pick < 0.45 => (ReviewAction::Flag, class),
+                _ => (ReviewAction::Correct, rng.random_range(0..10).to_string()),
             };
+            let value = LabelValue {
+                review: Some(Review {
+                    action,
+                    reviewer: String::new(),
+                    reason: None,
+                    original: None,
+                }),
+                ..LabelValue::of(class)
+            };
+            let op = d
+                .state
+                .review(&item, &person, value.clone(), now(step, skew));
+            all_ops.push((item, person, op.hlc, d.state.client_id.clone(), Some(value)));
+        } else if roll < 0.30 {
+            let item = format!("{:06}", rng.random_range(0..ITEMS));
+            let value = LabelValue::of(rng.random_range(0..10).to_string());
             let op = d.state.label(&item, value.clone(), now(step, skew));
             all_ops.push((
                 item,
@@ -348,6 +373,11 @@ async fn simulate(kind: &'static str, seed: u64, steps: usize) {
         sent: vec![],
     };
     pull_all(&http, &server, &mut fresh, steps + 10, 0).await;
+    // Compared by what a person decided (class, review action); the server adds provenance.
+    let decided = |v: &Option<LabelValue>| {
+        v.as_ref()
+            .map(|v| (v.class.clone(), v.review.as_ref().map(|r| r.action)))
+    };
     let server_state: BTreeMap<(String, String), Option<LabelValue>> = fresh
         .state
         .server
@@ -377,7 +407,8 @@ async fn simulate(kind: &'static str, seed: u64, steps: usize) {
     }
     for (key, (hlc, client, value)) in &oracle {
         let got = fresh.state.server.get(key);
-        if got.map(|c| if c.deleted { None } else { c.value.clone() }) != Some(value.clone()) {
+        let got_value = got.map(|c| if c.deleted { None } else { c.value.clone() });
+        if got_value.as_ref().map(&decided) != Some(decided(value)) {
             eprintln!(
                 "DIFF {key:?}: oracle {hlc:?} {client} {:?} | server {:?}",
                 value.as_ref().map(|v| &v.class),
@@ -390,11 +421,24 @@ async fn simulate(kind: &'static str, seed: u64, steps: usize) {
             );
         }
     }
-    let oracle: BTreeMap<_, _> = oracle.into_iter().map(|(k, (_, _, v))| (k, v)).collect();
+    let oracle: BTreeMap<_, _> = oracle
+        .into_iter()
+        .map(|(k, (_, _, v))| (k, decided(&v)))
+        .collect();
+    let decided_state: BTreeMap<_, _> = server_state
+        .iter()
+        .map(|(k, v)| (k.clone(), decided(v)))
+        .collect();
     assert_eq!(
-        server_state, oracle,
+        decided_state, oracle,
         "server differs from the last-writer-wins oracle (seed {seed})"
     );
+    // Every review the server holds names the reviewer, whatever the client sent.
+    for v in server_state.values().flatten() {
+        if let Some(r) = &v.review {
+            assert_eq!(r.reviewer, ids["rev"], "(seed {seed})");
+        }
+    }
 
     // Every device sees exactly the server's labels of its person.
     for (i, d) in devices.iter().enumerate() {
@@ -415,6 +459,17 @@ async fn simulate(kind: &'static str, seed: u64, steps: usize) {
             "device {i} differs from the server (seed {seed})"
         );
     }
+    // The reviewer sees everyone's labels, exactly as the server holds them (provenance too).
+    let seen: BTreeMap<(String, String), Option<LabelValue>> = devices[reviewer]
+        .state
+        .server
+        .iter()
+        .map(|(k, c)| (k.clone(), if c.deleted { None } else { c.value.clone() }))
+        .collect();
+    assert_eq!(
+        seen, server_state,
+        "the reviewer's copies differ from the server (seed {seed})"
+    );
     // The server equals the replay of its append-only history.
     cli(&["admin", "verify-history", "--project", "sim", "--db", &db]);
     eprintln!(

@@ -6,7 +6,7 @@
 
 use kindling::sync::{
     Change, Hlc, LabelValue, LocalLabel, Op, OpKind, OpResult, Outcome, PullResponse, PushRequest,
-    PushResponse,
+    PushResponse, Review, ReviewAction,
 };
 use kindling_server::domain::access::User;
 use kindling_server::domain::dashboard::{
@@ -18,6 +18,7 @@ use kindling_server::domain::items::ItemsPage;
 use kindling_server::domain::leases::{Lease, LeaseRequest, LeasedItem};
 use kindling_server::domain::models::VersionInfo;
 use kindling_server::domain::projects::{NewProject, Progress, ProjectDetail, ProjectInfo};
+use kindling_server::domain::review::ReviewBatch;
 use kindling_server::http::jobs::JobList;
 use kindling_server::http::models::{VersionList, VersionRef};
 use kindling_server::http::projects::{AutoTrain, CreatedProject, Membership};
@@ -52,6 +53,7 @@ fn declarations() -> String {
         LeaseRequest::decl(&cfg),
         LeasedItem::decl(&cfg),
         Lease::decl(&cfg),
+        ReviewBatch::decl(&cfg),
         Event::decl(&cfg),
         History::decl(&cfg),
         VersionInfo::decl(&cfg),
@@ -87,6 +89,8 @@ fn sync_declarations() -> String {
     let cfg = Config::new().with_large_int("number");
     let decls = [
         Hlc::decl(&cfg),
+        ReviewAction::decl(&cfg),
+        Review::decl(&cfg),
         LabelValue::decl(&cfg),
         OpKind::decl(&cfg),
         Op::decl(&cfg),

@@ -80,20 +80,31 @@ impl ClientState {
         format!("{}:{}:{}", self.client_id, hlc.wall, hlc.counter)
     }
 
+    /// The annotator whose key `op` writes.
+    fn key_owner<'a>(&'a self, op: &'a Op) -> &'a str {
+        op.target.as_deref().unwrap_or(&self.annotator_id)
+    }
+
     fn record(
         &mut self,
         item_id: &str,
+        target: Option<&str>,
         kind: OpKind,
         value: Option<LabelValue>,
         now_ms: u64,
     ) -> Op {
         self.hlc = self.hlc.tick(now_ms);
         self.last_seq += 1;
-        let key = (item_id.to_string(), self.annotator_id.clone());
+        let target = target.filter(|t| *t != self.annotator_id);
+        let key = (
+            item_id.to_string(),
+            target.unwrap_or(&self.annotator_id).to_string(),
+        );
         let op = Op {
             seq: self.last_seq,
             op_id: self.op_id(self.hlc),
             item_id: item_id.to_string(),
+            target: target.map(str::to_string),
             kind,
             value,
             base_version: self.server.get(&key).map(|c| c.version),
@@ -105,24 +116,48 @@ impl ClientState {
 
     /// Labels `item_id`; returns the op to store with the label (one transaction).
     pub fn label(&mut self, item_id: &str, value: LabelValue, now_ms: u64) -> Op {
-        self.record(item_id, OpKind::Upsert, Some(value), now_ms)
+        self.record(item_id, None, OpKind::Upsert, Some(value), now_ms)
     }
 
     /// Removes this person's label of `item_id`.
     pub fn delete(&mut self, item_id: &str, now_ms: u64) -> Op {
-        self.record(item_id, OpKind::Delete, None, now_ms)
+        self.record(item_id, None, OpKind::Delete, None, now_ms)
+    }
+
+    /// Reviews `annotator`'s label of `item_id`: `value` carries the class (corrected or as
+    /// given) and the [`Review`](super::Review); the server fills in who reviewed and the
+    /// original class. Returns the op to store (one transaction, like a label).
+    pub fn review(&mut self, item_id: &str, annotator: &str, value: LabelValue, now_ms: u64) -> Op {
+        self.record(
+            item_id,
+            Some(annotator),
+            OpKind::Upsert,
+            Some(value),
+            now_ms,
+        )
     }
 
     /// This person's visible label of `item_id`.
     pub fn visible(&self, item_id: &str) -> Option<LocalLabel> {
-        if let Some(op) = self.outbox.iter().rev().find(|op| op.item_id == item_id) {
+        self.visible_of(item_id, &self.annotator_id)
+    }
+
+    /// The visible label of `item_id` by `annotator`: this client's newest pending op on that
+    /// key (its own label, or a review of someone's), else the server copy.
+    pub fn visible_of(&self, item_id: &str, annotator: &str) -> Option<LocalLabel> {
+        if let Some(op) = self
+            .outbox
+            .iter()
+            .rev()
+            .find(|op| op.item_id == item_id && self.key_owner(op) == annotator)
+        {
             return Some(LocalLabel {
                 value: op.value.clone(),
                 pending: true,
             });
         }
         self.server
-            .get(&(item_id.to_string(), self.annotator_id.clone()))
+            .get(&(item_id.to_string(), annotator.to_string()))
             .map(|c| LocalLabel {
                 value: c.value.clone(),
                 pending: false,
@@ -137,7 +172,7 @@ impl ClientState {
             .filter(|((_, a), _)| *a == self.annotator_id)
             .map(|((item, _), c)| (item.clone(), c.value.clone()))
             .collect();
-        for op in &self.outbox {
+        for op in self.outbox.iter().filter(|op| op.target.is_none()) {
             out.insert(op.item_id.clone(), op.value.clone());
         }
         out
@@ -176,13 +211,13 @@ impl ClientState {
                 let change = Change {
                     version,
                     item_id: op.item_id.clone(),
-                    annotator_id: self.annotator_id.clone(),
+                    annotator_id: self.key_owner(op).to_string(),
                     deleted: op.kind == OpKind::Delete,
                     value: op.value.clone(),
                     hlc: op.hlc,
                     client_id: self.client_id.clone(),
                 };
-                self.merge(change, now_ms);
+                self.merge(change, false, now_ms);
             }
             self.outbox.retain(|o| o.op_id != op.op_id);
         }
@@ -231,12 +266,19 @@ impl ClientState {
         let mine: Vec<Op> = self
             .server
             .values()
-            .filter(|c| c.client_id == self.client_id && c.annotator_id == self.annotator_id)
-            .filter(|c| !self.outbox.iter().any(|o| o.item_id == c.item_id))
+            // Everything this client wrote: its person's labels and the reviews it made.
+            .filter(|c| c.client_id == self.client_id)
+            .filter(|c| {
+                !self
+                    .outbox
+                    .iter()
+                    .any(|o| o.item_id == c.item_id && self.key_owner(o) == c.annotator_id)
+            })
             .map(|c| Op {
                 seq: 0,
                 op_id: self.op_id(c.hlc),
                 item_id: c.item_id.clone(),
+                target: (c.annotator_id != self.annotator_id).then(|| c.annotator_id.clone()),
                 kind: if c.deleted {
                     OpKind::Delete
                 } else {
@@ -267,7 +309,7 @@ impl ClientState {
             return;
         }
         for change in &resp.changes {
-            self.merge(change.clone(), now_ms);
+            self.merge(change.clone(), true, now_ms);
         }
         self.cursor = resp.next_cursor;
     }
@@ -279,13 +321,17 @@ impl ClientState {
         self.cursor = 0;
     }
 
-    fn merge(&mut self, change: Change, now_ms: u64) {
+    /// Keeps `change` as the server copy of its key when it is newer. A pulled change
+    /// (`pulled`) also replaces a copy of the same version: that is the same write as the
+    /// server stores it, where an acknowledged push only knows what the client sent (the server
+    /// fills in a review's provenance).
+    fn merge(&mut self, change: Change, pulled: bool, now_ms: u64) {
         self.hlc = self.hlc.receive(change.hlc, now_ms);
         let key = (change.item_id.clone(), change.annotator_id.clone());
         if self
             .server
             .get(&key)
-            .is_none_or(|c| c.version < change.version)
+            .is_none_or(|c| c.version < change.version || (pulled && c.version == change.version))
         {
             self.server.insert(key, change);
         }
@@ -298,12 +344,7 @@ mod tests {
     use crate::sync::OpResult;
 
     fn value(class: &str) -> LabelValue {
-        LabelValue {
-            class: class.into(),
-            suggestion: None,
-            model_version: None,
-            accepted: None,
-        }
+        LabelValue::of(class)
     }
 
     fn ack(state: &ClientState, upto: u64, first_version: i64) -> PushResponse {
@@ -360,6 +401,94 @@ mod tests {
                 pending: false
             })
         );
+    }
+
+    fn correction(class: &str) -> LabelValue {
+        LabelValue {
+            review: Some(crate::sync::Review {
+                action: crate::sync::ReviewAction::Correct,
+                reviewer: String::new(),
+                reason: None,
+                original: None,
+            }),
+            ..LabelValue::of(class)
+        }
+    }
+
+    fn pulled(annotator: &str, class: &str, version: i64) -> Change {
+        Change {
+            version,
+            item_id: "a".into(),
+            annotator_id: annotator.into(),
+            deleted: false,
+            value: Some(value(class)),
+            hlc: Hlc {
+                wall: 50,
+                counter: 0,
+            },
+            client_id: format!("{annotator}-device"),
+        }
+    }
+
+    #[test]
+    fn a_review_writes_the_annotators_key_not_the_reviewers_own() {
+        let mut c = ClientState::new("c1", "rev");
+        c.epoch = "e1".into();
+        c.on_pull(
+            &PullResponse {
+                changes: vec![pulled("ann", "cat", 3)],
+                next_cursor: 3,
+                has_more: false,
+                epoch: "e1".into(),
+                model_version: None,
+            },
+            60,
+        );
+        let op = c.review("a", "ann", correction("dog"), 100);
+        assert_eq!(op.target.as_deref(), Some("ann"));
+        assert_eq!(op.base_version, Some(3), "the base is the annotator's key");
+        // The reviewer has no label of their own; the annotator's label shows the correction.
+        assert_eq!(c.visible("a"), None);
+        assert!(c.visible_all().is_empty());
+        let shown = c.visible_of("a", "ann").unwrap();
+        assert!(shown.pending);
+        assert_eq!(shown.value.unwrap().class, "dog");
+        // Acknowledged: the server copy of the annotator's key is the review.
+        let req = c.push_request(10).unwrap();
+        c.on_push_response(&req, &ack(&c, 1, 4), 101);
+        let copy = &c.server[&("a".to_string(), "ann".to_string())];
+        assert_eq!((copy.version, copy.client_id.as_str()), (4, "c1"));
+        assert_eq!(c.visible_of("a", "ann").unwrap().pending, false);
+    }
+
+    #[test]
+    fn a_reviewers_own_target_is_no_review() {
+        let mut c = ClientState::new("c1", "owner");
+        let op = c.review("a", "owner", value("cat"), 1);
+        assert_eq!(op.target, None, "naming oneself is one's own label");
+    }
+
+    #[test]
+    fn new_epoch_re_pushes_reviews_with_their_target() {
+        let mut c = ClientState::new("c1", "rev");
+        c.epoch = "e1".into();
+        c.review("a", "ann", correction("dog"), 10);
+        let req = c.push_request(10).unwrap();
+        c.on_push_response(&req, &ack(&c, 1, 1), 11);
+        assert!(c.outbox.is_empty());
+        c.on_pull(
+            &PullResponse {
+                changes: vec![],
+                next_cursor: 0,
+                has_more: false,
+                epoch: "e2".into(),
+                model_version: None,
+            },
+            12,
+        );
+        assert_eq!(c.outbox.len(), 1);
+        assert_eq!(c.outbox[0].target.as_deref(), Some("ann"));
+        assert_eq!(c.outbox[0].value.as_ref().unwrap().class, "dog");
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub use client::{ClientState, LocalLabel, PushFailure};
 pub use hlc::Hlc;
 pub use protocol::{
     Change, LabelValue, Op, OpKind, OpResult, Outcome, PullResponse, PushRequest, PushResponse,
+    Review, ReviewAction,
 };
 
 /// The conflict rule on one `(project, item, annotator)` key: the write with the greater

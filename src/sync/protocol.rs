@@ -22,6 +22,72 @@ pub struct LabelValue {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ts", ts(optional))]
     pub accepted: Option<bool>,
+    /// A reviewer's verdict, when this value was written by a review (absent on an
+    /// annotator's own label; a later label of the annotator replaces it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub review: Option<Review>,
+}
+
+/// What a reviewer decided about a label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", ts(rename = "ReviewAction"))]
+pub enum ReviewAction {
+    /// The label is right as given.
+    Accept,
+    /// The label was wrong: `class` is the right one.
+    Correct,
+    /// The item cannot be labeled as it is (ambiguous, broken, out of scope): training skips it.
+    Flag,
+}
+
+/// A review's provenance, carried in the value it wrote.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Review {
+    /// Accept, correct or flag.
+    pub action: ReviewAction,
+    /// Who reviewed (set by the server to the pushing user; whatever a client sends is replaced).
+    #[serde(default)]
+    pub reviewer: String,
+    /// Why (flags; optional on corrections).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub reason: Option<String>,
+    /// The class the annotator had given (set by the server from the label reviewed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub original: Option<String>,
+}
+
+impl LabelValue {
+    /// A plain label of `class`.
+    pub fn of(class: impl Into<String>) -> Self {
+        Self {
+            class: class.into(),
+            suggestion: None,
+            model_version: None,
+            accepted: None,
+            review: None,
+        }
+    }
+
+    /// Whether a reviewer flagged it (training skips flagged labels).
+    pub fn is_flagged(&self) -> bool {
+        self.review
+            .as_ref()
+            .is_some_and(|r| r.action == ReviewAction::Flag)
+    }
+
+    /// The class the annotator gave: the reviewed label's original where a review changed it.
+    pub fn annotator_class(&self) -> &str {
+        self.review
+            .as_ref()
+            .and_then(|r| r.original.as_deref())
+            .unwrap_or(&self.class)
+    }
 }
 
 /// Whether an op sets or removes a label.
@@ -46,6 +112,11 @@ pub struct Op {
     pub op_id: String,
     /// The item labeled.
     pub item_id: String,
+    /// Whose label the op writes: absent for the sender's own; a review names the annotator
+    /// whose label it reviews (the key is `(item_id, target)`, last writer wins across both).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub target: Option<String>,
     /// Upsert or delete.
     pub kind: OpKind,
     /// The label (upserts only).
@@ -83,7 +154,8 @@ pub enum Outcome {
     Duplicate,
     /// A write with a greater `(hlc, client_id)` holds the key; the op is kept in the history.
     Superseded,
-    /// Invalid or forbidden (unknown item, unknown class); recorded, nothing changed.
+    /// Invalid or forbidden (unknown item, unknown class, a review by an annotator, a label
+    /// by a reviewer); recorded, nothing changed.
     Rejected,
 }
 

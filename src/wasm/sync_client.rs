@@ -146,6 +146,39 @@ impl SyncClient {
         })
     }
 
+    /// Reviews `annotatorId`'s label of `itemId`: `value` carries the class (corrected, or as
+    /// given for an accept) and `review: {action, reason?}`; the server records who reviewed
+    /// and the original class. Reviewers and owners only (the server rejects others' reviews).
+    #[wasm_bindgen(unchecked_return_type = "SyncEffects")]
+    pub fn review(
+        &mut self,
+        #[wasm_bindgen(js_name = itemId)] item_id: &str,
+        #[wasm_bindgen(js_name = annotatorId)] annotator_id: &str,
+        #[wasm_bindgen(unchecked_param_type = "LabelValue")] value: JsValue,
+        #[wasm_bindgen(js_name = nowMs)] now_ms: f64,
+    ) -> Result<JsValue, JsValue> {
+        let value: LabelValue = from_js("review value", value)?;
+        if value.review.is_none() {
+            return Err(invalid("review value", "it needs `review: {action}`"));
+        }
+        self.apply(&[], |s| {
+            s.review(item_id, annotator_id, value, now_ms as u64);
+        })
+    }
+
+    /// The visible label of `itemId` by `annotatorId` (a pending review of it included).
+    #[wasm_bindgen(js_name = visibleOf, unchecked_return_type = "LocalLabel | undefined")]
+    pub fn visible_of(
+        &self,
+        #[wasm_bindgen(js_name = itemId)] item_id: &str,
+        #[wasm_bindgen(js_name = annotatorId)] annotator_id: &str,
+    ) -> Result<JsValue, JsValue> {
+        match self.state.visible_of(item_id, annotator_id) {
+            Some(l) => to_js(&l),
+            None => Ok(JsValue::UNDEFINED),
+        }
+    }
+
     /// This person's visible label of `itemId`, pending or from the server.
     #[wasm_bindgen(unchecked_return_type = "LocalLabel | undefined")]
     pub fn visible(
@@ -190,7 +223,7 @@ impl SyncClient {
         let keys: Vec<(String, String)> = sent
             .ops
             .iter()
-            .map(|o| (o.item_id.clone(), me.clone()))
+            .map(|o| (o.item_id.clone(), o.target.clone().unwrap_or(me.clone())))
             .collect();
         self.apply(&keys, |s| s.on_push_response(&sent, &resp, now_ms as u64))
     }
@@ -265,9 +298,9 @@ impl SyncClient {
             .iter()
             .map(|o| (o.op_id.clone(), o.seq))
             .collect();
-        let before_versions: Vec<Option<i64>> = keys
+        let before: Vec<Option<Change>> = keys
             .iter()
-            .map(|k| self.state.server.get(k).map(|c| c.version))
+            .map(|k| self.state.server.get(k).cloned())
             .collect();
         let epoch = self.state.epoch.clone();
         f(&mut self.state);
@@ -290,13 +323,13 @@ impl SyncClient {
         } else {
             let mut seen = HashSet::new();
             keys.iter()
-                .zip(before_versions)
+                .zip(before)
                 .filter(|(k, _)| seen.insert((*k).clone()))
                 .filter_map(|(k, before)| {
                     self.state
                         .server
                         .get(k)
-                        .filter(|c| Some(c.version) != before)
+                        .filter(|c| Some(*c) != before.as_ref())
                         .cloned()
                 })
                 .collect()

@@ -1,12 +1,15 @@
 //! The project dashboard: every version's evaluation accuracy against the labels it was
 //! trained on, the current version's confusion matrix on the evaluation set, per annotator how
-//! often they override the model's suggestion, and how much annotators agree on items labeled
+//! often they override the model's suggestion and how many of their labels reviewers corrected
+//! or flagged, and how much annotators agree on items labeled
 //! more than once (`kindling::agreement`).
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 use ts_rs::TS;
+
+use kindling::sync::ReviewAction;
 
 use super::access::{self, User};
 use super::error::Result;
@@ -48,7 +51,7 @@ pub struct Confusion {
 }
 
 /// One annotator's figures.
-#[derive(Debug, Serialize, TS)]
+#[derive(Debug, Default, Serialize, TS)]
 pub struct AnnotatorLine {
     /// Name.
     pub name: String,
@@ -60,6 +63,12 @@ pub struct AnnotatorLine {
     pub overrides: u64,
     /// `overrides / with_suggestion` (none without suggestions).
     pub override_rate: Option<f64>,
+    /// Labels a reviewer has reviewed (and the annotator has not relabeled since).
+    pub reviewed: u64,
+    /// Of those, how many the reviewer corrected to another class.
+    pub corrected: u64,
+    /// Of those, how many the reviewer flagged.
+    pub flagged: u64,
 }
 
 /// Two annotators' agreement on the items both labeled.
@@ -107,7 +116,8 @@ fn agreement(labels: &[store::labels::NamedLabel], classes: &[String]) -> Agreem
         let Some(class) = l
             .value
             .as_ref()
-            .and_then(|v| classes.iter().position(|c| *c == v.class))
+            // What the annotator said, not what a reviewer made of it.
+            .and_then(|v| classes.iter().position(|c| c == v.annotator_class()))
         else {
             continue;
         };
@@ -212,26 +222,34 @@ pub async fn dashboard(db: &Db, user: &User, project: &str) -> Result<Dashboard>
     let visible_to = access::visible_to(role, user);
     let named = store::labels::named(db, project, visible_to).await?;
     let agreement = visible_to.is_none().then(|| agreement(&named, &labels));
-    let mut per: BTreeMap<String, (u64, u64, u64)> = BTreeMap::new();
+    let mut per: BTreeMap<String, AnnotatorLine> = BTreeMap::new();
     for l in named {
         let Some(v) = l.value else { continue };
-        let e = per.entry(l.annotator).or_default();
-        e.0 += 1;
+        let e = per
+            .entry(l.annotator.clone())
+            .or_insert_with(|| AnnotatorLine {
+                name: l.annotator,
+                ..AnnotatorLine::default()
+            });
+        e.labels += 1;
         if let Some(accepted) = v.accepted {
-            e.1 += 1;
+            e.with_suggestion += 1;
             if !accepted {
-                e.2 += 1;
+                e.overrides += 1;
             }
+        }
+        if let Some(r) = &v.review {
+            e.reviewed += 1;
+            e.corrected += u64::from(r.action == ReviewAction::Correct);
+            e.flagged += u64::from(r.action == ReviewAction::Flag);
         }
     }
     let annotators = per
-        .into_iter()
-        .map(|(name, (labels, suggested, overrides))| AnnotatorLine {
-            name,
-            labels,
-            with_suggestion: suggested,
-            overrides,
-            override_rate: (suggested > 0).then(|| overrides as f64 / suggested as f64),
+        .into_values()
+        .map(|mut line| {
+            line.override_rate = (line.with_suggestion > 0)
+                .then(|| line.overrides as f64 / line.with_suggestion as f64);
+            line
         })
         .collect();
     Ok(Dashboard {

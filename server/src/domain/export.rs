@@ -1,5 +1,6 @@
-//! Label export: one row per item and annotator, with the suggesting model version and whether
-//! the person accepted the suggestion. JSONL or CSV.
+//! Label export: one row per item and annotator, with the suggesting model version, whether
+//! the person accepted the suggestion, and a reviewer's verdict (action, reviewer, reason, the
+//! annotator's original class). JSONL or CSV.
 
 use serde::Serialize;
 
@@ -33,6 +34,14 @@ struct Line {
     suggestion: Option<String>,
     model_version: Option<String>,
     accepted: Option<bool>,
+    /// `accept`, `correct` or `flag` when a reviewer reviewed the label.
+    review: Option<String>,
+    /// The reviewer's name.
+    reviewer: Option<String>,
+    /// Why (flags).
+    review_reason: Option<String>,
+    /// The annotator's class before the review.
+    original_label: Option<String>,
     version: i64,
 }
 
@@ -53,10 +62,22 @@ pub async fn export(
     let csv = format == "csv";
     let mut out = String::new();
     if csv {
-        out.push_str("item_id,annotator,label,suggestion,model_version,accepted,version\n");
+        out.push_str("item_id,annotator,label,suggestion,model_version,accepted,review,reviewer,review_reason,original_label,version\n");
     }
+    let names: std::collections::HashMap<String, String> =
+        store::users::list(db).await?.into_iter().collect();
     for l in store::labels::named(db, project, None).await? {
         let Some(v) = l.value else { continue };
+        let review = v.review.as_ref();
+        let action = review.map(|r| {
+            serde_json::to_value(r.action)
+                .ok()
+                .and_then(|a| a.as_str().map(str::to_string))
+                .unwrap_or_default()
+        });
+        let reviewer = review.map(|r| names.get(&r.reviewer).unwrap_or(&r.reviewer).clone());
+        let reason = review.and_then(|r| r.reason.clone());
+        let original = review.and_then(|r| r.original.clone());
         if csv {
             let fields = [
                 l.item_id,
@@ -65,6 +86,10 @@ pub async fn export(
                 v.suggestion.unwrap_or_default(),
                 v.model_version.unwrap_or_default(),
                 v.accepted.map(|a| a.to_string()).unwrap_or_default(),
+                action.unwrap_or_default(),
+                reviewer.unwrap_or_default(),
+                reason.unwrap_or_default(),
+                original.unwrap_or_default(),
                 l.version.to_string(),
             ];
             out.push_str(
@@ -82,6 +107,10 @@ pub async fn export(
                 suggestion: v.suggestion,
                 model_version: v.model_version,
                 accepted: v.accepted,
+                review: action,
+                reviewer,
+                review_reason: reason,
+                original_label: original,
                 version: l.version,
             };
             out.push_str(&serde_json::to_string(&line).expect("serializable"));

@@ -15,6 +15,7 @@ pub mod jobs;
 pub mod leases;
 pub mod models;
 pub mod projects;
+pub mod review;
 pub mod sync;
 
 pub use error::{Error, Refusal, Result};

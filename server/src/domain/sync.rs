@@ -64,9 +64,19 @@ fn check_shape(req: &PushRequest) -> Result<()> {
     Ok(())
 }
 
-/// Handles a push by `user` (an owner or annotator) in one transaction.
+/// Longest review `reason`, in bytes.
+pub const MAX_REVIEW_REASON: usize = 512;
+
+/// Handles a push by `user` in one transaction: owners and annotators label their own keys;
+/// owners and reviewers review anyone's (each op is checked against the pusher's role).
 pub async fn push(db: &Db, user: &User, project: &str, req: &PushRequest) -> Result<PushResponse> {
-    access::require(db, project, user, &[Role::Owner, Role::Annotator]).await?;
+    let role = access::require(
+        db,
+        project,
+        user,
+        &[Role::Owner, Role::Annotator, Role::Reviewer],
+    )
+    .await?;
     check_shape(req)?;
     let labels = super::projects::labels(db, project).await?;
     let mut w = db.write().await?;
@@ -102,7 +112,12 @@ pub async fn push(db: &Db, user: &User, project: &str, req: &PushRequest) -> Res
             results.push(stored_outcome(&mut w.tx, project, &req.client_id, op.seq).await?);
             continue;
         }
-        let result = apply(&mut w.tx, project, &user.id, &req.client_id, op, &labels).await?;
+        let sender = Sender {
+            user: &user.id,
+            role,
+            client: &req.client_id,
+        };
+        let result = apply(&mut w.tx, project, sender, op, &labels).await?;
         store::labels::record_outcome(&mut w.tx, project, &req.client_id, &result).await?;
         results.push(result);
         acked = op.seq;
@@ -142,9 +157,61 @@ async fn stored_outcome(tx: &mut Tx, project: &str, client: &str, seq: u64) -> R
     )
 }
 
+/// Who pushed an op.
+#[derive(Debug, Clone, Copy)]
+struct Sender<'a> {
+    /// The pushing user.
+    user: &'a str,
+    /// Their role in the project.
+    role: Role,
+    /// The pushing client.
+    client: &'a str,
+}
+
+/// Why `sender` may not send `op`, if they may not: a review (a value with a `review`, or a
+/// `target` naming someone else) is for owners and reviewers and only sets a value; a label of
+/// one's own is for owners and annotators.
+fn permitted(op: &Op, sender: Sender<'_>) -> Result<(), String> {
+    let reviews = op.value.as_ref().is_some_and(|v| v.review.is_some())
+        || op.target.as_deref().is_some_and(|t| t != sender.user);
+    if reviews {
+        if !matches!(sender.role, Role::Owner | Role::Reviewer) {
+            return Err(format!(
+                "a {} cannot review labels (owners and reviewers can)",
+                sender.role.as_str()
+            ));
+        }
+        if op.kind != OpKind::Upsert || op.value.as_ref().is_none_or(|v| v.review.is_none()) {
+            return Err("a review sets a value with a `review` (accept, correct or flag)".into());
+        }
+        if op
+            .value
+            .as_ref()
+            .and_then(|v| v.review.as_ref())
+            .is_some_and(|r| {
+                r.reason
+                    .as_ref()
+                    .is_some_and(|reason| reason.len() > MAX_REVIEW_REASON)
+            })
+        {
+            return Err(format!(
+                "a review's reason is at most {MAX_REVIEW_REASON} bytes"
+            ));
+        }
+    } else if sender.role == Role::Reviewer {
+        return Err(
+            "reviewers review labels; they do not label (name the annotator in `target`)".into(),
+        );
+    }
+    Ok(())
+}
+
 /// Why an op cannot apply, if it cannot (its shape; the item's existence is checked after).
 fn validate(op: &Op, labels: &[String]) -> Result<(), String> {
     let too_long = |field: &Option<String>| field.as_ref().is_some_and(|f| f.len() > MAX_OP_FIELD);
+    if too_long(&op.target) {
+        return Err(format!("target is at most {MAX_OP_FIELD} bytes"));
+    }
     match (op.kind, &op.value) {
         (OpKind::Upsert, None) => Err("an upsert needs a value".into()),
         (OpKind::Upsert, Some(v)) if !labels.contains(&v.class) => {
@@ -160,18 +227,20 @@ fn validate(op: &Op, labels: &[String]) -> Result<(), String> {
     }
 }
 
-/// Applies one new op: last writer wins by `(hlc, client_id)`; every op lands in the history.
+/// Applies one new op: last writer wins by `(hlc, client_id)` on the key `(item, annotator)`
+/// — the sender's own, or the target's for a review; every op lands in the history.
 async fn apply(
     tx: &mut Tx,
     project: &str,
-    annotator: &str,
-    client: &str,
+    sender: Sender<'_>,
     op: &Op,
     labels: &[String],
 ) -> Result<OpResult> {
-    // Op ids are unique per annotator: another member cannot make this person's ops look like
+    let client = sender.client;
+    let annotator = op.target.as_deref().unwrap_or(sender.user);
+    // Op ids are unique per sender: another member cannot make this person's ops look like
     // duplicates by sending their ids first.
-    if store::labels::has_event(tx, project, annotator, &op.op_id).await? {
+    if store::labels::has_event(tx, project, sender.user, &op.op_id).await? {
         let current = store::labels::stored(tx, project, &op.item_id, annotator)
             .await?
             .map(|s| s.version);
@@ -186,46 +255,76 @@ async fn apply(
     let hlc = op
         .hlc
         .bounded(now_ms() as u64, MAX_CLOCK_SKEW_MS, MAX_HLC_COUNTER);
-    let mut reason = validate(op, labels).err();
+    let mut reason = permitted(op, sender)
+        .and_then(|()| validate(op, labels))
+        .err();
     if reason.is_none() && !store::labels::item_exists(tx, project, &op.item_id).await? {
         reason = Some(format!("item `{}` is not in this project", op.item_id));
     }
+    let stored = match reason {
+        Some(_) => None,
+        None => store::labels::stored(tx, project, &op.item_id, annotator).await?,
+    };
+    // A review writes a key that exists, or one of someone who labels here. It applies by the
+    // same last-writer-wins rule whether or not the label is there now: after a restore from
+    // backup the reviewer's client may re-push before the annotator's does.
+    let reviewing = op.value.as_ref().is_some_and(|v| v.review.is_some());
+    if reason.is_none()
+        && reviewing
+        && stored.is_none()
+        && !store::projects::labels_in(tx, project, annotator).await?
+    {
+        reason = Some(format!(
+            "`{annotator}` has no label of item `{}` and does not label in this project",
+            op.item_id
+        ));
+    }
+    // A review's provenance comes from the server: who sent it, and the class it reviewed.
+    // The annotator's suggestion fields stay with their label, so their override figures
+    // still count it.
+    let value = op.value.clone().map(|mut v| {
+        let reviewed = stored.as_ref().and_then(|s| s.value.as_ref());
+        if let Some(review) = v.review.as_mut() {
+            review.reviewer = sender.user.to_string();
+            review.original = reviewed.map(|s| s.annotator_class().to_string());
+            v.suggestion = reviewed.and_then(|s| s.suggestion.clone());
+            v.model_version = reviewed.and_then(|s| s.model_version.clone());
+            v.accepted = reviewed.and_then(|s| s.accepted);
+        }
+        v
+    });
     let (outcome, version) = match reason {
         Some(_) => (Outcome::Rejected, None),
-        None => {
-            let stored = store::labels::stored(tx, project, &op.item_id, annotator).await?;
-            match stored.filter(|s| !wins((hlc, client), (s.hlc, &s.client_id))) {
-                Some(winner) => (Outcome::Superseded, Some(winner.version)),
-                None => {
-                    let version = store::projects::next_change(tx, project).await?;
-                    let value = op
-                        .value
-                        .as_ref()
-                        .filter(|_| op.kind == OpKind::Upsert)
-                        .map(|v| serde_json::to_string(v).expect("serializable"));
-                    let write = LabelWrite {
-                        item_id: &op.item_id,
-                        annotator,
-                        value: value.as_deref(),
-                        deleted: op.kind == OpKind::Delete,
-                        hlc,
-                        client_id: client,
-                        op_id: &op.op_id,
-                    };
-                    store::labels::write(tx, project, write, version).await?;
-                    (Outcome::Applied, Some(version))
-                }
+        None => match stored.filter(|s| !wins((hlc, client), (s.hlc, &s.client_id))) {
+            Some(winner) => (Outcome::Superseded, Some(winner.version)),
+            None => {
+                let version = store::projects::next_change(tx, project).await?;
+                let value = value
+                    .as_ref()
+                    .filter(|_| op.kind == OpKind::Upsert)
+                    .map(|v| serde_json::to_string(v).expect("serializable"));
+                let write = LabelWrite {
+                    item_id: &op.item_id,
+                    annotator,
+                    value: value.as_deref(),
+                    deleted: op.kind == OpKind::Delete,
+                    hlc,
+                    client_id: client,
+                    op_id: &op.op_id,
+                };
+                store::labels::write(tx, project, write, version).await?;
+                (Outcome::Applied, Some(version))
             }
-        }
+        },
     };
-    let sent = op
-        .value
+    let sent = value
         .as_ref()
         .map(|v| serde_json::to_string(v).expect("serializable"));
     let outcome_name = serde_json::to_value(outcome).expect("serializable");
     let event = NewEvent {
         item_id: &op.item_id,
         annotator,
+        author: sender.user,
         client_id: client,
         op_id: &op.op_id,
         kind: if op.kind == OpKind::Delete {

@@ -14,6 +14,7 @@ pub mod listener;
 pub mod models;
 pub mod openapi;
 pub mod projects;
+pub mod review;
 pub mod sync;
 
 use std::sync::Arc;
@@ -122,6 +123,7 @@ api_routes! {
     get "/projects/{p}/items/{id}/content" => items::content, "Item content (immutable, ETag)", "any member";
     get "/projects/{p}/items/{id}/history" => history::history, "The audit history of an item's labels (every op, with its outcome)", "any member (annotators: own ops)";
     post "/projects/{p}/leases" => leases::lease, "Lease unlabeled items with their content for offline labeling ({limit, exclude})", "owner, annotator";
+    post "/projects/{p}/review/items" => review::items, "Labeled items with their content for offline review ({limit, exclude})", "owner, reviewer";
     get "/projects/{p}/models" => models::list, "List model versions", "any member";
     post "/projects/{p}/models" => models::upload, "Upload a model bundle archive (.kbundle)", "owner";
     get "/projects/{p}/models/current" => models::current, "The current model version", "any member";
@@ -133,7 +135,7 @@ api_routes! {
     post "/projects/{p}/jobs/{id}/cancel" => jobs::cancel, "Cancel a job (a running one after its epoch)", "owner";
     put "/projects/{p}/auto-train" => projects::set_auto_train, "Train automatically after every N new labeled items ({every}; 0: off)", "owner";
     get "/projects/{p}/dashboard" => jobs::dashboard, "Versions' evaluation accuracy vs labels, the current version's confusion matrix, override rates", "any member (annotators: own figures)";
-    post "/projects/{p}/sync/push" => sync::push, "Push label ops (idempotent per client seq; 409 on a gap or a new epoch)", "owner, annotator";
+    post "/projects/{p}/sync/push" => sync::push, "Push label ops and reviews (idempotent per client seq; 409 on a gap or a new epoch)", "owner, annotator (own labels); owner, reviewer (reviews: `target`)";
     get "/projects/{p}/sync/pull" => sync::pull, "Pull label changes after a cursor (410 when the cursor is unknown)", "any member (annotators: own labels)";
     get "/projects/{p}/labels/export" => export::export, "Export labels as JSONL or CSV", "owner, reviewer";
 }

@@ -116,20 +116,22 @@ pub async fn record_outcome(
     Ok(())
 }
 
-/// Whether `annotator` has sent an op with this id before.
+/// Whether `author` has sent an op with this id before.
 pub async fn has_event(
     tx: &mut Tx,
     project: &str,
-    annotator: &str,
+    author: &str,
     op_id: &str,
 ) -> Result<bool, sqlx::Error> {
-    Ok(sqlx::query("SELECT 1 AS one FROM label_events WHERE project_id = $1 AND annotator_id = $2 AND op_id = $3")
-        .bind(project)
-        .bind(annotator)
-        .bind(op_id)
-        .fetch_optional(&mut **tx)
-        .await?
-        .is_some())
+    Ok(sqlx::query(
+        "SELECT 1 AS one FROM label_events WHERE project_id = $1 AND author_id = $2 AND op_id = $3",
+    )
+    .bind(project)
+    .bind(author)
+    .bind(op_id)
+    .fetch_optional(&mut **tx)
+    .await?
+    .is_some())
 }
 
 /// Whether the project has this item.
@@ -153,6 +155,10 @@ pub struct Stored {
     pub client_id: String,
     /// Its change version.
     pub version: i64,
+    /// The value (none for a tombstone, or when it does not parse).
+    pub value: Option<LabelValue>,
+    /// A tombstone.
+    pub deleted: bool,
 }
 
 /// The stored label of `item` by `annotator`.
@@ -162,7 +168,7 @@ pub async fn stored(
     item: &str,
     annotator: &str,
 ) -> Result<Option<Stored>, sqlx::Error> {
-    sqlx::query("SELECT hlc_wall, hlc_counter, client_id, version FROM labels WHERE project_id = $1 AND item_id = $2 AND annotator_id = $3")
+    sqlx::query("SELECT hlc_wall, hlc_counter, client_id, version, value, deleted FROM labels WHERE project_id = $1 AND item_id = $2 AND annotator_id = $3")
         .bind(project)
         .bind(item)
         .bind(annotator)
@@ -173,6 +179,8 @@ pub async fn stored(
                 hlc: hlc_from_row(&r)?,
                 client_id: r.try_get("client_id")?,
                 version: r.try_get("version")?,
+                value: label_value(r.try_get("value")?),
+                deleted: r.try_get::<i64, _>("deleted")? != 0,
             })
         })
         .transpose()
@@ -224,6 +232,8 @@ pub struct NewEvent<'a> {
     pub item_id: &'a str,
     /// Whose label.
     pub annotator: &'a str,
+    /// Who sent it (the annotator, or the reviewer of a review).
+    pub author: &'a str,
     /// The sending client.
     pub client_id: &'a str,
     /// The op's id.
@@ -246,10 +256,10 @@ pub struct NewEvent<'a> {
 
 /// Appends an op to the history.
 pub async fn append_event(tx: &mut Tx, project: &str, e: NewEvent<'_>) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO label_events (project_id, item_id, annotator_id, client_id, op_id, kind, value, hlc_wall, hlc_counter, outcome, reason, version, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)")
+    sqlx::query("INSERT INTO label_events (project_id, item_id, annotator_id, author_id, client_id, op_id, kind, value, hlc_wall, hlc_counter, outcome, reason, version, received_at) VALUES ($1, $2, $3, $14, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)")
         .bind(project).bind(e.item_id).bind(e.annotator).bind(e.client_id).bind(e.op_id)
         .bind(e.kind).bind(e.value).bind(e.hlc.wall as i64).bind(i64::from(e.hlc.counter))
-        .bind(e.outcome).bind(e.reason).bind(e.version).bind(e.received_at)
+        .bind(e.outcome).bind(e.reason).bind(e.version).bind(e.received_at).bind(e.author)
         .execute(&mut **tx).await?;
     Ok(())
 }
@@ -355,6 +365,8 @@ pub async fn for_training(db: &Db, project: &str) -> Result<Vec<Training>, sqlx:
 pub struct Event {
     /// Whose label.
     pub annotator_id: String,
+    /// Who sent the op: the annotator, or the reviewer of a review.
+    pub author_id: String,
     /// The client that sent it.
     pub client_id: String,
     /// The op's id.
@@ -384,7 +396,7 @@ pub async fn item_events(
     item: &str,
     only: Option<&str>,
 ) -> Result<Vec<Event>, sqlx::Error> {
-    sqlx::query("SELECT annotator_id, client_id, op_id, kind, value, hlc_wall, hlc_counter, outcome, reason, version, received_at FROM label_events WHERE project_id = $1 AND item_id = $2 AND ($3 IS NULL OR annotator_id = $3) ORDER BY id")
+    sqlx::query("SELECT annotator_id, author_id, client_id, op_id, kind, value, hlc_wall, hlc_counter, outcome, reason, version, received_at FROM label_events WHERE project_id = $1 AND item_id = $2 AND ($3 IS NULL OR annotator_id = $3) ORDER BY id")
         .bind(project).bind(item).bind(only)
         .fetch_all(&db.pool).await?
         .iter()
@@ -395,6 +407,7 @@ pub async fn item_events(
 fn event_from_row(r: &sqlx::any::AnyRow) -> Result<Event, sqlx::Error> {
     Ok(Event {
         annotator_id: r.try_get("annotator_id")?,
+        author_id: r.try_get("author_id")?,
         client_id: r.try_get("client_id")?,
         op_id: r.try_get("op_id")?,
         kind: r.try_get("kind")?,

@@ -26,7 +26,7 @@ pub async fn count_free(
         .try_get("n")
 }
 
-/// A free item (no content).
+/// An item without its content (free for a lease, or labeled for a review).
 #[derive(Debug, Clone)]
 pub struct FreeItem {
     /// Id.

@@ -272,3 +272,15 @@ pub async fn next_change(tx: &mut Tx, project: &str) -> Result<i64, sqlx::Error>
     .await?
     .try_get("change_seq")
 }
+
+/// Whether `user_id` labels in `project` (an owner or annotator), inside a transaction.
+pub async fn labels_in(tx: &mut Tx, project: &str, user_id: &str) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query(
+        "SELECT 1 AS one FROM members WHERE project_id = $1 AND user_id = $2 AND role IN ('owner', 'annotator')",
+    )
+    .bind(project)
+    .bind(user_id)
+    .fetch_optional(&mut **tx)
+    .await?
+    .is_some())
+}

@@ -11,6 +11,26 @@ wall: number,
  */
 counter: number, };
 
+export type ReviewAction = "accept" | "correct" | "flag";
+
+export type Review = { 
+/**
+ * Accept, correct or flag.
+ */
+action: ReviewAction, 
+/**
+ * Who reviewed (set by the server to the pushing user; whatever a client sends is replaced).
+ */
+reviewer: string, 
+/**
+ * Why (flags; optional on corrections).
+ */
+reason?: string, 
+/**
+ * The class the annotator had given (set by the server from the label reviewed).
+ */
+original?: string, };
+
 export type LabelValue = { 
 /**
  * The class label chosen.
@@ -27,7 +47,12 @@ model_version?: string,
 /**
  * Whether the person accepted the suggestion (`false`: corrected it).
  */
-accepted?: boolean, };
+accepted?: boolean, 
+/**
+ * A reviewer's verdict, when this value was written by a review (absent on an
+ * annotator's own label; a later label of the annotator replaces it).
+ */
+review?: Review, };
 
 export type OpKind = "upsert" | "delete";
 
@@ -44,6 +69,11 @@ op_id: string,
  * The item labeled.
  */
 item_id: string, 
+/**
+ * Whose label the op writes: absent for the sender's own; a review names the annotator
+ * whose label it reviews (the key is `(item_id, target)`, last writer wins across both).
+ */
+target?: string, 
 /**
  * Upsert or delete.
  */

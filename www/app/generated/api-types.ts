@@ -206,11 +206,25 @@ expires_at: number,
  */
 available: number, };
 
+export type ReviewBatch = { 
+/**
+ * Labeled items the caller does not hold yet, in upload order, content included.
+ */
+items: Array<LeasedItem>, 
+/**
+ * Items of the project with at least one label (the whole review pool).
+ */
+labeled: number, };
+
 export type Event = { 
 /**
  * Whose label.
  */
 annotator_id: string, 
+/**
+ * Who sent the op: the annotator, or the reviewer of a review.
+ */
+author_id: string, 
 /**
  * The client that sent it.
  */
@@ -514,7 +528,19 @@ overrides: number,
 /**
  * `overrides / with_suggestion` (none without suggestions).
  */
-override_rate: number | null, };
+override_rate: number | null, 
+/**
+ * Labels a reviewer has reviewed (and the annotator has not relabeled since).
+ */
+reviewed: number, 
+/**
+ * Of those, how many the reviewer corrected to another class.
+ */
+corrected: number, 
+/**
+ * Of those, how many the reviewer flagged.
+ */
+flagged: number, };
 
 export type PairAgreement = { 
 /**

@@ -138,15 +138,16 @@ pub async fn load(
     encoder: &ItemEncoder,
 ) -> anyhow::Result<ProjectData> {
     let rows = store::labels::for_training(db, project).await?;
-    // item → (votes per class, latest class, content)
     let mut skipped_kinds: std::collections::BTreeMap<String, String> = Default::default();
-    let mut items: std::collections::BTreeMap<String, (Vec<u32>, usize, Vec<u8>)> =
-        Default::default();
+    let mut flagged: std::collections::BTreeSet<String> = Default::default();
+    let mut items: std::collections::BTreeMap<String, (Votes, Vec<u8>)> = Default::default();
     for r in rows {
-        let Some(class) = r
-            .value
-            .and_then(|v| classes.iter().position(|c| *c == v.class))
-        else {
+        let Some(value) = r.value else { continue };
+        if value.is_flagged() {
+            flagged.insert(r.item_id);
+            continue;
+        }
+        let Some(class) = classes.iter().position(|c| *c == value.class) else {
             continue;
         };
         let (id, kind) = (r.item_id, r.kind);
@@ -156,11 +157,11 @@ pub async fn load(
         }
         let entry = items
             .entry(id)
-            .or_insert_with(|| (vec![0; classes.len()], class, Vec::new()));
-        entry.0[class] += 1;
-        entry.1 = class; // rows come in version order: the last is the latest
-        if entry.2.is_empty() {
-            entry.2 = r.content;
+            .or_insert_with(|| (Votes::new(classes.len()), Vec::new()));
+        // Rows come in version order: each one is the latest so far.
+        entry.0.add(class, value.review.is_some());
+        if entry.1.is_empty() {
+            entry.1 = r.content;
         }
     }
     let mut train = empty(classes, encoder);
@@ -174,13 +175,18 @@ pub async fn load(
             reason: format!("a {kind} item, not {}", encoder.kind()),
         })
         .collect();
-    for (id, (votes, latest, content)) in items {
-        let best = *votes.iter().max().unwrap_or(&0);
-        let class = if votes[latest] == best {
-            latest
-        } else {
-            votes.iter().position(|&v| v == best).unwrap_or(latest)
-        };
+    // An item whose every label a reviewer flagged is left out, and says so.
+    skipped.extend(
+        flagged
+            .into_iter()
+            .filter(|id| !items.contains_key(id))
+            .map(|item_id| SkippedItem {
+                item_id,
+                reason: "flagged by a reviewer".into(),
+            }),
+    );
+    for (id, (votes, content)) in items {
+        let class = votes.class();
         // One unreadable item must not stop training on the others.
         let values = match encoder.encode(&content) {
             Ok(values) => values,
@@ -226,6 +232,53 @@ pub async fn load(
     })
 }
 
+/// The labels of one item, folded into the class training uses.
+#[derive(Debug, Clone)]
+struct Votes {
+    /// Labels per class.
+    counts: Vec<u32>,
+    /// The latest label's class.
+    latest: usize,
+    /// The latest reviewed label's class: a reviewer's word settles the item.
+    reviewed: Option<usize>,
+}
+
+impl Votes {
+    fn new(classes: usize) -> Self {
+        Self {
+            counts: vec![0; classes],
+            latest: 0,
+            reviewed: None,
+        }
+    }
+
+    /// Adds the next label in version order.
+    fn add(&mut self, class: usize, reviewed: bool) {
+        self.counts[class] += 1;
+        self.latest = class;
+        if reviewed {
+            self.reviewed = Some(class);
+        }
+    }
+
+    /// The reviewed class where there is one, else the majority (ties: the latest label's,
+    /// else the first class among the tied).
+    fn class(&self) -> usize {
+        if let Some(class) = self.reviewed {
+            return class;
+        }
+        let best = *self.counts.iter().max().unwrap_or(&0);
+        if self.counts[self.latest] == best {
+            self.latest
+        } else {
+            self.counts
+                .iter()
+                .position(|&v| v == best)
+                .unwrap_or(self.latest)
+        }
+    }
+}
+
 fn empty(classes: &[String], encoder: &ItemEncoder) -> Dataset {
     Dataset {
         items: Vec::new(),
@@ -233,5 +286,30 @@ fn empty(classes: &[String], encoder: &ItemEncoder) -> Dataset {
         item_len: encoder.item_len(),
         classes: classes.to_vec(),
         input: encoder.input(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Votes;
+
+    #[test]
+    fn the_majority_wins_and_a_tie_goes_to_the_latest_label() {
+        let mut v = Votes::new(3);
+        v.add(1, false);
+        v.add(1, false);
+        v.add(2, false);
+        assert_eq!(v.class(), 1);
+        v.add(2, false);
+        assert_eq!(v.class(), 2, "tied: the latest");
+    }
+
+    #[test]
+    fn a_reviewed_label_settles_the_item_against_the_majority() {
+        let mut v = Votes::new(3);
+        v.add(0, true);
+        v.add(2, false);
+        v.add(2, false);
+        assert_eq!(v.class(), 0);
     }
 }

@@ -1,0 +1,69 @@
+//! Review batches: labeled items with their content, handed to a reviewer's browser so the
+//! likely-errors queue can be ranked and worked through offline. Reviews themselves travel as
+//! sync ops (`domain::sync`); nothing is leased or locked here.
+
+use std::collections::HashSet;
+
+use base64::Engine;
+use serde::Serialize;
+use ts_rs::TS;
+
+use super::access::{self, User};
+use super::error::{Error, Result};
+use super::leases::{LeaseRequest, LeasedItem, MAX_LEASE, MAX_LEASE_BYTES};
+use crate::store::types::Role;
+use crate::store::{self, Db};
+
+/// The answer to `POST /projects/{p}/review/items`.
+#[derive(Debug, Serialize, TS)]
+pub struct ReviewBatch {
+    /// Labeled items the caller does not hold yet, in upload order, content included.
+    pub items: Vec<LeasedItem>,
+    /// Items of the project with at least one label (the whole review pool).
+    pub labeled: i64,
+}
+
+/// Hands an owner or reviewer up to `limit` labeled items not in `exclude`, with content
+/// (at most [`MAX_LEASE_BYTES`] of it; at least one item).
+pub async fn items(db: &Db, user: &User, project: &str, req: &LeaseRequest) -> Result<ReviewBatch> {
+    access::require(db, project, user, &[Role::Owner, Role::Reviewer]).await?;
+    let limit = req.limit.unwrap_or(500);
+    if !(1..=MAX_LEASE).contains(&limit) {
+        return Err(Error::invalid(
+            "invalid_limit",
+            format!("limit must be 1 to {MAX_LEASE}"),
+        ));
+    }
+    if req.exclude.len() > 10 * MAX_LEASE {
+        return Err(Error::invalid(
+            "too_many_excluded",
+            format!("exclude at most {} ids", 10 * MAX_LEASE),
+        ));
+    }
+    let exclude: HashSet<&str> = req.exclude.iter().map(String::as_str).collect();
+    let labeled = store::labels::labeled_items(db, project).await?;
+    let candidates = store::items::labeled(db, project, (limit + exclude.len()) as i64).await?;
+    let mut items = Vec::new();
+    let mut bytes = 0usize;
+    for item in candidates {
+        if exclude.contains(item.id.as_str()) {
+            continue;
+        }
+        if items.len() == limit || (!items.is_empty() && bytes + item.size > MAX_LEASE_BYTES) {
+            break;
+        }
+        // An item is immutable once uploaded; one that vanished meanwhile is simply skipped.
+        let Some(content) = store::items::content(db, project, &item.id).await? else {
+            continue;
+        };
+        bytes += item.size;
+        items.push(LeasedItem {
+            id: item.id,
+            kind: item.kind,
+            content_type: item.content_type,
+            sha256: item.sha256,
+            content_b64: base64::engine::general_purpose::STANDARD.encode(content.bytes),
+        });
+    }
+    Ok(ReviewBatch { items, labeled })
+}
