@@ -5,8 +5,14 @@
 //! labeled `j` (how confident the model is, on average, about that class). An item labeled `y`
 //! is *flagged* when some other class `j` reaches `p_j ≥ t_j`: the model is as sure it is a `j`
 //! as it usually is about real `j`s. The review queue puts flagged items first, then the rest,
-//! each by ascending self-confidence `p_y` (the probability of the given label). Native here;
-//! the same code can serve the browser's likely-errors queue through the wasm API.
+//! each by ascending self-confidence `p_y` (the probability of the given label).
+//!
+//! [`out_of_fold_probabilities`] makes such probabilities cheaply from features (a backbone's
+//! embeddings): `k` linear heads (`local_head`), each fitted without one fold, predict that
+//! fold. The browser's likely-errors queue runs both through the wasm API (`likelyErrors`).
+
+use crate::local_head::{LocalHeadConfig, LocalHeadError, fit_linear_head};
+use burn::tensor::Device;
 
 /// What is wrong with the input of [`likely_errors`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -33,6 +39,78 @@ pub enum LabelErrorsError {
         /// Classes.
         classes: usize,
     },
+}
+
+/// Why out-of-fold probabilities could not be made.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum OutOfFoldError {
+    /// Fewer than 2 folds, or fewer items than folds.
+    #[error("{folds} folds over {items} items: need at least 2 folds and an item per fold")]
+    Folds {
+        /// Folds asked for.
+        folds: usize,
+        /// Items given.
+        items: usize,
+    },
+    /// A fold's head could not be fitted (shape, labels, too few classes).
+    #[error(transparent)]
+    Head(#[from] LocalHeadError),
+}
+
+impl OutOfFoldError {
+    /// Stable code for JavaScript and logs.
+    pub fn code(&self) -> &'static str {
+        match self {
+            OutOfFoldError::Folds { .. } => "LABEL_ERRORS_FOLDS",
+            OutOfFoldError::Head(e) => e.code(),
+        }
+    }
+}
+
+/// Out-of-sample class probabilities `[n, classes]` of `n` items from their `features` (`size`
+/// values each, row-major) and given labels: item `i` is in fold `i % folds`, and is predicted
+/// by a linear head fitted on the other folds only. Callers shuffle the items first if their
+/// order carries meaning.
+pub async fn out_of_fold_probabilities(
+    features: &[f32],
+    given: &[u32],
+    size: usize,
+    classes: usize,
+    folds: usize,
+    config: LocalHeadConfig,
+    device: &Device,
+) -> Result<Vec<f32>, OutOfFoldError> {
+    let n = given.len();
+    if folds < 2 || n < folds {
+        return Err(OutOfFoldError::Folds { folds, items: n });
+    }
+    if size == 0 || features.len() != n * size {
+        return Err(LocalHeadError::Shape {
+            got: features.len(),
+            items: n,
+            size,
+        }
+        .into());
+    }
+    let mut probs = vec![0f32; n * classes];
+    for fold in 0..folds {
+        let (mut train_x, mut train_y, mut held_x, mut held) = (vec![], vec![], vec![], vec![]);
+        for (i, (row, &y)) in features.chunks(size).zip(given).enumerate() {
+            if i % folds == fold {
+                held_x.extend_from_slice(row);
+                held.push(i);
+            } else {
+                train_x.extend_from_slice(row);
+                train_y.push(y);
+            }
+        }
+        let head = fit_linear_head(&train_x, &train_y, size, classes, config, None, device).await?;
+        let p = head.probabilities(&held_x, device).await?;
+        for (row, &i) in p.chunks(classes).zip(&held) {
+            probs[i * classes..(i + 1) * classes].copy_from_slice(row);
+        }
+    }
+    Ok(probs)
 }
 
 impl LabelErrorsError {
@@ -132,6 +210,60 @@ pub fn likely_errors(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Three separable clusters of 20 items in 6-d with 3 labels flipped: out-of-fold heads
+    /// never saw a flipped item's own (wrong) label, so those three head the queue, flagged.
+    #[test]
+    fn out_of_fold_heads_put_flipped_labels_first() {
+        let (mut x, mut y) = (Vec::new(), Vec::new());
+        for i in 0..60u32 {
+            let c = i % 3;
+            for d in 0..6u32 {
+                let centre = if d % 3 == c { 3.0 } else { 0.0 };
+                x.push(centre + ((i * 13 + d * 7) % 11) as f32 * 0.05);
+            }
+            y.push(c);
+        }
+        let flipped = [4usize, 20, 42];
+        for &i in &flipped {
+            y[i] = (y[i] + 1) % 3;
+        }
+        let device = Device::flex();
+        let probs = pollster::block_on(out_of_fold_probabilities(
+            &x,
+            &y,
+            6,
+            3,
+            5,
+            LocalHeadConfig::default(),
+            &device,
+        ))
+        .unwrap();
+        let queue = likely_errors(&probs, 3, &y).unwrap();
+        let mut first: Vec<usize> = queue[..3].iter().map(|s| s.item).collect();
+        first.sort_unstable();
+        assert_eq!(first, flipped);
+        assert!(queue[..3].iter().all(|s| s.likely.is_some()));
+        assert!(queue[3..].iter().all(|s| s.likely.is_none()));
+    }
+
+    #[test]
+    fn out_of_fold_needs_two_folds_and_an_item_per_fold() {
+        let device = Device::flex();
+        let run = |folds, n: usize| {
+            pollster::block_on(out_of_fold_probabilities(
+                &vec![0.0; n * 2],
+                &vec![0; n],
+                2,
+                2,
+                folds,
+                LocalHeadConfig::default(),
+                &device,
+            ))
+        };
+        assert_eq!(run(1, 10).unwrap_err().code(), "LABEL_ERRORS_FOLDS");
+        assert_eq!(run(5, 3).unwrap_err().code(), "LABEL_ERRORS_FOLDS");
+    }
 
     #[test]
     fn thresholds_are_the_mean_probability_of_each_class_over_its_labeled_items() {

@@ -6,6 +6,7 @@ mod error;
 mod fetch;
 mod file_cache;
 mod js_session;
+mod label_errors;
 mod queue;
 mod sync_client;
 mod threads;
@@ -13,6 +14,7 @@ mod types;
 
 pub use error::KindlingError;
 pub use js_session::Session;
+pub use label_errors::likely_errors_js;
 pub use queue::rank_queue;
 pub use sync_client::SyncClient;
 #[cfg(feature = "threads")]

@@ -164,6 +164,30 @@ impl ClientState {
             })
     }
 
+    /// Every visible label of `item_id`, by annotator (what a reviewer sees; this client's
+    /// pending reviews included), removed ones left out.
+    pub fn labels_of(&self, item_id: &str) -> BTreeMap<String, LocalLabel> {
+        let mut annotators: Vec<&str> = self
+            .server
+            .keys()
+            .filter(|(item, _)| item == item_id)
+            .map(|(_, a)| a.as_str())
+            .collect();
+        annotators.extend(
+            self.outbox
+                .iter()
+                .filter(|op| op.item_id == item_id)
+                .map(|op| self.key_owner(op)),
+        );
+        annotators
+            .into_iter()
+            .filter_map(|a| {
+                let label = self.visible_of(item_id, a)?;
+                label.value.is_some().then(|| (a.to_string(), label))
+            })
+            .collect()
+    }
+
     /// Every key with a visible label of this person (tombstones as `None`).
     pub fn visible_all(&self) -> BTreeMap<String, Option<LabelValue>> {
         let mut out: BTreeMap<String, Option<LabelValue>> = self
@@ -453,6 +477,9 @@ mod tests {
         let shown = c.visible_of("a", "ann").unwrap();
         assert!(shown.pending);
         assert_eq!(shown.value.unwrap().class, "dog");
+        let all = c.labels_of("a");
+        assert_eq!(all.keys().collect::<Vec<_>>(), vec!["ann"]);
+        assert!(all["ann"].pending);
         // Acknowledged: the server copy of the annotator's key is the review.
         let req = c.push_request(10).unwrap();
         c.on_push_response(&req, &ack(&c, 1, 4), 101);

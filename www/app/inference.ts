@@ -2,7 +2,7 @@
  * The page's side of the inference worker: load a model version (with progress), predict
  * items; one prediction job at a time, its batches streamed back as they finish.
  */
-import type { DeviceChoice } from 'kindling';
+import type { DeviceChoice, LikelyError } from 'kindling';
 import type { FromWorker, ItemRef, LabelRef, LoadedModel, LocalLabel, PredictItem, ToWorker, WorkerPrediction } from './protocol';
 import { SupersededError } from './errors';
 
@@ -18,6 +18,7 @@ export class Inference {
   private onBatch: ((results: WorkerPrediction[], version: string) => void) | null = null;
   private onFitted: ((trainedOn: number, ms: number) => void) | null = null;
   private finishJob: ((err?: Error) => void) | null = null;
+  private onRanked: ((msg: Extract<FromWorker, { type: 'ranked' }>) => void) | null = null;
   private loading: { resolve: (m: LoadedModel) => void; reject: (e: Error) => void; onProgress: (loaded: number, total: number) => void } | null = null;
   /** The model in use, once one has loaded. */
   model: LoadedModel | null = null;
@@ -51,6 +52,9 @@ export class Inference {
         if (msg.job !== this.job) break;
         this.onBatch?.(msg.results, msg.version);
         if (msg.done) this.finishJob?.();
+        break;
+      case 'ranked':
+        if (msg.job === this.job) this.onRanked?.(msg);
         break;
       case 'error': {
         const err = Object.assign(new Error(msg.message), { code: msg.code });
@@ -129,6 +133,22 @@ export class Inference {
       onBatch,
       onFitted,
     );
+  }
+
+  /**
+   * Ranks labeled items for review, most likely wrong first (the worker's `likely-errors` job):
+   * resolves to each ranked item's id with its `LikelyError`, and which features it used.
+   */
+  likelyErrors(labeled: LocalLabel[]): Promise<{ ranked: (LikelyError & { id: string })[]; features: 'embeddings' | 'probabilities' }> {
+    return new Promise((resolve, reject) => {
+      const finished = this.run((job) => ({ type: 'likely-errors', job, labeled: this.labelRefs(labeled) }), () => {}, null);
+      this.onRanked = (msg) => {
+        this.onRanked = null;
+        resolve({ ranked: msg.ranked.map((r) => ({ ...r, id: msg.ids[r.index]! })), features: msg.features });
+        this.finishJob?.();
+      };
+      finished.catch(reject);
+    });
   }
 
   private run(

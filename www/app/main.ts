@@ -8,6 +8,7 @@ import { $, table } from './dom';
 import { renderDashboard } from './dashboard';
 import { Inference } from './inference';
 import { LabelingView } from './labeling';
+import { ReviewView } from './review';
 import { renderFatal, renderStatus } from './status';
 import { Store } from './store';
 import { SyncEngine } from './sync';
@@ -20,7 +21,7 @@ let api: Api | null = null;
 let me: Me | null = null;
 let inference: Inference | null = null;
 const engines = new Map<string, SyncEngine>();
-let view: LabelingView | null = null;
+let view: LabelingView | ReviewView | null = null;
 
 /** `?device=cpu|webgpu|auto` on the URL is remembered; the default is `auto`. */
 function deviceChoice(): DeviceChoice {
@@ -30,8 +31,8 @@ function deviceChoice(): DeviceChoice {
   return saved === 'cpu' || saved === 'webgpu' ? saved : 'auto';
 }
 
-function show(section: 'signin' | 'projects' | 'project' | 'label'): void {
-  for (const id of ['signin', 'projects', 'project', 'label']) $(id).hidden = id !== section;
+function show(section: 'signin' | 'projects' | 'project' | 'label' | 'review'): void {
+  for (const id of ['signin', 'projects', 'project', 'label', 'review']) $(id).hidden = id !== section;
   $('nav-projects').hidden = section === 'signin';
   $('sign-out').hidden = !api;
   const heading = $(section).querySelector<HTMLElement>('h2');
@@ -177,6 +178,10 @@ async function showProject(id: string): Promise<void> {
   $('per-class').replaceChildren(table('Labels per class', ['class', 'labels'], p.labels.map((l) => [l, per_class[l] ?? 0])));
   $('per-annotator').replaceChildren(table('Labels per annotator', ['annotator', 'labels'], Object.entries(per_annotator)));
   $<HTMLAnchorElement>('start-labeling').href = `#/p/${encodeURIComponent(id)}/label`;
+  $('start-labeling').hidden = p.role === 'reviewer';
+  const review = $<HTMLAnchorElement>('start-review');
+  review.href = `#/p/${encodeURIComponent(id)}/review`;
+  review.hidden = p.role !== 'owner' && p.role !== 'reviewer';
   void engineFor(id);
   $<HTMLInputElement>('auto-train').value = String(p.auto_train_every ?? 0);
   const autoForm = $<HTMLFormElement>('auto-train-form');
@@ -215,6 +220,16 @@ async function showLabeling(id: string, firstItem: string | null): Promise<void>
   await view.start();
 }
 
+async function showReview(id: string): Promise<void> {
+  show('review');
+  const p = await cached<ProjectProgress>(`project:${id}`, `/projects/${encodeURIComponent(id)}`);
+  const engine = await engineFor(id);
+  inference ??= new Inference();
+  const review = new ReviewView(api!, store, engine, inference, p, deviceChoice());
+  view = review;
+  await review.start();
+}
+
 async function route(): Promise<void> {
   view?.stop();
   view = null;
@@ -225,8 +240,11 @@ async function route(): Promise<void> {
     return;
   }
   const m = /^#\/p\/([^/]+)(\/label(?:\/([^/]+))?)?$/.exec(hash);
+  const r = /^#\/p\/([^/]+)\/review$/.exec(hash);
   try {
-    if (m) {
+    if (r) {
+      await showReview(decodeURIComponent(r[1]!));
+    } else if (m) {
       const id = decodeURIComponent(m[1]!);
       await (m[2] ? showLabeling(id, m[3] ? decodeURIComponent(m[3]) : null) : showProject(id));
     } else {

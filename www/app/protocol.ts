@@ -1,5 +1,5 @@
 /** Messages between the page and the inference worker (`worker.ts`). */
-import type { ClassScore, DeviceChoice, Uncertainty } from 'kindling';
+import type { ClassScore, DeviceChoice, LikelyError, Uncertainty } from 'kindling';
 import type { ItemContent } from './store';
 
 /** The page asks the worker. */
@@ -18,7 +18,13 @@ export type ToWorker =
    * A text project with no model yet: train a `text_ngram` here on the texts of `labeled`
    * (classes named `classes`), then predict `items` with it, under the version `local:scratch`.
    */
-  | { type: 'scratch'; job: number; labeled: LabelRef[]; items: ItemRef[]; classes: string[] };
+  | { type: 'scratch'; job: number; labeled: LabelRef[]; items: ItemRef[]; classes: string[] }
+  /**
+   * Rank `labeled` items for review, most likely wrong first: features are the backbone's
+   * embeddings (else the model's class probabilities), out-of-fold heads give each item a
+   * prediction that never saw its label (`likelyErrors`).
+   */
+  | { type: 'likely-errors'; job: number; labeled: LabelRef[] };
 
 /** A labeled item for the local head: the item (its content, in case it must be embedded) and its class index. */
 export interface LocalLabel { item: PredictItem; label: number; }
@@ -48,6 +54,8 @@ export type FromWorker =
   /** The local head was fitted on `trainedOn` labeled items in `ms` milliseconds. */
   | { type: 'local-fitted'; job: number; trainedOn: number; ms: number }
   | { type: 'predicted'; job: number; version: string; results: WorkerPrediction[]; done: boolean; latencyMs: number }
+  /** The review order of a `likely-errors` job: `ids[i]` is the item of `ranked[i]`. */
+  | { type: 'ranked'; job: number; ids: string[]; ranked: LikelyError[]; features: 'embeddings' | 'probabilities' }
   | { type: 'error'; job: number; code: string; message: string };
 
 /** A loaded model as the worker reports it. */

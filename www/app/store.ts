@@ -44,6 +44,8 @@ interface Schema extends DBSchema {
   outbox: { key: [string, string]; value: SyncOp & { client_id: string }; indexes: { by_client: string } };
   copies: { key: [string, string, string]; value: SyncChange & { owner_client: string }; indexes: { by_client: string } };
   items: { key: [string, string]; value: StoredItem; indexes: { by_project: string } };
+  /** Labeled items held for review (kept apart: the labeling queue never shows them). */
+  review_items: { key: [string, string]; value: StoredItem; indexes: { by_project: string } };
   meta: { key: string; value: unknown };
 }
 
@@ -65,13 +67,22 @@ export class Store {
 
   /** Opens (and creates or upgrades) the database. */
   static async open(name = 'kindling'): Promise<Store> {
-    const db = await openDB<Schema>(name, 1, {
-      upgrade(db) {
-        db.createObjectStore('clients', { keyPath: 'client_id' }).createIndex('by_project', ['project', 'annotator_id']);
-        db.createObjectStore('outbox', { keyPath: ['client_id', 'op_id'] }).createIndex('by_client', 'client_id');
-        db.createObjectStore('copies', { keyPath: ['owner_client', 'item_id', 'annotator_id'] }).createIndex('by_client', 'owner_client');
-        db.createObjectStore('items', { keyPath: ['project', 'id'] }).createIndex('by_project', 'project');
-        db.createObjectStore('meta');
+    const db = await openDB<Schema>(name, 2, {
+      upgrade(db, oldVersion) {
+        if (oldVersion < 1) {
+          db.createObjectStore('clients', { keyPath: 'client_id' }).createIndex('by_project', ['project', 'annotator_id']);
+          db.createObjectStore('outbox', { keyPath: ['client_id', 'op_id'] }).createIndex('by_client', 'client_id');
+          db.createObjectStore('copies', { keyPath: ['owner_client', 'item_id', 'annotator_id'] }).createIndex('by_client', 'owner_client');
+          db.createObjectStore('items', { keyPath: ['project', 'id'] }).createIndex('by_project', 'project');
+          db.createObjectStore('meta');
+        }
+        if (oldVersion < 2) {
+          db.createObjectStore('review_items', { keyPath: ['project', 'id'] }).createIndex('by_project', 'project');
+        }
+      },
+      // An older tab holds version 1 open: it closes its connection so this one can upgrade.
+      blocking() {
+        db.close();
       },
     });
     return new Store(db);
@@ -147,6 +158,21 @@ export class Store {
     await Promise.all([...ids.map((id) => tx.store.delete([project, id])), tx.done]);
   }
 
+  /** Adds items held for review. */
+  async putReviewItems(items: StoredItem[]): Promise<void> {
+    try {
+      const tx = this.db.transaction('review_items', 'readwrite');
+      await Promise.all([...items.map((i) => tx.store.put(i)), tx.done]);
+    } catch (err) {
+      throw classify(err);
+    }
+  }
+
+  /** The items held for review in `project`. */
+  async reviewItems(project: string): Promise<StoredItem[]> {
+    return this.db.getAllFromIndex('review_items', 'by_project', project);
+  }
+
   /** A small cached value. */
   async getMeta<T>(key: string): Promise<T | undefined> {
     return (await this.db.get('meta', key)) as T | undefined;
@@ -172,7 +198,7 @@ export class Store {
    * never deleted: the check and the deletion are one transaction.
    */
   async clearAll(): Promise<void> {
-    const tx = this.db.transaction(['clients', 'outbox', 'copies', 'items', 'meta'], 'readwrite');
+    const tx = this.db.transaction(['clients', 'outbox', 'copies', 'items', 'review_items', 'meta'], 'readwrite');
     const unsent = await tx.objectStore('outbox').count();
     if (unsent > 0) {
       tx.abort();
@@ -182,6 +208,7 @@ export class Store {
       tx.objectStore('clients').clear(),
       tx.objectStore('copies').clear(),
       tx.objectStore('items').clear(),
+      tx.objectStore('review_items').clear(),
       tx.objectStore('meta').clear(),
       tx.done,
     ]);

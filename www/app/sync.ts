@@ -5,7 +5,7 @@
  * for a new sign-in. Tabs tell each other through a BroadcastChannel when they pushed.
  */
 import { nextBackoff, retryDelay } from './backoff';
-import { SyncClient, type LabelValue, type PullResponse, type PushRequest, type PushResponse, type SyncEffects } from 'kindling';
+import { SyncClient, type LabelValue, type LocalLabel, type PullResponse, type PushRequest, type PushResponse, type SyncEffects } from 'kindling';
 import { Api, ApiError, NetworkError, describe } from './api';
 import { Store } from './store';
 
@@ -224,6 +224,27 @@ export class SyncEngine {
     await this.persist(this.client.remove(itemId, Date.now()));
     this.emit();
     this.schedule(0);
+  }
+
+  /**
+   * Saves a review of `annotatorId`'s label of `itemId` durably (IndexedDB), then pushes it in
+   * the background, like a label.
+   */
+  async review(itemId: string, annotatorId: string, value: LabelValue): Promise<void> {
+    this.assertOpen();
+    await this.persist(this.client.review(itemId, annotatorId, value, Date.now()));
+    this.emit();
+    this.schedule(0);
+  }
+
+  /** Everyone's visible labels of `itemId` by annotator id (owners and reviewers pull them all). */
+  labelsOf(itemId: string): Record<string, LocalLabel> {
+    return this.client.labelsOf(itemId);
+  }
+
+  /** Ids of the items anyone has a visible label on. */
+  labeledItems(): string[] {
+    return this.client.labeledItems();
   }
 
   /** This person's visible labels by item (`null`: removed). */

@@ -215,6 +215,43 @@ async function scratch(job: number, labeled: LocalLabel[], items: PredictItem[],
   }
 }
 
+/**
+ * Ranks labeled items for review (`likelyErrors` of the package): features are the backbone's
+ * embeddings where the model has one, else its class probabilities (then not strictly out of
+ * sample where the published model trained on the item).
+ */
+async function rankLikelyErrors(job: number, labeled: LocalLabel[]): Promise<void> {
+  const s = session;
+  if (!s) throw Object.assign(new Error('no model is loaded'), { code: 'NO_MODEL' });
+  const classOf = new Map(labeled.map((l) => [l.item.id, l.label]));
+  const classes = s.manifest.labels.length;
+  let ids: string[];
+  let features: Float32Array;
+  let size: number;
+  if (currentBackbone) {
+    ({ ids, values: features } = await embedItems(s, labeled.map((l) => l.item)));
+    size = s.embeddingSize!;
+  } else {
+    const text = s.manifest.input.kind === 'text';
+    const readable = labeled.map((l) => l.item).filter((i) => (typeof i.content === 'string') === text);
+    ids = [];
+    features = new Float32Array(readable.length * classes);
+    for (let start = 0; start < readable.length; start += BATCH_SMALL) {
+      const batch = readable.slice(start, start + BATCH_SMALL);
+      const out = await s.predict(await modelInput(s, batch), batch.length, { topK: classes });
+      for (const [i, p] of out.items.entries()) {
+        for (const c of p.topK) features[(ids.length + i) * classes + c.index] = c.probability;
+      }
+      ids.push(...batch.map((b) => b.id));
+    }
+    size = classes;
+  }
+  const { likelyErrors } = await kindlingFor('cpu', { threads: 1 });
+  const given = Uint32Array.from(ids, (id) => classOf.get(id)!);
+  const ranked = await likelyErrors(features, size, given, classes, Math.min(5, ids.length));
+  post({ type: 'ranked', job, ids, ranked, features: currentBackbone ? 'embeddings' : 'probabilities' });
+}
+
 /** Contents the page sent once, by item id (later messages refer to them). */
 const contents = new Map<string, PredictItem>();
 
@@ -246,6 +283,7 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
   if (msg.type === 'load') load(msg.base, msg.token, msg.device, msg.version).catch(fail);
   else if (msg.type === 'local') local(msg.job, resolveLabeled(msg.labeled), resolve(msg.items)).catch(fail);
   else if (msg.type === 'scratch') scratch(msg.job, resolveLabeled(msg.labeled), resolve(msg.items), msg.classes).catch(fail);
+  else if (msg.type === 'likely-errors') rankLikelyErrors(msg.job, resolveLabeled(msg.labeled)).catch(fail);
   else predict(msg.job, resolve(msg.items)).catch(fail);
 };
 
