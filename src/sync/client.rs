@@ -485,7 +485,7 @@ mod tests {
         c.on_push_response(&req, &ack(&c, 1, 4), 101);
         let copy = &c.server[&("a".to_string(), "ann".to_string())];
         assert_eq!((copy.version, copy.client_id.as_str()), (4, "c1"));
-        assert_eq!(c.visible_of("a", "ann").unwrap().pending, false);
+        assert!(!c.visible_of("a", "ann").unwrap().pending);
     }
 
     #[test]

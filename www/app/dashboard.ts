@@ -126,8 +126,8 @@ export async function renderDashboard(api: Api, project: string, role: string, r
   }
   $('confusion').replaceChildren(confusionTable(d));
   $('agreement').replaceChildren(...agreementTables(d));
-  $('overrides').replaceChildren(table('Overrides of the model’s suggestion', ['annotator', 'labels', 'with a suggestion', 'overridden', 'rate'],
-    d.annotators.map((a) => [a.name, a.labels, a.with_suggestion, a.overrides, a.override_rate === null ? '—' : formatPercent(a.override_rate)])));
+  $('overrides').replaceChildren(table('Per annotator: overrides of the model’s suggestion, and reviews', ['annotator', 'labels', 'with a suggestion', 'overridden', 'rate', 'reviewed', 'corrected', 'flagged'],
+    d.annotators.map((a) => [a.name, a.labels, a.with_suggestion, a.overrides, a.override_rate === null ? '—' : formatPercent(a.override_rate), a.reviewed, a.corrected, a.flagged])));
   const active = jobs.find((j) => j.status === 'queued' || j.status === 'running');
   $('train-controls').hidden = !owner;
   const train = $<HTMLButtonElement>('train-now');
