@@ -160,6 +160,7 @@ fn request(route: &Route, p: &str) -> (Method, String, Option<Value>) {
         }
         ("post", "/projects/{p}/jobs") => Some(json!({"epochs": 1})),
         ("put", "/projects/{p}/auto-train") => Some(json!({"every": 0})),
+        ("put", "/projects/{p}/overlap") => Some(json!({"percent": 0})),
         ("post", "/projects") => Some(json!({"name": "x", "task": "text", "labels": ["a", "b"]})),
         ("post", "/projects/{p}/models")
         | ("put", "/projects/{p}/models/{v}/current")
@@ -1219,6 +1220,118 @@ async fn review(c: &Ctx) {
     );
 }
 
+async fn overlap(c: &Ctx) {
+    let lease = |user: &'static str, limit: usize| {
+        c.call(
+            Method::POST,
+            "/projects/alpha/leases",
+            Some(c.token(user)),
+            Some(json!({ "limit": limit })),
+        )
+    };
+    let ids = |v: &Value| -> Vec<String> {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let set = |percent: i64, user: &'static str| {
+        c.call(
+            Method::PUT,
+            "/projects/alpha/overlap",
+            Some(c.token(user)),
+            Some(json!({ "percent": percent })),
+        )
+    };
+    assert_eq!(set(150, "olga").await.0, StatusCode::BAD_REQUEST);
+    assert_eq!(set(100, "ann").await.0, StatusCode::FORBIDDEN);
+    let (s, b) = set(100, "olga").await;
+    assert_eq!((s, b["percent"].as_i64()), (StatusCode::OK, Some(100)));
+    let (_, detail) = c
+        .call(Method::GET, "/projects/alpha", Some(c.token("olga")), None)
+        .await;
+    assert_eq!(detail["overlap_percent"], 100);
+    // ann leases and labels three items; with 100% overlap they go to a second annotator.
+    let (_, first) = lease("ann", 3).await;
+    let labeled = ids(&first);
+    let ops: Vec<Value> = labeled
+        .iter()
+        .enumerate()
+        .map(|(i, id)| op(i as u64 + 1, id, "1", 100 + i as u64))
+        .collect();
+    let (s, _) = c
+        .call(
+            Method::POST,
+            "/projects/alpha/sync/push",
+            Some(c.token("ann")),
+            Some(json!({"client_id": "ann-o", "epoch": "", "ops": ops})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, second) = lease("amy", 30).await;
+    let amy = ids(&second);
+    assert!(
+        labeled.iter().all(|id| amy.contains(id)),
+        "the second annotator gets the labeled overlap items: {amy:?}"
+    );
+    // Without seeing the first label: amy's pull holds none of ann's labels.
+    let (_, pulled) = c
+        .call(
+            Method::GET,
+            "/projects/alpha/sync/pull",
+            Some(c.token("amy")),
+            None,
+        )
+        .await;
+    assert_eq!(pulled["changes"], json!([]), "{pulled}");
+    // ann is never handed her own labeled items again.
+    let (_, again) = lease("ann", 50).await;
+    assert!(ids(&again).iter().all(|id| !labeled.contains(id)));
+    // amy labels the first: it has its two labels and leaves every pool; the other two are
+    // held by amy, so nobody else gets them.
+    let (s, _) = c
+        .call(
+            Method::POST,
+            "/projects/alpha/sync/push",
+            Some(c.token("amy")),
+            Some(json!({"client_id": "amy-o", "epoch": "", "ops": [op(1, &labeled[0], "2", 200)]})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, third) = lease("olga", 30).await;
+    assert!(
+        ids(&third).iter().all(|id| !labeled.contains(id)),
+        "{:?}",
+        ids(&third)
+    );
+    // The pair's agreement rests on the one item both labeled.
+    let (_, d) = c
+        .call(
+            Method::GET,
+            "/projects/alpha/dashboard",
+            Some(c.token("olga")),
+            None,
+        )
+        .await;
+    assert_eq!(d["agreement"]["pairs"][0]["items"], 1, "{d}");
+    // With no overlap, a labeled item is never leased again.
+    let (s, _) = set(0, "olga").await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, b) = c
+        .call(
+            Method::POST,
+            "/projects/alpha/leases",
+            Some(c.token("rev")),
+            Some(json!({"limit": 5})),
+        )
+        .await;
+    assert_eq!(b["code"], "forbidden", "reviewers do not label: {b}");
+    let (_, after) = lease("olga", 100).await;
+    assert!(ids(&after).iter().all(|id| !labeled.contains(id)));
+}
+
 scenarios!(
     auth_and_isolation,
     roles,
@@ -1228,4 +1341,5 @@ scenarios!(
     leases_and_history,
     agreement,
     review,
+    overlap,
 );

@@ -21,7 +21,7 @@ use kindling_server::domain::projects::{NewProject, Progress, ProjectDetail, Pro
 use kindling_server::domain::review::ReviewBatch;
 use kindling_server::http::jobs::JobList;
 use kindling_server::http::models::{VersionList, VersionRef};
-use kindling_server::http::projects::{AutoTrain, CreatedProject, Membership};
+use kindling_server::http::projects::{AutoTrain, CreatedProject, Membership, Overlap};
 use kindling_server::store::items::ItemRow;
 use kindling_server::store::jobs::{Job, JobConfig, JobProgress, JobResult};
 use kindling_server::store::labels::Event;
@@ -48,6 +48,7 @@ fn declarations() -> String {
         ProjectDetail::decl(&cfg),
         Membership::decl(&cfg),
         AutoTrain::decl(&cfg),
+        Overlap::decl(&cfg),
         ItemRow::decl(&cfg),
         ItemsPage::decl(&cfg),
         LeaseRequest::decl(&cfg),

@@ -193,6 +193,15 @@ async function showProject(id: string): Promise<void> {
     }).then(() => { $('train-error').textContent = `Saved: ${every ? `training after every ${every} new labels` : 'automatic training is off'}.`; })
       .catch((err) => { $('train-error').textContent = describe(err); });
   };
+  $<HTMLInputElement>('overlap').value = String(p.overlap_percent ?? 0);
+  $<HTMLFormElement>('overlap-form').onsubmit = (e) => {
+    e.preventDefault();
+    const percent = Number($<HTMLInputElement>('overlap').value || 0);
+    api!.fetch(`/projects/${encodeURIComponent(id)}/overlap`, {
+      method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ percent }),
+    }).then(() => { $('train-error').textContent = `Saved: ${percent ? `${percent}% of items are labeled by two annotators` : 'no item is labeled twice'}.`; })
+      .catch((err) => { $('train-error').textContent = describe(err); });
+  };
   await refreshDashboard(id, p.role);
 }
 

@@ -1,5 +1,7 @@
-//! Leases: batches of unlabeled items, content included, handed to one person's browser so it
-//! can keep labeling offline. A lease is soft: it keeps the items out of colleagues' next
+//! Leases: batches of items that need a label, content included, handed to one person's browser
+//! so it can keep labeling offline. With an overlap percent set, that share of the items is
+//! handed to a second annotator after the first labeled it (annotators pull only their own
+//! labels, so the second never sees the first's). A lease is soft: it keeps the items out of colleagues' next
 //! batches until it expires, and never blocks a label.
 
 use std::collections::HashSet;
@@ -52,11 +54,11 @@ pub struct LeasedItem {
 /// The answer: the items and when their lease ends.
 #[derive(Debug, Serialize, TS)]
 pub struct Lease {
-    /// Unlabeled items, in upload order.
+    /// Items that need the caller's label, in upload order.
     pub items: Vec<LeasedItem>,
     /// Milliseconds since the Unix epoch.
     pub expires_at: i64,
-    /// Unlabeled items in the project that nobody else holds (this lease included).
+    /// Items that still need the caller's label and nobody else holds (this lease included).
     pub available: i64,
 }
 
@@ -80,7 +82,10 @@ pub async fn lease(db: &Db, user: &User, project: &str, req: &LeaseRequest) -> R
     let now = now_ms();
     // How many are free is for display: counted before the write lock (on SQLite the count over
     // a large project took most of a lease's time under the lock, and every push waited).
-    let available = store::leases::count_free(db, project, &user.id, now).await?;
+    let overlap = store::projects::get(db, project)
+        .await?
+        .map_or(0, |p| p.overlap_percent);
+    let available = store::leases::count_free(db, project, &user.id, now, overlap).await?;
     let mut w = db.write().await?;
     // One lease of a project at a time, across processes: on PostgreSQL this takes the
     // project's row lock (on SQLite the writer turn already serializes). Concurrent leases
@@ -91,6 +96,7 @@ pub async fn lease(db: &Db, user: &User, project: &str, req: &LeaseRequest) -> R
         project,
         &user.id,
         now,
+        overlap,
         (limit + exclude.len()) as i64,
     )
     .await?;

@@ -69,6 +69,8 @@ pub struct ProjectDetail {
     pub role: Role,
     /// Automatic training after every this many new labeled items (0: off).
     pub auto_train_every: i64,
+    /// Percent of items leased to a second annotator once labeled (0: none).
+    pub overlap_percent: i64,
     /// Progress.
     pub progress: Progress,
 }
@@ -159,6 +161,7 @@ pub async fn detail(db: &Db, user: &User, project: &str) -> Result<ProjectDetail
         labels: p.labels,
         role,
         auto_train_every: p.auto_train_every,
+        overlap_percent: p.overlap_percent,
         progress: Progress {
             items,
             labeled,
@@ -217,6 +220,17 @@ pub async fn set_auto_train(db: &Db, project: &str, every: i64) -> Result<()> {
         ));
     }
     Ok(store::projects::set_auto_train(db, project, every).await?)
+}
+
+/// Sets the percent of items two annotators label (0: none, at most 100).
+pub async fn set_overlap(db: &Db, project: &str, percent: i64) -> Result<()> {
+    if !(0..=100).contains(&percent) {
+        return Err(Error::invalid(
+            "invalid_percent",
+            "percent must be 0 (no overlap) to 100",
+        ));
+    }
+    Ok(store::projects::set_overlap(db, project, percent).await?)
 }
 
 /// Refusal when projects are created only by administrators.

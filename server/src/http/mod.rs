@@ -134,6 +134,7 @@ api_routes! {
     get "/projects/{p}/jobs/{id}" => jobs::get, "A training job with progress and result", "any member";
     post "/projects/{p}/jobs/{id}/cancel" => jobs::cancel, "Cancel a job (a running one after its epoch)", "owner";
     put "/projects/{p}/auto-train" => projects::set_auto_train, "Train automatically after every N new labeled items ({every}; 0: off)", "owner";
+    put "/projects/{p}/overlap" => projects::set_overlap, "Lease N% of items to a second annotator once labeled ({percent}; 0: off), for agreement", "owner";
     get "/projects/{p}/dashboard" => jobs::dashboard, "Versions' evaluation accuracy vs labels, the current version's confusion matrix, override rates", "any member (annotators: own figures)";
     post "/projects/{p}/sync/push" => sync::push, "Push label ops and reviews (idempotent per client seq; 409 on a gap or a new epoch)", "owner, annotator (own labels); owner, reviewer (reviews: `target`)";
     get "/projects/{p}/sync/pull" => sync::pull, "Pull label changes after a cursor (410 when the cursor is unknown)", "any member (annotators: own labels)";

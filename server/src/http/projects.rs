@@ -89,6 +89,26 @@ pub struct AutoTrain {
     pub every: i64,
 }
 
+/// Body of `PUT /projects/{p}/overlap`, and its answer.
+#[derive(Debug, Serialize, Deserialize, ts_rs::TS)]
+#[serde(deny_unknown_fields)]
+pub struct Overlap {
+    /// Percent of items a second annotator labels too (without seeing the first label); 0: none.
+    pub percent: i64,
+}
+
+/// `PUT /projects/{p}/overlap` (owners).
+pub async fn set_overlap(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(project): Path<String>,
+    ApiJson(body): ApiJson<Overlap>,
+) -> Result<Json<Overlap>, ApiError> {
+    caller.require(&state, &project, &[Role::Owner]).await?;
+    projects::set_overlap(&state.db, &project, body.percent).await?;
+    Ok(Json(body))
+}
+
 /// `PUT /projects/{p}/auto-train` (owners).
 pub async fn set_auto_train(
     State(state): State<AppState>,

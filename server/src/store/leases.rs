@@ -1,26 +1,34 @@
-//! `leases`: which unlabeled items a person holds, until when.
+//! `leases`: which items a person holds to label, until when. An item needs one label, or two
+//! when it is one of the project's overlap items (`(seq * 37) % 100 < overlap_percent`).
 
 use sqlx::Row;
 
 use super::types::{Task, column};
 use super::{Db, Tx};
 
-/// Unlabeled items of `$1` that nobody but `$2` holds at time `$3`.
+/// Items of `$1` that still need a label `$2` may give: not labeled by `$2`, with fewer current
+/// labels than they need (2 for an overlap item under `$4` percent, else 1), and not held at
+/// time `$3` by someone else who has not labeled them.
 const FREE: &str = "FROM items i WHERE i.project_id = $1
-      AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.project_id = i.project_id AND l.item_id = i.id AND l.deleted = 0)
-      AND NOT EXISTS (SELECT 1 FROM leases s WHERE s.project_id = i.project_id AND s.item_id = i.id AND s.user_id <> $2 AND s.expires_at > $3)";
+      AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.project_id = i.project_id AND l.item_id = i.id AND l.deleted = 0 AND l.annotator_id = $2)
+      AND (SELECT COUNT(*) FROM labels l WHERE l.project_id = i.project_id AND l.item_id = i.id AND l.deleted = 0)
+          < CASE WHEN (i.seq * 37) % 100 < $4 THEN 2 ELSE 1 END
+      AND NOT EXISTS (SELECT 1 FROM leases s WHERE s.project_id = i.project_id AND s.item_id = i.id AND s.user_id <> $2 AND s.expires_at > $3
+          AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.project_id = s.project_id AND l.item_id = s.item_id AND l.annotator_id = s.user_id AND l.deleted = 0))";
 
-/// How many unlabeled items of `project` nobody but `user_id` holds at `now`.
+/// How many items of `project` `user_id` could lease at `now` (see [`FREE`]).
 pub async fn count_free(
     db: &Db,
     project: &str,
     user_id: &str,
     now: i64,
+    overlap_percent: i64,
 ) -> Result<i64, sqlx::Error> {
     sqlx::query(&format!("SELECT COUNT(*) AS n {FREE}"))
         .bind(project)
         .bind(user_id)
         .bind(now)
+        .bind(overlap_percent)
         .fetch_one(&db.pool)
         .await?
         .try_get("n")
@@ -47,14 +55,16 @@ pub async fn free(
     project: &str,
     user_id: &str,
     now: i64,
+    overlap_percent: i64,
     limit: i64,
 ) -> Result<Vec<FreeItem>, sqlx::Error> {
     sqlx::query(&format!(
-        "SELECT i.id, i.kind, i.content_type, i.sha256, CAST(LENGTH(i.content) AS BIGINT) AS size {FREE} ORDER BY i.seq LIMIT $4"
+        "SELECT i.id, i.kind, i.content_type, i.sha256, CAST(LENGTH(i.content) AS BIGINT) AS size {FREE} ORDER BY i.seq LIMIT $5"
     ))
     .bind(project)
     .bind(user_id)
     .bind(now)
+    .bind(overlap_percent)
     .bind(limit)
     .fetch_all(&mut **tx)
     .await?
@@ -71,11 +81,11 @@ pub async fn free(
     .collect()
 }
 
-/// How many unlabeled items `user_id` holds in `project` at `now`.
+/// How many items `user_id` holds in `project` at `now` and has not labeled yet.
 pub async fn held(tx: &mut Tx, project: &str, user_id: &str, now: i64) -> Result<i64, sqlx::Error> {
     sqlx::query(
         "SELECT COUNT(*) AS n FROM leases s WHERE s.project_id = $1 AND s.user_id = $2 AND s.expires_at > $3
-           AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.project_id = s.project_id AND l.item_id = s.item_id AND l.deleted = 0)",
+           AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.project_id = s.project_id AND l.item_id = s.item_id AND l.annotator_id = s.user_id AND l.deleted = 0)",
     )
     .bind(project)
     .bind(user_id)

@@ -18,6 +18,8 @@ pub struct Project {
     pub labels: Vec<String>,
     /// Automatic training after every this many new labeled items (0: off).
     pub auto_train_every: i64,
+    /// Percent of items labeled by two annotators (0: none).
+    pub overlap_percent: i64,
 }
 
 /// A project of a member, with the member's role.
@@ -40,6 +42,7 @@ fn project_from_row(r: &sqlx::any::AnyRow) -> Result<Project, sqlx::Error> {
         task: column(r, "task", Task::parse)?,
         labels: labels_column(r)?,
         auto_train_every: r.try_get("auto_train_every")?,
+        overlap_percent: r.try_get("overlap_percent")?,
     })
 }
 
@@ -74,7 +77,7 @@ pub async fn create(
 
 /// One project.
 pub async fn get(db: &Db, id: &str) -> Result<Option<Project>, sqlx::Error> {
-    sqlx::query("SELECT id, name, task, labels, auto_train_every FROM projects WHERE id = $1")
+    sqlx::query("SELECT id, name, task, labels, auto_train_every, overlap_percent FROM projects WHERE id = $1")
         .bind(id)
         .fetch_optional(&db.pool)
         .await?
@@ -96,7 +99,7 @@ pub async fn labels(db: &Db, id: &str) -> Result<Option<Vec<String>>, sqlx::Erro
 
 /// The projects `user_id` is a member of, oldest first, with their role.
 pub async fn of_member(db: &Db, user_id: &str) -> Result<Vec<Membership>, sqlx::Error> {
-    sqlx::query("SELECT p.id, p.name, p.task, p.labels, p.auto_train_every, m.role FROM projects p JOIN members m ON m.project_id = p.id WHERE m.user_id = $1 ORDER BY p.created_at")
+    sqlx::query("SELECT p.id, p.name, p.task, p.labels, p.auto_train_every, p.overlap_percent, m.role FROM projects p JOIN members m ON m.project_id = p.id WHERE m.user_id = $1 ORDER BY p.created_at")
         .bind(user_id)
         .fetch_all(&db.pool)
         .await?
@@ -226,6 +229,17 @@ pub async fn set_auto_train(db: &Db, project: &str, every: i64) -> Result<(), sq
     let _turn = db.write_guard().await;
     sqlx::query("UPDATE projects SET auto_train_every = $1 WHERE id = $2")
         .bind(every)
+        .bind(project)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+/// Sets the percent of items labeled twice.
+pub async fn set_overlap(db: &Db, project: &str, percent: i64) -> Result<(), sqlx::Error> {
+    let _turn = db.write_guard().await;
+    sqlx::query("UPDATE projects SET overlap_percent = $1 WHERE id = $2")
+        .bind(percent)
         .bind(project)
         .execute(&db.pool)
         .await?;

@@ -112,6 +112,10 @@ role: Role,
  */
 auto_train_every: number, 
 /**
+ * Percent of items leased to a second annotator once labeled (0: none).
+ */
+overlap_percent: number, 
+/**
  * Progress.
  */
 progress: Progress, };
@@ -127,6 +131,12 @@ export type AutoTrain = {
  * Train after every this many new labeled items; 0 turns it off.
  */
 every: number, };
+
+export type Overlap = { 
+/**
+ * Percent of items a second annotator labels too (without seeing the first label); 0: none.
+ */
+percent: number, };
 
 export type ItemRow = { 
 /**
@@ -194,7 +204,7 @@ content_b64: string, };
 
 export type Lease = { 
 /**
- * Unlabeled items, in upload order.
+ * Items that need the caller's label, in upload order.
  */
 items: Array<LeasedItem>, 
 /**
@@ -202,7 +212,7 @@ items: Array<LeasedItem>,
  */
 expires_at: number, 
 /**
- * Unlabeled items in the project that nobody else holds (this lease included).
+ * Items that still need the caller's label and nobody else holds (this lease included).
  */
 available: number, };
 
