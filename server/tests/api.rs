@@ -161,6 +161,7 @@ fn request(route: &Route, p: &str) -> (Method, String, Option<Value>) {
         ("post", "/projects/{p}/jobs") => Some(json!({"epochs": 1})),
         ("put", "/projects/{p}/auto-train") => Some(json!({"every": 0})),
         ("put", "/projects/{p}/overlap") => Some(json!({"percent": 0})),
+        ("put", "/projects/{p}/items/{id}/gold") => Some(json!({"class": "1"})),
         ("post", "/projects") => Some(json!({"name": "x", "task": "text", "labels": ["a", "b"]})),
         ("post", "/projects/{p}/models")
         | ("put", "/projects/{p}/models/{v}/current")
@@ -1332,6 +1333,113 @@ async fn overlap(c: &Ctx) {
     assert!(ids(&after).iter().all(|id| !labeled.contains(id)));
 }
 
+async fn gold(c: &Ctx) {
+    let mark = |user: &'static str, item: &'static str, class: Value| async move {
+        let path = format!("/projects/alpha/items/{item}/gold");
+        c.call(
+            Method::PUT,
+            &path,
+            Some(c.token(user)),
+            Some(json!({ "class": class })),
+        )
+        .await
+    };
+    assert_eq!(
+        mark("ann", "000001", json!("3")).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let (s, b) = mark("olga", "000001", json!("cat")).await;
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_class"))
+    );
+    assert_eq!(
+        mark("olga", "nope", json!("3")).await.0,
+        StatusCode::NOT_FOUND
+    );
+    let (s, b) = mark("olga", "000001", json!("3")).await;
+    assert_eq!((s, b["class"].as_str()), (StatusCode::OK, Some("3")));
+    let lease = |user: &'static str| {
+        c.call(
+            Method::POST,
+            "/projects/alpha/leases",
+            Some(c.token(user)),
+            Some(json!({"limit": 5})),
+        )
+    };
+    let has_gold = |v: &Value| {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["id"] == "000001")
+    };
+    // Every annotator is handed the gold item (the lease says nothing about it), however many
+    // labeled it before.
+    let (_, a) = lease("ann").await;
+    assert!(has_gold(&a), "{a}");
+    assert!(
+        !a.to_string().contains("gold"),
+        "the answer is not in the lease: {a}"
+    );
+    for (who, class) in [("ann", "3"), ("amy", "5")] {
+        let (_, l) = lease(who).await;
+        assert!(has_gold(&l), "{who} gets the gold item: {l}");
+        let body = json!({"client_id": format!("{who}-g"), "epoch": "", "ops": [op(1, "000001", class, 100)]});
+        let (s, _) = c
+            .call(
+                Method::POST,
+                "/projects/alpha/sync/push",
+                Some(c.token(who)),
+                Some(body),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK);
+    }
+    let (_, again) = lease("ann").await;
+    assert!(!has_gold(&again), "not after she labeled it");
+    // Owners see each annotator's accuracy on gold items; others do not.
+    let (_, d) = c
+        .call(
+            Method::GET,
+            "/projects/alpha/dashboard",
+            Some(c.token("olga")),
+            None,
+        )
+        .await;
+    let line = |d: &Value, name: &str| {
+        d["annotators"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["name"] == name)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(
+        (
+            line(&d, "ann")["gold_items"].as_u64(),
+            line(&d, "ann")["gold_accuracy"].as_f64()
+        ),
+        (Some(1), Some(1.0)),
+        "{d}"
+    );
+    assert_eq!(line(&d, "amy")["gold_accuracy"].as_f64(), Some(0.0));
+    let (_, mine) = c
+        .call(
+            Method::GET,
+            "/projects/alpha/dashboard",
+            Some(c.token("ann")),
+            None,
+        )
+        .await;
+    assert!(line(&mine, "ann")["gold_items"].is_null(), "{mine}");
+    // Unmarked, the item is an ordinary labeled one again.
+    assert_eq!(mark("olga", "000001", Value::Null).await.0, StatusCode::OK);
+    let (_, l) = lease("olga").await;
+    assert!(!has_gold(&l));
+}
+
 scenarios!(
     auth_and_isolation,
     roles,
@@ -1342,4 +1450,5 @@ scenarios!(
     agreement,
     review,
     overlap,
+    gold,
 );

@@ -14,7 +14,7 @@ use kindling_server::domain::dashboard::{
     VersionLine,
 };
 use kindling_server::domain::history::History;
-use kindling_server::domain::items::ItemsPage;
+use kindling_server::domain::items::{Gold, ItemsPage};
 use kindling_server::domain::leases::{Lease, LeaseRequest, LeasedItem};
 use kindling_server::domain::models::VersionInfo;
 use kindling_server::domain::projects::{NewProject, Progress, ProjectDetail, ProjectInfo};
@@ -51,6 +51,7 @@ fn declarations() -> String {
         Overlap::decl(&cfg),
         ItemRow::decl(&cfg),
         ItemsPage::decl(&cfg),
+        Gold::decl(&cfg),
         LeaseRequest::decl(&cfg),
         LeasedItem::decl(&cfg),
         Lease::decl(&cfg),

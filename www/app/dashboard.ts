@@ -126,8 +126,12 @@ export async function renderDashboard(api: Api, project: string, role: string, r
   }
   $('confusion').replaceChildren(confusionTable(d));
   $('agreement').replaceChildren(...agreementTables(d));
-  $('overrides').replaceChildren(table('Per annotator: overrides of the model’s suggestion, and reviews', ['annotator', 'labels', 'with a suggestion', 'overridden', 'rate', 'reviewed', 'corrected', 'flagged'],
-    d.annotators.map((a) => [a.name, a.labels, a.with_suggestion, a.overrides, a.override_rate === null ? '—' : formatPercent(a.override_rate), a.reviewed, a.corrected, a.flagged])));
+  // Gold figures come to owners only.
+  const gold = d.annotators.some((a) => a.gold_items !== null);
+  $('overrides').replaceChildren(table('Per annotator: overrides of the model’s suggestion, reviews and gold items',
+    ['annotator', 'labels', 'with a suggestion', 'overridden', 'rate', 'reviewed', 'corrected', 'flagged', ...(gold ? ['gold items', 'gold accuracy'] : [])],
+    d.annotators.map((a) => [a.name, a.labels, a.with_suggestion, a.overrides, a.override_rate === null ? '—' : formatPercent(a.override_rate), a.reviewed, a.corrected, a.flagged,
+      ...(gold ? [a.gold_items ?? 0, a.gold_accuracy === null ? '—' : formatPercent(a.gold_accuracy)] : [])])));
   const active = jobs.find((j) => j.status === 'queued' || j.status === 'running');
   $('train-controls').hidden = !owner;
   const train = $<HTMLButtonElement>('train-now');

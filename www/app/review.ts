@@ -86,6 +86,8 @@ export class ReviewView {
     $('review-accept').onclick = () => void this.decide({ action: 'accept' });
     $('review-flag').onclick = () => void this.decide({ action: 'flag', reason: this.flagReason() });
     $('review-skip').onclick = () => this.skip();
+    $('review-gold').hidden = this.project.role !== 'owner';
+    $('review-gold').onclick = () => void this.markGold();
     addEventListener('keydown', this.keyHandler);
     this.unsubscribe = this.sync.onLabelsChanged(() => this.rebuild());
     window.kindlingReview = {
@@ -251,8 +253,31 @@ export class ReviewView {
     else if (e.key === 'Enter') void this.decide({ action: 'accept' });
     else if (e.key === 'f') void this.decide({ action: 'flag', reason: this.flagReason() });
     else if (e.key === 's') this.skip();
+    else if (e.key === 'g' && this.project.role === 'owner') void this.markGold();
     else return;
     e.preventDefault();
+  }
+
+  /**
+   * Owners: marks the item on screen as a gold item with the class its labels agree on (every
+   * annotator is then handed it; the dashboard shows each one's accuracy on gold). Online only.
+   */
+  private async markGold(): Promise<void> {
+    const entry = this.queue[0];
+    if (!entry) return;
+    const classes = [...new Set(Object.values(this.sync.labelsOf(entry.id)).flatMap((l) => (l.value ? [l.value.class] : [])))];
+    if (classes.length !== 1) {
+      $('review-error').textContent = 'The labels disagree: correct the item first, then mark it as gold.';
+      return;
+    }
+    try {
+      await this.api.fetch(`/projects/${encodeURIComponent(this.project.id)}/items/${encodeURIComponent(entry.id)}/gold`, {
+        method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ class: classes[0] }),
+      });
+      $('review-error').textContent = `Item ${entry.id} is a gold item (${classes[0]}).`;
+    } catch (err) {
+      $('review-error').textContent = err instanceof NetworkError ? 'Marking a gold item needs a connection.' : `Not marked: ${describe(err)}`;
+    }
   }
 
   /** Moves the item on screen to the end of the queue. */

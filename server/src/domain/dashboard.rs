@@ -13,6 +13,7 @@ use kindling::sync::ReviewAction;
 
 use super::access::{self, User};
 use super::error::Result;
+use crate::store::types::Role;
 use crate::store::{self, Db};
 
 /// One version's line.
@@ -69,6 +70,12 @@ pub struct AnnotatorLine {
     pub corrected: u64,
     /// Of those, how many the reviewer flagged.
     pub flagged: u64,
+    /// Gold items this annotator labeled (owners only; `null` for others).
+    pub gold_items: Option<u64>,
+    /// Of those, how many they gave the gold class.
+    pub gold_correct: Option<u64>,
+    /// `gold_correct / gold_items` (none before any gold item).
+    pub gold_accuracy: Option<f64>,
 }
 
 /// Two annotators' agreement on the items both labeled.
@@ -238,6 +245,12 @@ pub async fn dashboard(db: &Db, user: &User, project: &str) -> Result<Dashboard>
                 e.overrides += 1;
             }
         }
+        if role == Role::Owner
+            && let Some(gold) = &l.gold
+        {
+            *e.gold_items.get_or_insert(0) += 1;
+            *e.gold_correct.get_or_insert(0) += u64::from(v.annotator_class() == gold);
+        }
         if let Some(r) = &v.review {
             e.reviewed += 1;
             e.corrected += u64::from(r.action == ReviewAction::Correct);
@@ -249,6 +262,14 @@ pub async fn dashboard(db: &Db, user: &User, project: &str) -> Result<Dashboard>
         .map(|mut line| {
             line.override_rate = (line.with_suggestion > 0)
                 .then(|| line.overrides as f64 / line.with_suggestion as f64);
+            if role == Role::Owner {
+                line.gold_items.get_or_insert(0);
+                line.gold_correct.get_or_insert(0);
+            }
+            line.gold_accuracy = line
+                .gold_items
+                .filter(|&n| n > 0)
+                .map(|n| line.gold_correct.unwrap_or(0) as f64 / n as f64);
             line
         })
         .collect();

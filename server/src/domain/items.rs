@@ -128,3 +128,30 @@ pub async fn content(db: &Db, project: &str, id: &str) -> Result<Content> {
         .await?
         .ok_or_else(|| Error::not_found(format!("item `{id}` not found")))
 }
+
+/// Body of `PUT /projects/{p}/items/{id}/gold`, and its answer.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, ts_rs::TS)]
+#[serde(deny_unknown_fields)]
+pub struct Gold {
+    /// The item's known class; `null` unmarks it.
+    pub class: Option<String>,
+}
+
+/// Marks `id` as a gold item with its known class (or unmarks it): every annotator is handed
+/// it, their labels of it measure their accuracy (owners see it), and training uses the class.
+pub async fn set_gold(db: &Db, project: &str, id: &str, gold: &Gold) -> Result<()> {
+    if let Some(class) = &gold.class {
+        let labels = super::projects::labels(db, project).await?;
+        if !labels.contains(class) {
+            return Err(Error::invalid(
+                "invalid_class",
+                format!("`{class}` is not a class of this project"),
+            ));
+        }
+    }
+    if store::items::set_gold(db, project, id, gold.class.as_deref()).await? {
+        Ok(())
+    } else {
+        Err(Error::not_found(format!("item `{id}` not found")))
+    }
+}

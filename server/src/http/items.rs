@@ -104,3 +104,15 @@ pub fn immutable(headers: &HeaderMap, etag: &str, content_type: String, body: Ve
     )
         .into_response()
 }
+
+/// `PUT /projects/{p}/items/{id}/gold` with `{class}` (owners): marks or unmarks a gold item.
+pub async fn set_gold(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((project, id)): Path<(String, String)>,
+    super::error::ApiJson(body): super::error::ApiJson<items::Gold>,
+) -> Result<Json<items::Gold>, ApiError> {
+    caller.require(&state, &project, &[Role::Owner]).await?;
+    items::set_gold(&state.db, &project, &id, &body).await?;
+    Ok(Json(body))
+}

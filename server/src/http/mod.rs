@@ -121,6 +121,7 @@ api_routes! {
     get "/projects/{p}/items" => items::list, "List items (paged: cursor, limit ≤ 500)", "any member";
     put "/projects/{p}/items/{id}" => items::upload, "Upload an item (image/png, image/jpeg, image/webp or text/plain body)", "owner";
     get "/projects/{p}/items/{id}/content" => items::content, "Item content (immutable, ETag)", "any member";
+    put "/projects/{p}/items/{id}/gold" => items::set_gold, "Mark a gold item with its known class ({class}; null unmarks): every annotator labels it, owners see each one's accuracy on gold", "owner";
     get "/projects/{p}/items/{id}/history" => history::history, "The audit history of an item's labels (every op, with its outcome)", "any member (annotators: own ops)";
     post "/projects/{p}/leases" => leases::lease, "Lease unlabeled items with their content for offline labeling ({limit, exclude})", "owner, annotator";
     post "/projects/{p}/review/items" => review::items, "Labeled items with their content for offline review ({limit, exclude})", "owner, reviewer";

@@ -178,3 +178,23 @@ pub async fn labeled(
     })
     .collect()
 }
+
+/// Sets (or, with `None`, clears) an item's gold answer; `false` when there is no such item.
+pub async fn set_gold(
+    db: &Db,
+    project: &str,
+    id: &str,
+    gold: Option<&str>,
+) -> Result<bool, sqlx::Error> {
+    let _turn = db.write_guard().await;
+    Ok(
+        sqlx::query("UPDATE items SET gold = $1 WHERE project_id = $2 AND id = $3")
+            .bind(gold)
+            .bind(project)
+            .bind(id)
+            .execute(&db.pool)
+            .await?
+            .rows_affected()
+            > 0,
+    )
+}

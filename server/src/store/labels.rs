@@ -303,6 +303,8 @@ pub struct NamedLabel {
     pub value: Option<LabelValue>,
     /// Its change version.
     pub version: i64,
+    /// The item's gold answer, when an owner marked it.
+    pub gold: Option<String>,
 }
 
 /// Every current (not deleted) label of the project with its annotator's name, by item and
@@ -312,7 +314,7 @@ pub async fn named(
     project: &str,
     only: Option<&str>,
 ) -> Result<Vec<NamedLabel>, sqlx::Error> {
-    sqlx::query("SELECT l.item_id, u.name AS annotator, l.value, l.version FROM labels l JOIN users u ON u.id = l.annotator_id WHERE l.project_id = $1 AND l.deleted = 0 AND ($2 IS NULL OR l.annotator_id = $2) ORDER BY l.item_id, u.name")
+    sqlx::query("SELECT l.item_id, u.name AS annotator, l.value, l.version, i.gold FROM labels l JOIN users u ON u.id = l.annotator_id JOIN items i ON i.project_id = l.project_id AND i.id = l.item_id WHERE l.project_id = $1 AND l.deleted = 0 AND ($2 IS NULL OR l.annotator_id = $2) ORDER BY l.item_id, u.name")
         .bind(project)
         .bind(only)
         .fetch_all(&db.pool)
@@ -324,6 +326,7 @@ pub async fn named(
                 annotator: r.try_get("annotator")?,
                 value: label_value(r.try_get("value")?),
                 version: r.try_get("version")?,
+                gold: r.try_get("gold")?,
             })
         })
         .collect()
@@ -340,11 +343,13 @@ pub struct Training {
     pub kind: String,
     /// The item's content.
     pub content: Vec<u8>,
+    /// The item's gold answer, when an owner marked it.
+    pub gold: Option<String>,
 }
 
 /// Every current label of the project with its item's kind and content, by item and version.
 pub async fn for_training(db: &Db, project: &str) -> Result<Vec<Training>, sqlx::Error> {
-    sqlx::query("SELECT l.item_id, l.value, l.version, i.kind, i.content FROM labels l JOIN items i ON i.project_id = l.project_id AND i.id = l.item_id WHERE l.project_id = $1 AND l.deleted = 0 ORDER BY l.item_id, l.version")
+    sqlx::query("SELECT l.item_id, l.value, l.version, i.kind, i.content, i.gold FROM labels l JOIN items i ON i.project_id = l.project_id AND i.id = l.item_id WHERE l.project_id = $1 AND l.deleted = 0 ORDER BY l.item_id, l.version")
         .bind(project)
         .fetch_all(&db.pool)
         .await?
@@ -355,6 +360,7 @@ pub async fn for_training(db: &Db, project: &str) -> Result<Vec<Training>, sqlx:
                 value: label_value(r.try_get("value")?),
                 kind: r.try_get("kind")?,
                 content: r.try_get("content")?,
+                gold: r.try_get("gold")?,
             })
         })
         .collect()

@@ -1,5 +1,6 @@
 //! `leases`: which items a person holds to label, until when. An item needs one label, or two
-//! when it is one of the project's overlap items (`(seq * 37) % 100 < overlap_percent`).
+//! when it is one of the project's overlap items (`(seq * 37) % 100 < overlap_percent`); a gold
+//! item (an owner's known answer) goes to every annotator.
 
 use sqlx::Row;
 
@@ -7,14 +8,14 @@ use super::types::{Task, column};
 use super::{Db, Tx};
 
 /// Items of `$1` that still need a label `$2` may give: not labeled by `$2`, with fewer current
-/// labels than they need (2 for an overlap item under `$4` percent, else 1), and not held at
-/// time `$3` by someone else who has not labeled them.
+/// labels than they need (every annotator labels a gold item; 2 for an overlap item under `$4`
+/// percent, else 1), and not held at time `$3` by someone else who has not labeled them.
 const FREE: &str = "FROM items i WHERE i.project_id = $1
       AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.project_id = i.project_id AND l.item_id = i.id AND l.deleted = 0 AND l.annotator_id = $2)
-      AND (SELECT COUNT(*) FROM labels l WHERE l.project_id = i.project_id AND l.item_id = i.id AND l.deleted = 0)
-          < CASE WHEN (i.seq * 37) % 100 < $4 THEN 2 ELSE 1 END
-      AND NOT EXISTS (SELECT 1 FROM leases s WHERE s.project_id = i.project_id AND s.item_id = i.id AND s.user_id <> $2 AND s.expires_at > $3
-          AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.project_id = s.project_id AND l.item_id = s.item_id AND l.annotator_id = s.user_id AND l.deleted = 0))";
+      AND (i.gold IS NOT NULL OR (SELECT COUNT(*) FROM labels l WHERE l.project_id = i.project_id AND l.item_id = i.id AND l.deleted = 0)
+          < CASE WHEN (i.seq * 37) % 100 < $4 THEN 2 ELSE 1 END)
+      AND (i.gold IS NOT NULL OR NOT EXISTS (SELECT 1 FROM leases s WHERE s.project_id = i.project_id AND s.item_id = i.id AND s.user_id <> $2 AND s.expires_at > $3
+          AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.project_id = s.project_id AND l.item_id = s.item_id AND l.annotator_id = s.user_id AND l.deleted = 0)))";
 
 /// How many items of `project` `user_id` could lease at `now` (see [`FREE`]).
 pub async fn count_free(

@@ -170,6 +170,12 @@ next_cursor: number,
  */
 has_more: boolean, };
 
+export type Gold = { 
+/**
+ * The item's known class; `null` unmarks it.
+ */
+class: string | null, };
+
 export type LeaseRequest = { 
 /**
  * How many items (default 500, at most 1000).
@@ -550,7 +556,19 @@ corrected: number,
 /**
  * Of those, how many the reviewer flagged.
  */
-flagged: number, };
+flagged: number, 
+/**
+ * Gold items this annotator labeled (owners only; `null` for others).
+ */
+gold_items: number | null, 
+/**
+ * Of those, how many they gave the gold class.
+ */
+gold_correct: number | null, 
+/**
+ * `gold_correct / gold_items` (none before any gold item).
+ */
+gold_accuracy: number | null, };
 
 export type PairAgreement = { 
 /**

@@ -160,6 +160,10 @@ pub async fn load(
             .or_insert_with(|| (Votes::new(classes.len()), Vec::new()));
         // Rows come in version order: each one is the latest so far.
         entry.0.add(class, value.review.is_some());
+        entry.0.gold = r
+            .gold
+            .as_ref()
+            .and_then(|g| classes.iter().position(|c| c == g));
         if entry.1.is_empty() {
             entry.1 = r.content;
         }
@@ -241,6 +245,8 @@ struct Votes {
     latest: usize,
     /// The latest reviewed label's class: a reviewer's word settles the item.
     reviewed: Option<usize>,
+    /// The item's gold answer: an owner's known class settles it above all.
+    gold: Option<usize>,
 }
 
 impl Votes {
@@ -249,6 +255,7 @@ impl Votes {
             counts: vec![0; classes],
             latest: 0,
             reviewed: None,
+            gold: None,
         }
     }
 
@@ -261,10 +268,10 @@ impl Votes {
         }
     }
 
-    /// The reviewed class where there is one, else the majority (ties: the latest label's,
-    /// else the first class among the tied).
+    /// The gold class where there is one, else the reviewed class, else the majority (ties:
+    /// the latest label's, else the first class among the tied).
     fn class(&self) -> usize {
-        if let Some(class) = self.reviewed {
+        if let Some(class) = self.gold.or(self.reviewed) {
             return class;
         }
         let best = *self.counts.iter().max().unwrap_or(&0);
@@ -311,5 +318,7 @@ mod tests {
         v.add(2, false);
         v.add(2, false);
         assert_eq!(v.class(), 0);
+        v.gold = Some(1);
+        assert_eq!(v.class(), 1, "a gold answer settles it above the review");
     }
 }
