@@ -1,9 +1,11 @@
 /**
  * The reviewers' queue, free of the DOM: which labeled items to look at first, and what a
- * decision writes. Items where annotators disagree come first, then the labels the model most
- * likely contradicts (confident learning on out-of-fold predictions, `likelyErrors`), then the
- * rest by ascending self-confidence; every `sampleEvery`-th slot is a uniformly random item, so
- * the corrections among those estimate the error rate of all labels without the ranking's bias.
+ * decision writes. Items where annotators disagree come first, then the model's ranking
+ * (`likelyErrors`: out-of-fold predictions, ascending confidence in the given class relative to
+ * the class's mean; an item the model is as sure belongs to another class as it usually is of
+ * that class is a "likely error"), then items it did not rank; every `sampleEvery`-th slot is a
+ * uniformly random item, so the corrections among those estimate the error rate of all labels
+ * without the ranking's bias.
  */
 import type { LabelValue, LocalLabel, ReviewAction } from 'kindling';
 

@@ -203,9 +203,36 @@ pub fn run(args: LabelErrorsArgs) -> anyhow::Result<()> {
             .iter()
             .map(|s| s.item)
             .collect();
+        // Two plain scores for comparison (the queue divides self-confidence by the class's
+        // mean): ascending self-confidence, and descending margin of the most likely other
+        // class over it.
+        let k = classes as usize;
+        let score_order = |score: &dyn Fn(&[f32], usize) -> f32| {
+            let mut order: Vec<usize> = (0..noisy.len()).collect();
+            order.sort_by(|&a, &b| {
+                let (ra, rb) = (&probs[a * k..(a + 1) * k], &probs[b * k..(b + 1) * k]);
+                score(rb, noisy.labels[b] as usize)
+                    .total_cmp(&score(ra, noisy.labels[a] as usize))
+                    .then(a.cmp(&b))
+            });
+            order
+        };
+        let by_confidence = score_order(&|row, y| -row[y]);
+        let by_margin = score_order(&|row, y| {
+            let other = (0..row.len())
+                .filter(|&j| j != y)
+                .map(|j| row[j])
+                .fold(f32::MIN, f32::max);
+            other - row[y]
+        });
         let mut random: Vec<usize> = (0..noisy.len()).collect();
         random.shuffle(&mut rng);
-        for (name, order) in [("likely-errors queue", &queue), ("random order", &random)] {
+        for (name, order) in [
+            ("likely-errors queue", &queue),
+            ("self-confidence only", &by_confidence),
+            ("margin only", &by_margin),
+            ("random order", &random),
+        ] {
             let mut curve = Vec::new();
             for pct in 0..=30usize {
                 let (p, r) = found(order, &flipped, pct as f64 / 100.0);
