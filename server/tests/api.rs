@@ -28,6 +28,39 @@ impl Ctx {
     fn token(&self, user: &str) -> &str {
         &self.tokens[user]
     }
+    /// `user` pushes `ops` from `client` to project alpha.
+    async fn push(&self, user: &str, client: &str, ops: Vec<Value>) -> (StatusCode, Value) {
+        let body = json!({"client_id": client, "epoch": "", "ops": ops});
+        let path = "/projects/alpha/sync/push";
+        self.call(Method::POST, path, Some(self.token(user)), Some(body))
+            .await
+    }
+    /// `user` asks project alpha for a lease with `body`.
+    async fn lease(&self, user: &str, body: Value) -> (StatusCode, Value) {
+        let path = "/projects/alpha/leases";
+        self.call(Method::POST, path, Some(self.token(user)), Some(body))
+            .await
+    }
+}
+
+/// The ids of a lease's (or review batch's) items.
+fn item_ids(v: &Value) -> Vec<String> {
+    v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The outcomes of a push's results, in order.
+fn outcomes(b: &Value) -> Vec<String> {
+    b["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["outcome"].as_str().unwrap().to_string())
+        .collect()
 }
 
 fn op(seq: u64, item: &str, class: &str, wall: u64) -> Value {
@@ -731,22 +764,8 @@ async fn items_and_models(c: &Ctx) {
 /// the history keeps every op on an item, conflict losers included.
 async fn leases_and_history(c: &Ctx) {
     use base64::Engine;
-    let lease = |user: &'static str, body: Value| {
-        c.call(
-            Method::POST,
-            "/projects/alpha/leases",
-            Some(c.token(user)),
-            Some(body),
-        )
-    };
-    let ids = |v: &Value| -> Vec<String> {
-        v["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|i| i["id"].as_str().unwrap().to_string())
-            .collect()
-    };
+    let lease = |user: &'static str, body: Value| c.lease(user, body);
+    let ids = item_ids;
     let (s, export) = c
         .call(
             Method::GET,
@@ -1006,23 +1025,8 @@ async fn review(c: &Ctx) {
         b["id"].as_str().unwrap().to_string()
     };
     let (ann, amy, rev) = (me("ann").await, me("amy").await, me("rev").await);
-    let push = |user: &'static str, client: &'static str, ops: Vec<Value>| {
-        let body = json!({"client_id": client, "epoch": "", "ops": ops});
-        c.call(
-            Method::POST,
-            "/projects/alpha/sync/push",
-            Some(c.token(user)),
-            Some(body),
-        )
-    };
-    let outcomes = |b: &Value| -> Vec<String> {
-        b["results"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r["outcome"].as_str().unwrap().to_string())
-            .collect()
-    };
+    let push =
+        |user: &'static str, client: &'static str, ops: Vec<Value>| c.push(user, client, ops);
     // ann labels items 1–3 (with the model's suggestion "3"), amy item 1.
     let (s, b) = push(
         "ann",
@@ -1222,22 +1226,8 @@ async fn review(c: &Ctx) {
 }
 
 async fn overlap(c: &Ctx) {
-    let lease = |user: &'static str, limit: usize| {
-        c.call(
-            Method::POST,
-            "/projects/alpha/leases",
-            Some(c.token(user)),
-            Some(json!({ "limit": limit })),
-        )
-    };
-    let ids = |v: &Value| -> Vec<String> {
-        v["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|i| i["id"].as_str().unwrap().to_string())
-            .collect()
-    };
+    let lease = |user: &'static str, limit: usize| c.lease(user, json!({ "limit": limit }));
+    let ids = item_ids;
     let set = |percent: i64, user: &'static str| {
         c.call(
             Method::PUT,
@@ -1359,14 +1349,7 @@ async fn gold(c: &Ctx) {
     );
     let (s, b) = mark("olga", "000001", json!("3")).await;
     assert_eq!((s, b["class"].as_str()), (StatusCode::OK, Some("3")));
-    let lease = |user: &'static str| {
-        c.call(
-            Method::POST,
-            "/projects/alpha/leases",
-            Some(c.token(user)),
-            Some(json!({"limit": 5})),
-        )
-    };
+    let lease = |user: &'static str| c.lease(user, json!({"limit": 5}));
     let has_gold = |v: &Value| {
         v["items"]
             .as_array()
@@ -1385,14 +1368,8 @@ async fn gold(c: &Ctx) {
     for (who, class) in [("ann", "3"), ("amy", "5")] {
         let (_, l) = lease(who).await;
         assert!(has_gold(&l), "{who} gets the gold item: {l}");
-        let body = json!({"client_id": format!("{who}-g"), "epoch": "", "ops": [op(1, "000001", class, 100)]});
         let (s, _) = c
-            .call(
-                Method::POST,
-                "/projects/alpha/sync/push",
-                Some(c.token(who)),
-                Some(body),
-            )
+            .push(who, &format!("{who}-g"), vec![op(1, "000001", class, 100)])
             .await;
         assert_eq!(s, StatusCode::OK);
     }

@@ -36,6 +36,27 @@ pub struct LeaseRequest {
     pub exclude: Vec<String>,
 }
 
+impl LeaseRequest {
+    /// The number of items asked for (default 500) and the ids to leave out, or why the
+    /// request is refused.
+    pub fn checked(&self) -> Result<(usize, HashSet<&str>)> {
+        let limit = self.limit.unwrap_or(500);
+        if !(1..=MAX_LEASE).contains(&limit) {
+            return Err(Error::invalid(
+                "invalid_limit",
+                format!("limit must be 1 to {MAX_LEASE}"),
+            ));
+        }
+        if self.exclude.len() > 10 * MAX_LEASE {
+            return Err(Error::invalid(
+                "too_many_excluded",
+                format!("exclude at most {} ids", 10 * MAX_LEASE),
+            ));
+        }
+        Ok((limit, self.exclude.iter().map(String::as_str).collect()))
+    }
+}
+
 /// One leased item with its content.
 #[derive(Debug, Serialize, TS)]
 pub struct LeasedItem {
@@ -65,20 +86,7 @@ pub struct Lease {
 /// Hands `user` up to `limit` unlabeled items nobody else holds, and (re)leases them.
 pub async fn lease(db: &Db, user: &User, project: &str, req: &LeaseRequest) -> Result<Lease> {
     access::require(db, project, user, &[Role::Owner, Role::Annotator]).await?;
-    let limit = req.limit.unwrap_or(500);
-    if !(1..=MAX_LEASE).contains(&limit) {
-        return Err(Error::invalid(
-            "invalid_limit",
-            format!("limit must be 1 to {MAX_LEASE}"),
-        ));
-    }
-    if req.exclude.len() > 10 * MAX_LEASE {
-        return Err(Error::invalid(
-            "too_many_excluded",
-            format!("exclude at most {} ids", 10 * MAX_LEASE),
-        ));
-    }
-    let exclude: HashSet<&str> = req.exclude.iter().map(String::as_str).collect();
+    let (limit, exclude) = req.checked()?;
     let now = now_ms();
     // How many are free is for display: counted before the write lock (on SQLite the count over
     // a large project took most of a lease's time under the lock, and every push waited).

@@ -2,15 +2,13 @@
 //! likely-errors queue can be ranked and worked through offline. Reviews themselves travel as
 //! sync ops (`domain::sync`); nothing is leased or locked here.
 
-use std::collections::HashSet;
-
 use base64::Engine;
 use serde::Serialize;
 use ts_rs::TS;
 
 use super::access::{self, User};
-use super::error::{Error, Result};
-use super::leases::{LeaseRequest, LeasedItem, MAX_LEASE, MAX_LEASE_BYTES};
+use super::error::Result;
+use super::leases::{LeaseRequest, LeasedItem, MAX_LEASE_BYTES};
 use crate::store::types::Role;
 use crate::store::{self, Db};
 
@@ -27,20 +25,7 @@ pub struct ReviewBatch {
 /// (at most [`MAX_LEASE_BYTES`] of it; at least one item).
 pub async fn items(db: &Db, user: &User, project: &str, req: &LeaseRequest) -> Result<ReviewBatch> {
     access::require(db, project, user, &[Role::Owner, Role::Reviewer]).await?;
-    let limit = req.limit.unwrap_or(500);
-    if !(1..=MAX_LEASE).contains(&limit) {
-        return Err(Error::invalid(
-            "invalid_limit",
-            format!("limit must be 1 to {MAX_LEASE}"),
-        ));
-    }
-    if req.exclude.len() > 10 * MAX_LEASE {
-        return Err(Error::invalid(
-            "too_many_excluded",
-            format!("exclude at most {} ids", 10 * MAX_LEASE),
-        ));
-    }
-    let exclude: HashSet<&str> = req.exclude.iter().map(String::as_str).collect();
+    let (limit, exclude) = req.checked()?;
     let labeled = store::labels::labeled_items(db, project).await?;
     let candidates = store::items::labeled(db, project, (limit + exclude.len()) as i64).await?;
     let mut items = Vec::new();
