@@ -53,6 +53,17 @@ fn item_ids(v: &Value) -> Vec<String> {
         .collect()
 }
 
+/// A dashboard's line of the annotator named `name`.
+fn annotator_line(d: &Value, name: &str) -> Value {
+    d["annotators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["name"] == name)
+        .cloned()
+        .unwrap()
+}
+
 /// The outcomes of a push's results, in order.
 fn outcomes(b: &Value) -> Vec<String> {
     b["results"]
@@ -1159,15 +1170,7 @@ async fn review(c: &Ctx) {
             None,
         )
         .await;
-    let line = |name: &str| {
-        d["annotators"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|l| l["name"] == name)
-            .cloned()
-            .unwrap()
-    };
+    let line = |name: &str| annotator_line(&d, name);
     assert_eq!(
         (
             line("ann")["reviewed"].as_u64(),
@@ -1384,15 +1387,7 @@ async fn gold(c: &Ctx) {
             None,
         )
         .await;
-    let line = |d: &Value, name: &str| {
-        d["annotators"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|l| l["name"] == name)
-            .cloned()
-            .unwrap()
-    };
+    let line = annotator_line;
     assert_eq!(
         (
             line(&d, "ann")["gold_items"].as_u64(),
