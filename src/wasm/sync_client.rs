@@ -38,6 +38,13 @@ struct Effects {
     server_cleared: bool,
 }
 
+/// One label to review, as the page names it.
+#[derive(Debug, Deserialize)]
+struct ReviewOf {
+    annotator: String,
+    value: LabelValue,
+}
+
 /// How a push failed, as the page's transport saw it.
 #[derive(Debug, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
@@ -146,23 +153,27 @@ impl SyncClient {
         })
     }
 
-    /// Reviews `annotatorId`'s label of `itemId`: `value` carries the class (corrected, or as
-    /// given for an accept) and `review: {action, reason?}`; the server records who reviewed
-    /// and the original class. Reviewers and owners only (the server rejects others' reviews).
+    /// Reviews labels of `itemId`, one op per `{annotator, value}` (a decision on an item
+    /// labeled by several people), with one set of effects to store in one transaction: `value`
+    /// carries the class (corrected, or as given for an accept) and `review: {action, reason?}`;
+    /// the server records who reviewed and the original class. Reviewers and owners only (the
+    /// server rejects others' reviews).
     #[wasm_bindgen(unchecked_return_type = "SyncEffects")]
     pub fn review(
         &mut self,
         #[wasm_bindgen(js_name = itemId)] item_id: &str,
-        #[wasm_bindgen(js_name = annotatorId)] annotator_id: &str,
-        #[wasm_bindgen(unchecked_param_type = "LabelValue")] value: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "{ annotator: string; value: LabelValue }[]")]
+        reviews: JsValue,
         #[wasm_bindgen(js_name = nowMs)] now_ms: f64,
     ) -> Result<JsValue, JsValue> {
-        let value: LabelValue = from_js("review value", value)?;
-        if value.review.is_none() {
-            return Err(invalid("review value", "it needs `review: {action}`"));
+        let reviews: Vec<ReviewOf> = from_js("reviews", reviews)?;
+        if reviews.iter().any(|r| r.value.review.is_none()) {
+            return Err(invalid("review value", "each needs `review: {action}`"));
         }
         self.apply(&[], |s| {
-            s.review(item_id, annotator_id, value, now_ms as u64);
+            for r in reviews {
+                s.review(item_id, &r.annotator, r.value, now_ms as u64);
+            }
         })
     }
 

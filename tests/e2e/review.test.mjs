@@ -48,13 +48,14 @@ before(async () => {
   const made = spawnSync(KINDLING_BIN, ['fixture-photos', '--from', SAMPLES, '--out', photos, '--per-class', '16'], { encoding: 'utf8' });
   assert.equal(made.status, 0, made.stderr);
   server = await KindlingServer.create();
-  for (const name of ['olga', 'ann', 'rev']) {
+  for (const name of ['olga', 'ann', 'amy', 'rev']) {
     server.cli('admin', 'user-add', name);
     tokens[name] = server.cli('admin', 'token-create', name);
   }
   server.cli('admin', 'project-create', '--id', PROJECT, '--name', 'Review <i>me</i>', '--labels', CLASSES.join(','), '--owner', 'olga');
   server.cli('admin', 'member-set', '--project', PROJECT, '--user', 'ann', '--role', 'annotator');
   server.cli('admin', 'member-set', '--project', PROJECT, '--user', 'rev', '--role', 'reviewer');
+  server.cli('admin', 'member-set', '--project', PROJECT, '--user', 'amy', '--role', 'annotator');
   server.cli('admin', 'set-backbone', '--project', PROJECT, '--bundle', BACKBONE);
   // The bad files of the fixture are skipped with their reasons (photos.test.mjs checks them).
   spawnSync(KINDLING_BIN, ['admin', 'import', '--project', PROJECT, '--data', photos, '--db', server.db], { encoding: 'utf8' });
@@ -161,4 +162,38 @@ test('a reviewer corrects 5 wrong labels offline from the likely-errors queue; a
   const corrected = new Map(items.map((id) => [id, truth(CLASSES, id).name]));
   assert.notEqual(labelHash(corrected), labelHash(given), 'the check tells the two label sets apart');
   assert.equal(status.result.label_hash, labelHash(corrected), 'trained on the corrected classes');
+});
+
+test('an owner sets the overlap on the project page and marks a gold item from the review view (g): the server leases it to another annotator', async () => {
+  const problems = [];
+  const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+  const page = await context.newPage();
+  watch(page, problems);
+  await signIn(page, server.base, tokens.olga);
+  await page.goto(`${server.base}/?device=cpu#/p/${PROJECT}`);
+  await page.waitForSelector('#train-controls:not([hidden])');
+  await page.fill('#overlap', '25');
+  await page.click('#overlap-form button[type=submit]');
+  await page.waitForFunction(() => /25% of items/.test(document.querySelector('#train-error')?.textContent ?? ''));
+  assert.equal((await server.api(tokens.olga, 'GET', `/projects/${PROJECT}`)).overlap_percent, 25);
+  // Back to no overlap: a labeled item then reaches a second annotator only as a gold item.
+  await page.fill('#overlap', '0');
+  await page.click('#overlap-form button[type=submit]');
+  await page.waitForFunction(() => /no item is labeled twice/.test(document.querySelector('#train-error')?.textContent ?? ''));
+  assert.ok(await page.isVisible('#start-review'), 'owners get the review link');
+
+  await page.click('#start-review');
+  await page.waitForSelector('#review:not([hidden])');
+  await page.waitForFunction(() => (window.kindlingReview?.queued() ?? 0) > 0, null, { timeout: 60_000 });
+  const id = await page.evaluate(() => window.kindlingReview.current());
+  const before = await server.api(tokens.amy, 'POST', `/projects/${PROJECT}/leases`, { limit: 1000 });
+  assert.ok(!before.items.some((i) => i.id === id), `${id} is labeled: nobody else is handed it`);
+  await page.keyboard.press('g');
+  await page.waitForFunction((item) => new RegExp(`Item ${item} is a gold item`).test(document.querySelector('#review-error')?.textContent ?? ''), id);
+  const lease = await server.api(tokens.amy, 'POST', `/projects/${PROJECT}/leases`, { limit: 1000, exclude: before.items.map((i) => i.id) });
+  assert.ok(lease.items.some((i) => i.id === id), `amy is handed the gold item ${id}`);
+  const again = await server.api(tokens.ann, 'POST', `/projects/${PROJECT}/leases`, { limit: 1000 });
+  assert.ok(!again.items.some((i) => i.id === id), 'not the annotator who labeled it');
+  assert.deepEqual(problems, []);
+  await context.close();
 });

@@ -20,6 +20,8 @@ import { SyncEngine } from './sync';
 
 /** Labeled items fetched for review per batch. */
 const BATCH = 500;
+/** Below this many items to review, the next batch is fetched (when online). */
+const LOW = 50;
 /** Every n-th queue slot is a uniformly random item (the error-rate estimate). */
 const SAMPLE_EVERY = 10;
 
@@ -60,6 +62,9 @@ export class ReviewView {
   private decisions: { reason: ReviewEntry['reason']; decision: Decision['action'] }[] = [];
   private imageUrl: string | null = null;
   private busy = false;
+  private fetching: Promise<void> | null = null;
+  /** Labeled items in the project, as the last batch said (null: not asked yet). */
+  private pool: number | null = null;
   private closed = false;
   private readonly keyHandler = (e: KeyboardEvent) => this.onKey(e);
   private unsubscribe: (() => void) | null = null;
@@ -117,13 +122,21 @@ export class ReviewView {
     return $<HTMLInputElement>('review-reason').value.trim() || 'flagged in review';
   }
 
-  /** Fetches labeled items this device does not hold yet (none offline). */
-  private async fetchMore(): Promise<void> {
+  /** Fetches labeled items this device does not hold yet (none offline); one fetch at a time. */
+  private fetchMore(): Promise<void> {
+    this.fetching ??= this.fetchBatch().finally(() => {
+      this.fetching = null;
+    });
+    return this.fetching;
+  }
+
+  private async fetchBatch(): Promise<void> {
     try {
       const { items, labeled } = await reviewBatch(this.api, this.project.id, BATCH, [...this.items.keys()]);
       if (items.length > 0) await this.store.putReviewItems(items);
       for (const item of items) this.items.set(item.id, item);
       if (items.length > 0) this.reorder();
+      if (labeled !== null) this.pool = labeled;
       if (labeled !== null) $('review-pool').textContent = `${labeled} labeled items in the project; ${this.items.size} on this device.`;
     } catch (err) {
       $('review-error').textContent = `Could not fetch items to review: ${describe(err)}`;
@@ -294,13 +307,15 @@ export class ReviewView {
     this.busy = true;
     $('review-error').textContent = '';
     try {
-      for (const op of reviewOps(this.sync.labelsOf(entry.id), decision)) {
-        await this.sync.review(entry.id, op.annotator, op.value);
-      }
+      const ops = reviewOps(this.sync.labelsOf(entry.id), decision);
+      if (ops.length > 0) await this.sync.review(entry.id, ops);
       this.decisions.push({ reason: entry.reason, decision: decision.action });
       $<HTMLInputElement>('review-reason').value = '';
       this.queue.shift();
       this.rebuild();
+      // New batches are ordered by id among the unranked until the next visit ranks them.
+      const more = this.pool === null || this.pool > this.items.size;
+      if (this.queue.length < LOW && more && navigator.onLine) void this.fetchMore();
     } catch (err) {
       $('review-error').textContent = err instanceof AmbiguousAcceptError ? err.message : `Not saved: ${describe(err)}`;
     } finally {

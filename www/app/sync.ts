@@ -227,12 +227,12 @@ export class SyncEngine {
   }
 
   /**
-   * Saves a review of `annotatorId`'s label of `itemId` durably (IndexedDB), then pushes it in
-   * the background, like a label.
+   * Saves a decision on `itemId` — one review per annotator's label — durably in one IndexedDB
+   * transaction, then pushes it in the background, like a label.
    */
-  async review(itemId: string, annotatorId: string, value: LabelValue): Promise<void> {
+  async review(itemId: string, reviews: { annotator: string; value: LabelValue }[]): Promise<void> {
     this.assertOpen();
-    await this.persist(this.client.review(itemId, annotatorId, value, Date.now()));
+    await this.persist(this.client.review(itemId, reviews, Date.now()));
     this.emit();
     this.schedule(0);
   }
