@@ -676,6 +676,57 @@ async fn token_guessing_is_rate_limited_and_project_creation_can_be_opened() {
     );
 }
 
+/// Behind a trusted reverse proxy failed sign-ins count per client (the rightmost untrusted
+/// `X-Forwarded-For` hop), so one person's stale tokens do not lock everyone out; without
+/// `--trusted-proxy` the header is ignored and a client cannot dodge the limit by forging it.
+#[tokio::test]
+async fn failed_sign_ins_count_per_forwarded_client_only_behind_a_trusted_proxy() {
+    let http = Client::new();
+    let guess = |server: &Server, forwarded: &'static str| {
+        http.get(server.url("/me"))
+            .bearer_auth("kt_guess")
+            .header("X-Forwarded-For", forwarded)
+            .send()
+    };
+    let db = fresh_db("sqlite", "proxy_trusted");
+    let server = Server::start_with(
+        &db,
+        &["--max-failed-auth", "3", "--trusted-proxy", "127.0.0.1"],
+    )
+    .await;
+    for _ in 0..3 {
+        let r = guess(&server, "198.51.100.1, 203.0.113.1").await.unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    }
+    let r = guess(&server, "203.0.113.1").await.unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "203.0.113.1 is blocked"
+    );
+    // The forged leftmost entry was not the client: a request from 198.51.100.1 is not blocked,
+    // nor is another client behind the same proxy.
+    for forwarded in ["198.51.100.1", "203.0.113.2"] {
+        let r = guess(&server, forwarded).await.unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{forwarded}");
+    }
+
+    let db = fresh_db("sqlite", "proxy_untrusted");
+    let server = Server::start_with(&db, &["--max-failed-auth", "3"]).await;
+    for i in 0..3 {
+        let r = guess(&server, ["203.0.113.1", "203.0.113.2", "203.0.113.3"][i])
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    }
+    let r = guess(&server, "203.0.113.4").await.unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "a forged header does not buy new attempts"
+    );
+}
+
 /// SIGTERM (what systemd and containers send) ends `kindling serve` cleanly.
 #[tokio::test]
 async fn sigterm_stops_the_server_cleanly() {

@@ -28,6 +28,11 @@ pub struct ServeArgs {
     /// beyond, that address gets 429 until the minute ends.
     #[arg(long, default_value_t = crate::http::auth_failures::MAX_FAILURES)]
     max_failed_auth: u32,
+    /// A reverse proxy (IP address; repeat for several) whose `X-Forwarded-For` names the
+    /// client for per-address limits: the rightmost address there that is not a trusted proxy.
+    /// Without it the header is ignored.
+    #[arg(long = "trusted-proxy", value_name = "IP")]
+    trusted_proxies: Vec<std::net::IpAddr>,
     /// Let any signed-in user create projects through the API (they own what they create).
     /// Without it, projects are created with `kindling admin project-create`.
     #[arg(long)]
@@ -54,6 +59,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         },
         max_failed_auth: args.max_failed_auth,
         open_project_creation: args.open_project_creation,
+        trusted_proxies: args.trusted_proxies,
         run_jobs: !args.no_jobs,
         job_lease: Duration::from_secs(args.job_lease_secs),
     };

@@ -26,10 +26,15 @@ impl FromRequestParts<AppState> for Caller {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
+        let forwarded = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok());
         let peer = parts
             .extensions
             .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|c| c.0.ip());
+            .map(|c| super::client_ip::client_ip(c.0.ip(), forwarded, &state.trusted_proxies));
         if let Some(wait) = peer.and_then(|ip| state.auth_failures.blocked(ip)) {
             return Err(ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,

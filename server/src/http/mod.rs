@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod auth_failures;
+pub mod client_ip;
 pub mod error;
 pub mod export;
 pub mod headers;
@@ -47,6 +48,8 @@ pub struct AppState {
     /// Whether any signed-in user may create projects (`kindling serve
     /// --open-project-creation`); otherwise only `kindling admin project-create` does.
     pub open_project_creation: bool,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (`--trusted-proxy`).
+    pub trusted_proxies: Arc<Vec<std::net::IpAddr>>,
 }
 
 impl AppState {
@@ -56,6 +59,7 @@ impl AppState {
             db: Arc::new(db),
             auth_failures: Arc::new(auth_failures::FailedAuth::default()),
             open_project_creation: false,
+            trusted_proxies: Arc::default(),
         }
     }
 }
@@ -73,6 +77,8 @@ pub struct ServeOptions {
     pub max_failed_auth: u32,
     /// Whether any signed-in user may create projects.
     pub open_project_creation: bool,
+    /// Reverse proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Run training jobs in this process (`--no-jobs`: `kindling worker` processes do).
     pub run_jobs: bool,
     /// This process's lease on a job it runs.
@@ -206,6 +212,7 @@ pub async fn serve(db_url: &str, options: ServeOptions) -> anyhow::Result<()> {
         db: Arc::new(db),
         auth_failures: Arc::new(auth_failures::FailedAuth::new(options.max_failed_auth)),
         open_project_creation: options.open_project_creation,
+        trusted_proxies: Arc::new(options.trusted_proxies.clone()),
     };
     // Training jobs run in this process, one at a time (burn on the CPU), unless `kindling
     // worker` processes run them.
