@@ -270,7 +270,9 @@ async function route(): Promise<void> {
 
 async function main(): Promise<void> {
   renderStatus(null);
-  store = await Store.open();
+  store = await Store.open('kindling', () => {
+    $('page-error').textContent = 'Another Kindling tab runs an older version of the app: close it to finish the update (your labels are kept).';
+  });
   const token = localStorage.getItem(TOKEN_KEY);
   const saved = localStorage.getItem(ME_KEY);
   if (token && saved) {

@@ -66,8 +66,10 @@ export class Store {
   private constructor(private readonly db: IDBPDatabase<Schema>) {}
 
   /** Opens (and creates or upgrades) the database. */
-  static async open(name = 'kindling'): Promise<Store> {
+  static async open(name = 'kindling', onBlocked: () => void = () => {}): Promise<Store> {
     const db = await openDB<Schema>(name, 2, {
+      // A tab of the previous app version holds the old database open: the upgrade waits for it.
+      blocked: onBlocked,
       upgrade(db, oldVersion) {
         if (oldVersion < 1) {
           db.createObjectStore('clients', { keyPath: 'client_id' }).createIndex('by_project', ['project', 'annotator_id']);
@@ -80,9 +82,11 @@ export class Store {
           db.createObjectStore('review_items', { keyPath: ['project', 'id'] }).createIndex('by_project', 'project');
         }
       },
-      // An older tab holds version 1 open: it closes its connection so this one can upgrade.
+      // A newer app version in another tab needs to upgrade the database: this (older) tab
+      // lets go and reloads into the new version (every label it made is already stored).
       blocking() {
         db.close();
+        location.reload();
       },
     });
     return new Store(db);
