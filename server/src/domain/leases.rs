@@ -12,6 +12,7 @@ use ts_rs::TS;
 
 use super::access::{self, User};
 use super::error::{Error, Result};
+use crate::store::leases::FreeItem;
 use crate::store::types::{Role, Task};
 use crate::store::{self, Db, now_ms};
 
@@ -72,6 +73,37 @@ pub struct LeasedItem {
     pub content_b64: String,
 }
 
+impl LeasedItem {
+    /// `item` with its `content`, base64.
+    pub fn with_content(item: FreeItem, content: &[u8]) -> Self {
+        LeasedItem {
+            id: item.id,
+            kind: item.kind,
+            content_type: item.content_type,
+            sha256: item.sha256,
+            content_b64: base64::engine::general_purpose::STANDARD.encode(content),
+        }
+    }
+}
+
+/// Of `candidates` (in order), those not in `exclude`, at most `limit` and at most
+/// [`MAX_LEASE_BYTES`] of content — at least one item, however large.
+pub fn batch(candidates: Vec<FreeItem>, exclude: &HashSet<&str>, limit: usize) -> Vec<FreeItem> {
+    let mut out = Vec::new();
+    let mut bytes = 0usize;
+    for item in candidates {
+        if exclude.contains(item.id.as_str()) {
+            continue;
+        }
+        if out.len() == limit || (!out.is_empty() && bytes + item.size > MAX_LEASE_BYTES) {
+            break;
+        }
+        bytes += item.size;
+        out.push(item);
+    }
+    out
+}
+
 /// The answer: the items and when their lease ends.
 #[derive(Debug, Serialize, TS)]
 pub struct Lease {
@@ -113,27 +145,10 @@ pub async fn lease(db: &Db, user: &User, project: &str, req: &LeaseRequest) -> R
     let limit = limit.min((MAX_HELD - held).max(0) as usize);
     let expires_at = now + LEASE_MS;
     let mut items = Vec::new();
-    let mut bytes = 0usize;
-    for item in free {
-        if exclude.contains(item.id.as_str()) {
-            continue;
-        }
-        if items.len() == limit {
-            break;
-        }
-        if !items.is_empty() && bytes + item.size > MAX_LEASE_BYTES {
-            break;
-        }
-        bytes += item.size;
+    for item in batch(free, &exclude, limit) {
         let content = store::leases::content(&mut w.tx, project, &item.id).await?;
         store::leases::take(&mut w.tx, project, &item.id, &user.id, expires_at).await?;
-        items.push(LeasedItem {
-            id: item.id,
-            kind: item.kind,
-            content_type: item.content_type,
-            sha256: item.sha256,
-            content_b64: base64::engine::general_purpose::STANDARD.encode(content),
-        });
+        items.push(LeasedItem::with_content(item, &content));
     }
     w.commit().await?;
     Ok(Lease {

@@ -2,13 +2,12 @@
 //! likely-errors queue can be ranked and worked through offline. Reviews themselves travel as
 //! sync ops (`domain::sync`); nothing is leased or locked here.
 
-use base64::Engine;
 use serde::Serialize;
 use ts_rs::TS;
 
 use super::access::{self, User};
 use super::error::Result;
-use super::leases::{LeaseRequest, LeasedItem, MAX_LEASE_BYTES};
+use super::leases::{LeaseRequest, LeasedItem, batch};
 use crate::store::types::Role;
 use crate::store::{self, Db};
 
@@ -22,33 +21,18 @@ pub struct ReviewBatch {
 }
 
 /// Hands an owner or reviewer up to `limit` labeled items not in `exclude`, with content
-/// (at most [`MAX_LEASE_BYTES`] of it; at least one item).
+/// (at most [`super::leases::MAX_LEASE_BYTES`] of it; at least one item).
 pub async fn items(db: &Db, user: &User, project: &str, req: &LeaseRequest) -> Result<ReviewBatch> {
     access::require(db, project, user, &[Role::Owner, Role::Reviewer]).await?;
     let (limit, exclude) = req.checked()?;
     let labeled = store::labels::labeled_items(db, project).await?;
     let candidates = store::items::labeled(db, project, (limit + exclude.len()) as i64).await?;
     let mut items = Vec::new();
-    let mut bytes = 0usize;
-    for item in candidates {
-        if exclude.contains(item.id.as_str()) {
-            continue;
-        }
-        if items.len() == limit || (!items.is_empty() && bytes + item.size > MAX_LEASE_BYTES) {
-            break;
-        }
+    for item in batch(candidates, &exclude, limit) {
         // An item is immutable once uploaded; one that vanished meanwhile is simply skipped.
-        let Some(content) = store::items::content(db, project, &item.id).await? else {
-            continue;
-        };
-        bytes += item.size;
-        items.push(LeasedItem {
-            id: item.id,
-            kind: item.kind,
-            content_type: item.content_type,
-            sha256: item.sha256,
-            content_b64: base64::engine::general_purpose::STANDARD.encode(content.bytes),
-        });
+        if let Some(content) = store::items::content(db, project, &item.id).await? {
+            items.push(LeasedItem::with_content(item, &content.bytes));
+        }
     }
     Ok(ReviewBatch { items, labeled })
 }

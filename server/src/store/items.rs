@@ -156,26 +156,19 @@ pub async fn labeled(
     project: &str,
     limit: i64,
 ) -> Result<Vec<super::leases::FreeItem>, sqlx::Error> {
-    sqlx::query(
-        "SELECT i.id, i.kind, i.content_type, i.sha256, CAST(LENGTH(i.content) AS BIGINT) AS size FROM items i
+    sqlx::query(&format!(
+        "SELECT {} FROM items i
           WHERE i.project_id = $1
             AND EXISTS (SELECT 1 FROM labels l WHERE l.project_id = i.project_id AND l.item_id = i.id AND l.deleted = 0)
           ORDER BY i.seq LIMIT $2",
-    )
+        super::leases::ITEM_COLUMNS
+    ))
     .bind(project)
     .bind(limit)
     .fetch_all(&db.pool)
     .await?
     .iter()
-    .map(|r| {
-        Ok(super::leases::FreeItem {
-            id: r.try_get("id")?,
-            kind: super::types::column(r, "kind", super::types::Task::parse)?,
-            content_type: r.try_get("content_type")?,
-            sha256: r.try_get("sha256")?,
-            size: r.try_get::<i64, _>("size")? as usize,
-        })
-    })
+    .map(super::leases::FreeItem::from_row)
     .collect()
 }
 

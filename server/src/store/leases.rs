@@ -50,6 +50,23 @@ pub struct FreeItem {
     pub size: usize,
 }
 
+/// The columns of a [`FreeItem`] over `items i`.
+pub(super) const ITEM_COLUMNS: &str =
+    "i.id, i.kind, i.content_type, i.sha256, CAST(LENGTH(i.content) AS BIGINT) AS size";
+
+impl FreeItem {
+    /// Decodes a row of [`ITEM_COLUMNS`].
+    pub(super) fn from_row(r: &sqlx::any::AnyRow) -> Result<Self, sqlx::Error> {
+        Ok(FreeItem {
+            id: r.try_get("id")?,
+            kind: column(r, "kind", Task::parse)?,
+            content_type: r.try_get("content_type")?,
+            sha256: r.try_get("sha256")?,
+            size: r.try_get::<i64, _>("size")? as usize,
+        })
+    }
+}
+
 /// The first `limit` free items (as [`count_free`]) in upload order.
 pub async fn free(
     tx: &mut Tx,
@@ -60,7 +77,7 @@ pub async fn free(
     limit: i64,
 ) -> Result<Vec<FreeItem>, sqlx::Error> {
     sqlx::query(&format!(
-        "SELECT i.id, i.kind, i.content_type, i.sha256, CAST(LENGTH(i.content) AS BIGINT) AS size {FREE} ORDER BY i.seq LIMIT $5"
+        "SELECT {ITEM_COLUMNS} {FREE} ORDER BY i.seq LIMIT $5"
     ))
     .bind(project)
     .bind(user_id)
@@ -70,15 +87,7 @@ pub async fn free(
     .fetch_all(&mut **tx)
     .await?
     .iter()
-    .map(|r| {
-        Ok(FreeItem {
-            id: r.try_get("id")?,
-            kind: column(r, "kind", Task::parse)?,
-            content_type: r.try_get("content_type")?,
-            sha256: r.try_get("sha256")?,
-            size: r.try_get::<i64, _>("size")? as usize,
-        })
-    })
+    .map(FreeItem::from_row)
     .collect()
 }
 
