@@ -167,11 +167,13 @@ impl ClientState {
     /// Every visible label of `item_id`, by annotator (what a reviewer sees; this client's
     /// pending reviews included), removed ones left out.
     pub fn labels_of(&self, item_id: &str) -> BTreeMap<String, LocalLabel> {
+        // Copies are keyed `(item, annotator)`: this item's are one range of the map.
         let mut annotators: Vec<&str> = self
             .server
-            .keys()
-            .filter(|(item, _)| item == item_id)
-            .map(|(_, a)| a.as_str())
+            .range((item_id.to_string(), String::new())..)
+            .map(|((item, a), _)| (item, a.as_str()))
+            .take_while(|(item, _)| *item == item_id)
+            .map(|(_, a)| a)
             .collect();
         annotators.extend(
             self.outbox
@@ -480,6 +482,21 @@ mod tests {
         let all = c.labels_of("a");
         assert_eq!(all.keys().collect::<Vec<_>>(), vec!["ann"]);
         assert!(all["ann"].pending);
+        // Only this item's copies: not those of items whose ids sort right after it.
+        let mut other = pulled("bob", "cat", 9);
+        other.item_id = "aa".into();
+        c.on_pull(
+            &PullResponse {
+                changes: vec![other],
+                next_cursor: 9,
+                has_more: false,
+                epoch: "e1".into(),
+                model_version: None,
+            },
+            99,
+        );
+        assert_eq!(c.labels_of("a").keys().collect::<Vec<_>>(), vec!["ann"]);
+        assert_eq!(c.labels_of("aa").keys().collect::<Vec<_>>(), vec!["bob"]);
         // Acknowledged: the server copy of the annotator's key is the review.
         let req = c.push_request(10).unwrap();
         c.on_push_response(&req, &ack(&c, 1, 4), 101);

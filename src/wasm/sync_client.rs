@@ -200,25 +200,6 @@ impl SyncClient {
         to_js(&self.state.labels_of(item_id))
     }
 
-    /// Ids of every item with a visible label (anyone's), in id order.
-    #[wasm_bindgen(js_name = labeledItems)]
-    pub fn labeled_items(&self) -> Vec<String> {
-        let mut items: Vec<String> = self
-            .state
-            .server
-            .keys()
-            .map(|(item, _)| item.clone())
-            .chain(self.state.outbox.iter().map(|op| op.item_id.clone()))
-            .collect();
-        items.dedup();
-        items.sort();
-        items.dedup();
-        items
-            .into_iter()
-            .filter(|item| !self.state.labels_of(item).is_empty())
-            .collect()
-    }
-
     /// This person's visible label of `itemId`, pending or from the server.
     #[wasm_bindgen(unchecked_return_type = "LocalLabel | undefined")]
     pub fn visible(

@@ -92,6 +92,11 @@ export type Decision =
   | { action: 'correct'; class: string }
   | { action: 'flag'; reason: string };
 
+/** The classes an item's labels give, one per label (removed labels left out). */
+export function givenClasses(labels: Record<string, LocalLabel>): string[] {
+  return Object.values(labels).flatMap((l) => (l.value ? [l.value.class] : []));
+}
+
 /** Thrown for an accept where the annotators disagree: the reviewer must pick the class. */
 export class AmbiguousAcceptError extends Error {}
 

@@ -14,7 +14,7 @@ import { Inference } from './inference';
 import { reviewBatch } from './lease';
 import { classButtons } from './labeling-dom';
 import { projectSeed } from './labeling-controller';
-import { AmbiguousAcceptError, reviewOps, reviewOrder, reviewed, sampledErrorRate, type Decision, type Ranked, type ReviewEntry } from './review-queue';
+import { AmbiguousAcceptError, givenClasses, reviewOps, reviewOrder, reviewed, sampledErrorRate, type Decision, type Ranked, type ReviewEntry } from './review-queue';
 import { Store, imageBlob, type StoredItem } from './store';
 import { SyncEngine } from './sync';
 
@@ -149,7 +149,7 @@ export class ReviewView {
     for (const id of this.items.keys()) {
       const labels = this.sync.labelsOf(id);
       if (Object.keys(labels).length === 0 || (pendingOnly && reviewed(labels))) continue;
-      out.set(id, [...new Set(Object.values(labels).flatMap((l) => (l.value ? [l.value.class] : [])))]);
+      out.set(id, [...new Set(givenClasses(labels))]);
     }
     return out;
   }
@@ -249,9 +249,8 @@ export class ReviewView {
       img.className = 'item-image';
       figure.prepend(img);
     }
-    const given = Object.values(this.sync.labelsOf(entry.id)).flatMap((l) => (l.value ? [l.value.class] : []));
     const counts = new Map<string, number>();
-    for (const c of given) counts.set(c, (counts.get(c) ?? 0) + 1);
+    for (const c of givenClasses(this.sync.labelsOf(entry.id))) counts.set(c, (counts.get(c) ?? 0) + 1);
     $('review-given').textContent = `Given: ${[...counts].map(([c, n]) => (n > 1 ? `${c} ×${n}` : c)).join(', ')}`;
     const likely = entry.likely !== undefined ? ` · the model says ${this.project.labels[entry.likely]}` : '';
     const confidence = entry.selfConfidence !== undefined ? ` · p(given) ${formatPercent(entry.selfConfidence)}` : '';
@@ -278,7 +277,7 @@ export class ReviewView {
   private async markGold(): Promise<void> {
     const entry = this.queue[0];
     if (!entry) return;
-    const classes = [...new Set(Object.values(this.sync.labelsOf(entry.id)).flatMap((l) => (l.value ? [l.value.class] : [])))];
+    const classes = [...new Set(givenClasses(this.sync.labelsOf(entry.id)))];
     if (classes.length !== 1) {
       $('review-error').textContent = 'The labels disagree: correct the item first, then mark it as gold.';
       return;

@@ -242,11 +242,6 @@ export class SyncEngine {
     return this.client.labelsOf(itemId);
   }
 
-  /** Ids of the items anyone has a visible label on. */
-  labeledItems(): string[] {
-    return this.client.labeledItems();
-  }
-
   /** This person's visible labels by item (`null`: removed). */
   visibleAll(): Record<string, LabelValue | null> {
     return this.client.visibleAll();

@@ -83,16 +83,21 @@ async function pixels(blob: Blob): Promise<{ data: Uint8ClampedArray; width: num
   return { data: ctx.getImageData(0, 0, canvas.width, canvas.height).data, width: canvas.width, height: canvas.height };
 }
 
+/** The items of the kind `s` reads (texts for a text model, images for an image model). */
+function readableBy(s: Session, items: PredictItem[]): PredictItem[] {
+  const text = s.manifest.input.kind === 'text';
+  return items.filter((i) => (typeof i.content === 'string') === text);
+}
+
 async function predict(job: number, items: PredictItem[]): Promise<void> {
   const s = session;
   if (!s) throw Object.assign(new Error('no model is loaded'), { code: 'NO_MODEL' });
-  const text = s.manifest.input.kind === 'text';
   await streamPredictions(job, version, items, s.embeddingSize === undefined ? BATCH_SMALL : BATCH_PHOTOS, s, async (batch) => {
     if (currentBackbone) {
       const { ids, values } = await embedItems(s, batch);
       return ids.length === 0 ? null : { ids, out: await s.predictEmbeddings(values, ids.length, { topK: 5 }) };
     }
-    const readable = batch.filter((i) => (typeof i.content === 'string') === text);
+    const readable = readableBy(s, batch);
     if (readable.length === 0) return null;
     return { ids: readable.map((i) => i.id), out: await s.predict(await modelInput(s, readable), readable.length, { topK: 5 }) };
   });
@@ -133,11 +138,10 @@ async function streamPredictions(
 async function embedItems(s: Session, items: PredictItem[]): Promise<{ ids: string[]; values: Float32Array }> {
   const size = s.embeddingSize!;
   const key = currentBackbone!;
-  const text = s.manifest.input.kind === 'text';
   const ids: string[] = [];
   const values = new Float32Array(items.length * size);
   const missing: PredictItem[] = [];
-  const readable = items.filter((i) => (typeof i.content === 'string') === text);
+  const readable = readableBy(s, items);
   const known = await embeddings.getMany(key, readable.map((i) => i.id));
   for (const item of readable) {
     const e = known.get(item.id);
@@ -232,8 +236,7 @@ async function rankLikelyErrors(job: number, labeled: LocalLabel[]): Promise<voi
     ({ ids, values: features } = await embedItems(s, labeled.map((l) => l.item)));
     size = s.embeddingSize!;
   } else {
-    const text = s.manifest.input.kind === 'text';
-    const readable = labeled.map((l) => l.item).filter((i) => (typeof i.content === 'string') === text);
+    const readable = readableBy(s, labeled.map((l) => l.item));
     ids = [];
     features = new Float32Array(readable.length * classes);
     for (let start = 0; start < readable.length; start += BATCH_SMALL) {
