@@ -155,15 +155,15 @@ pub async fn load(
             skipped_kinds.insert(id, kind);
             continue;
         }
-        let entry = items
-            .entry(id)
-            .or_insert_with(|| (Votes::new(classes.len()), Vec::new()));
+        let entry = items.entry(id).or_insert_with(|| {
+            let gold = r
+                .gold
+                .as_ref()
+                .and_then(|g| classes.iter().position(|c| c == g));
+            (Votes::new(classes.len(), gold), Vec::new())
+        });
         // Rows come in version order: each one is the latest so far.
         entry.0.add(class, value.review.is_some());
-        entry.0.gold = r
-            .gold
-            .as_ref()
-            .and_then(|g| classes.iter().position(|c| c == g));
         if entry.1.is_empty() {
             entry.1 = r.content;
         }
@@ -250,12 +250,13 @@ struct Votes {
 }
 
 impl Votes {
-    fn new(classes: usize) -> Self {
+    /// No labels yet, of `classes` classes; `gold`: the item's known class, if any.
+    fn new(classes: usize, gold: Option<usize>) -> Self {
         Self {
             counts: vec![0; classes],
             latest: 0,
             reviewed: None,
-            gold: None,
+            gold,
         }
     }
 
@@ -302,7 +303,7 @@ mod tests {
 
     #[test]
     fn the_majority_wins_and_a_tie_goes_to_the_latest_label() {
-        let mut v = Votes::new(3);
+        let mut v = Votes::new(3, None);
         v.add(1, false);
         v.add(1, false);
         v.add(2, false);
@@ -313,12 +314,14 @@ mod tests {
 
     #[test]
     fn a_reviewed_label_settles_the_item_against_the_majority() {
-        let mut v = Votes::new(3);
+        let mut v = Votes::new(3, None);
         v.add(0, true);
         v.add(2, false);
         v.add(2, false);
         assert_eq!(v.class(), 0);
-        v.gold = Some(1);
-        assert_eq!(v.class(), 1, "a gold answer settles it above the review");
+        let mut g = Votes::new(3, Some(1));
+        g.add(0, true);
+        g.add(0, false);
+        assert_eq!(g.class(), 1, "a gold answer settles it above the review");
     }
 }
