@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::AppState;
 use super::auth::Caller;
-use super::error::{ApiError, ApiQuery, UploadBody};
+use super::error::{ApiError, ApiJson, ApiQuery, UploadBody};
 use crate::domain::items::{self, ItemsPage};
 use crate::store::types::Role;
 
@@ -110,7 +110,7 @@ pub async fn set_gold(
     State(state): State<AppState>,
     caller: Caller,
     Path((project, id)): Path<(String, String)>,
-    super::error::ApiJson(body): super::error::ApiJson<items::Gold>,
+    ApiJson(body): ApiJson<items::Gold>,
 ) -> Result<Json<items::Gold>, ApiError> {
     caller.require(&state, &project, &[Role::Owner]).await?;
     items::set_gold(&state.db, &project, &id, &body).await?;
