@@ -17,6 +17,7 @@
 pub mod agreement;
 pub mod bundle;
 pub mod device;
+pub mod kernels;
 pub mod label_errors;
 pub mod local_head;
 pub mod local_ngram;

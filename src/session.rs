@@ -9,7 +9,10 @@ use thiserror::Error;
 
 use crate::bundle::{Bundle, BundleError, Manifest};
 use crate::bundle::{InputSpec, TokenizerKind};
+use std::sync::{Arc, OnceLock};
+
 use crate::device::{Backend, DeviceChoice, DeviceError, SelectedDevice, select_device};
+use crate::kernels::EfficientNetCpu;
 use crate::model::Model;
 use crate::preprocess::normalize;
 use crate::text::{NgramHasher, TextError, Vocab, WordPiece};
@@ -136,6 +139,9 @@ pub struct Prediction {
 pub struct Session {
     model: Model,
     backbone: Option<Model>,
+    /// The backbone packed for the CPU kernels ([`crate::kernels`]) on first use, shared with
+    /// the sessions of later heads; `None` inside when it does not run on them.
+    kernel_backbone: Arc<OnceLock<Option<Arc<EfficientNetCpu>>>>,
     tokenizer: Option<TextEncoder>,
     manifest: Manifest,
     device: SelectedDevice,
@@ -155,6 +161,7 @@ impl Session {
         Ok(Session {
             model,
             backbone,
+            kernel_backbone: Arc::default(),
             tokenizer: tokenizer_of(bundle)?,
             manifest: bundle.manifest().clone(),
             device,
@@ -177,6 +184,7 @@ impl Session {
         Ok(Session {
             model: bundle.load_model(&self.device.device)?,
             backbone: self.backbone.clone(),
+            kernel_backbone: Arc::clone(&self.kernel_backbone),
             tokenizer: self.tokenizer.clone(),
             manifest: bundle.manifest().clone(),
             device: self.device.clone(),
@@ -255,9 +263,13 @@ impl Session {
         Ok(out)
     }
 
-    /// The normalized input batch as a tensor on the session's device. Text ids are cut to
-    /// the longest text of the batch (padding past it changes nothing but the cost).
-    fn input_tensor(&self, input: &[f32], batch: usize) -> Result<Tensor<2>, SessionError> {
+    /// The normalized input batch (row-major) and its shape. Text ids are cut to the longest
+    /// text of the batch (padding past it changes nothing but the cost).
+    fn input_values(
+        &self,
+        input: &[f32],
+        batch: usize,
+    ) -> Result<(Vec<f32>, [usize; 2]), SessionError> {
         self.check_input(input, batch)?;
         let per_item = self.manifest.input.len();
         if self.tokenizer.is_some() {
@@ -270,17 +282,46 @@ impl Session {
                 .chunks(per_item)
                 .flat_map(|row| row[..longest].iter().copied())
                 .collect();
-            return Ok(Tensor::<2>::from_data(
-                TensorData::new(values, [batch, longest]),
-                &self.device.device,
-            ));
+            return Ok((values, [batch, longest]));
         }
         let mut values = input.to_vec();
         normalize(&self.manifest.input, &mut values);
-        Ok(Tensor::<2>::from_data(
-            TensorData::new(values, [batch, per_item]),
-            &self.device.device,
-        ))
+        Ok((values, [batch, per_item]))
+    }
+
+    /// A row-major batch as a tensor on the session's device.
+    fn tensor(&self, values: Vec<f32>, shape: [usize; 2]) -> Tensor<2> {
+        Tensor::<2>::from_data(TensorData::new(values, shape), &self.device.device)
+    }
+
+    /// The backbone on the CPU kernels, packed the first time a CPU session of an
+    /// EfficientNet backbone needs it (other backbones and devices: `None`, burn's ops run).
+    async fn kernel_backbone(&self) -> Option<Arc<EfficientNetCpu>> {
+        if let Some(packed) = self.kernel_backbone.get() {
+            return packed.clone();
+        }
+        let packed = match (&self.backbone, self.device.backend) {
+            (Some(Model::EfficientNetLite0(net)), Backend::CpuSimd | Backend::Cpu) => {
+                EfficientNetCpu::from_network(net).await.ok().map(Arc::new)
+            }
+            _ => None,
+        };
+        self.kernel_backbone.get_or_init(|| packed).clone()
+    }
+
+    /// The backbone's output for `batch` raw items, or the items themselves without one.
+    async fn features(&self, input: &[f32], batch: usize) -> Result<Tensor<2>, SessionError> {
+        let (values, shape) = self.input_values(input, batch)?;
+        let Some(backbone) = &self.backbone else {
+            return Ok(self.tensor(values, shape));
+        };
+        match self.kernel_backbone().await {
+            Some(cpu) => {
+                let size = cpu.embedding_size();
+                Ok(self.tensor(cpu.forward(&values, batch), [batch, size]))
+            }
+            None => Ok(backbone.forward(self.tensor(values, shape))),
+        }
     }
 
     /// Class probabilities `[batch, classes]` (row-major) for `batch` raw items.
@@ -289,19 +330,17 @@ impl Session {
         input: &[f32],
         batch: usize,
     ) -> Result<Vec<f32>, SessionError> {
-        let mut x = self.input_tensor(input, batch)?;
-        if let Some(backbone) = &self.backbone {
-            x = backbone.forward(x);
-        }
+        let x = self.features(input, batch).await?;
         read(softmax(self.model.forward(x), 1)).await
     }
 
     /// Embeddings `[batch, embedding_size]` (row-major) of `batch` raw items: the backbone's
     /// output, what the head reads.
     pub async fn embed(&self, input: &[f32], batch: usize) -> Result<Vec<f32>, SessionError> {
-        let backbone = self.backbone.as_ref().ok_or(SessionError::NoBackbone)?;
-        let x = self.input_tensor(input, batch)?;
-        read(backbone.forward(x)).await
+        if self.backbone.is_none() {
+            return Err(SessionError::NoBackbone);
+        }
+        read(self.features(input, batch).await?).await
     }
 
     /// Class probabilities `[batch, classes]` of `batch` embeddings (from [`Session::embed`]):
@@ -313,10 +352,7 @@ impl Session {
     ) -> Result<Vec<f32>, SessionError> {
         let size = self.embedding_size().ok_or(SessionError::NoBackbone)?;
         check_values(embeddings, batch, size, || format!("{size}-d embedding"))?;
-        let x = Tensor::<2>::from_data(
-            TensorData::new(embeddings.to_vec(), [batch, size]),
-            &self.device.device,
-        );
+        let x = self.tensor(embeddings.to_vec(), [batch, size]);
         read(softmax(self.model.forward(x), 1)).await
     }
 

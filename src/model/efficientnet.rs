@@ -169,6 +169,11 @@ pub struct EfficientNetLite {
 }
 
 impl EfficientNetLite {
+    /// Side of the square input in pixels.
+    pub fn image_size(&self) -> usize {
+        self.image_size
+    }
+
     /// `[batch, 3·S·S]` (CHW, normalized) → embeddings `[batch, 1280]`.
     pub fn forward(&self, input: Tensor<2>) -> Tensor<2> {
         let [batch, _] = input.dims();
