@@ -12,7 +12,7 @@ use crate::bundle::{InputSpec, TokenizerKind};
 use std::sync::{Arc, OnceLock};
 
 use crate::device::{Backend, DeviceChoice, DeviceError, SelectedDevice, select_device};
-use crate::kernels::EfficientNetCpu;
+use crate::kernels::{CpuNetwork, softmax_rows};
 use crate::model::Model;
 use crate::preprocess::normalize;
 use crate::text::{NgramHasher, TextError, Vocab, WordPiece};
@@ -141,7 +141,9 @@ pub struct Session {
     backbone: Option<Model>,
     /// The backbone packed for the CPU kernels ([`crate::kernels`]) on first use, shared with
     /// the sessions of later heads; `None` inside when it does not run on them.
-    kernel_backbone: Arc<OnceLock<Option<Arc<EfficientNetCpu>>>>,
+    kernel_backbone: Packed,
+    /// The model packed for the CPU kernels on first use, likewise.
+    kernel_model: Packed,
     tokenizer: Option<TextEncoder>,
     manifest: Manifest,
     device: SelectedDevice,
@@ -161,7 +163,8 @@ impl Session {
         Ok(Session {
             model,
             backbone,
-            kernel_backbone: Arc::default(),
+            kernel_backbone: Packed::default(),
+            kernel_model: Packed::default(),
             tokenizer: tokenizer_of(bundle)?,
             manifest: bundle.manifest().clone(),
             device,
@@ -185,6 +188,7 @@ impl Session {
             model: bundle.load_model(&self.device.device)?,
             backbone: self.backbone.clone(),
             kernel_backbone: Arc::clone(&self.kernel_backbone),
+            kernel_model: Packed::default(),
             tokenizer: self.tokenizer.clone(),
             manifest: bundle.manifest().clone(),
             device: self.device.clone(),
@@ -294,34 +298,50 @@ impl Session {
         Tensor::<2>::from_data(TensorData::new(values, shape), &self.device.device)
     }
 
-    /// The backbone on the CPU kernels, packed the first time a CPU session of an
-    /// EfficientNet backbone needs it (other backbones and devices: `None`, burn's ops run).
-    async fn kernel_backbone(&self) -> Option<Arc<EfficientNetCpu>> {
-        if let Some(packed) = self.kernel_backbone.get() {
+    /// `network` on the CPU kernels, packed the first time a CPU session needs it: `None` on
+    /// WebGPU and for architectures the kernels do not cover (burn's ops run those).
+    async fn packed(&self, cell: &Packed, network: Option<&Model>) -> Option<Arc<CpuNetwork>> {
+        if let Some(packed) = cell.get() {
             return packed.clone();
         }
-        let packed = match (&self.backbone, self.device.backend) {
-            (Some(Model::EfficientNetLite0(net)), Backend::CpuSimd | Backend::Cpu) => {
-                EfficientNetCpu::from_network(net).await.ok().map(Arc::new)
-            }
+        let packed = match (network, self.device.backend) {
+            (Some(net), Backend::CpuSimd | Backend::Cpu) => CpuNetwork::from_model(net)
+                .await
+                .ok()
+                .flatten()
+                .map(Arc::new),
             _ => None,
         };
-        self.kernel_backbone.get_or_init(|| packed).clone()
+        cell.get_or_init(|| packed).clone()
     }
 
     /// The backbone's output for `batch` raw items, or the items themselves without one.
-    async fn features(&self, input: &[f32], batch: usize) -> Result<Tensor<2>, SessionError> {
+    async fn features(&self, input: &[f32], batch: usize) -> Result<Features, SessionError> {
         let (values, shape) = self.input_values(input, batch)?;
         let Some(backbone) = &self.backbone else {
-            return Ok(self.tensor(values, shape));
+            return Ok(Features::Values(values, shape));
         };
-        match self.kernel_backbone().await {
-            Some(cpu) => {
-                let size = cpu.embedding_size();
-                Ok(self.tensor(cpu.forward(&values, batch), [batch, size]))
-            }
-            None => Ok(backbone.forward(self.tensor(values, shape))),
+        Ok(
+            match self.packed(&self.kernel_backbone, Some(backbone)).await {
+                Some(cpu) => Features::Values(cpu.forward(&values, batch), [batch, cpu.outputs()]),
+                None => Features::Tensor(Box::new(backbone.forward(self.tensor(values, shape)))),
+            },
+        )
+    }
+
+    /// The classifier's probabilities for its input.
+    async fn classify(&self, x: Features) -> Result<Vec<f32>, SessionError> {
+        if let Some(cpu) = self.packed(&self.kernel_model, Some(&self.model)).await {
+            let (values, [batch, _]) = x.into_values().await?;
+            let mut probs = cpu.forward(&values, batch);
+            softmax_rows(&mut probs, cpu.outputs());
+            return Ok(probs);
         }
+        let x = match x {
+            Features::Values(values, shape) => self.tensor(values, shape),
+            Features::Tensor(t) => *t,
+        };
+        read(softmax(self.model.forward(x), 1)).await
     }
 
     /// Class probabilities `[batch, classes]` (row-major) for `batch` raw items.
@@ -331,7 +351,7 @@ impl Session {
         batch: usize,
     ) -> Result<Vec<f32>, SessionError> {
         let x = self.features(input, batch).await?;
-        read(softmax(self.model.forward(x), 1)).await
+        self.classify(x).await
     }
 
     /// Embeddings `[batch, embedding_size]` (row-major) of `batch` raw items: the backbone's
@@ -340,7 +360,7 @@ impl Session {
         if self.backbone.is_none() {
             return Err(SessionError::NoBackbone);
         }
-        read(self.features(input, batch).await?).await
+        Ok(self.features(input, batch).await?.into_values().await?.0)
     }
 
     /// Class probabilities `[batch, classes]` of `batch` embeddings (from [`Session::embed`]):
@@ -352,8 +372,8 @@ impl Session {
     ) -> Result<Vec<f32>, SessionError> {
         let size = self.embedding_size().ok_or(SessionError::NoBackbone)?;
         check_values(embeddings, batch, size, || format!("{size}-d embedding"))?;
-        let x = self.tensor(embeddings.to_vec(), [batch, size]);
-        read(softmax(self.model.forward(x), 1)).await
+        self.classify(Features::Values(embeddings.to_vec(), [batch, size]))
+            .await
     }
 
     /// Predicts `batch` raw items: probabilities, the `top_k` classes per item and uncertainty.
@@ -489,6 +509,31 @@ fn check_values(
         return Err(SessionError::NonFinite(i));
     }
     Ok(())
+}
+
+/// A network packed for the CPU kernels, once, shared between sessions.
+type Packed = Arc<OnceLock<Option<Arc<CpuNetwork>>>>;
+
+/// A batch on its way through a session: row-major values (the kernels' side), or a tensor
+/// on the device (burn's side).
+enum Features {
+    /// Values and their `[batch, width]`.
+    Values(Vec<f32>, [usize; 2]),
+    /// A `[batch, width]` tensor.
+    Tensor(Box<Tensor<2>>),
+}
+
+impl Features {
+    /// The values and their shape, read back from the device if need be.
+    async fn into_values(self) -> Result<(Vec<f32>, [usize; 2]), SessionError> {
+        match self {
+            Features::Values(values, shape) => Ok((values, shape)),
+            Features::Tensor(t) => {
+                let shape = t.dims();
+                Ok((read(*t).await?, shape))
+            }
+        }
+    }
 }
 
 /// Reads a 2-d result back from the device, asynchronously.

@@ -5,34 +5,11 @@
 //! does only an activation or an add. Same results as [`EfficientNetLite::forward`] within
 //! float rounding (tests below and the browser parity tests).
 
-use burn::nn::PaddingConfig2d;
-use burn::nn::conv::Conv2d;
-use burn::tensor::{Tensor, TensorData};
-
-use super::depthwise::{Depthwise, same_padding};
+use super::conv::{Conv, chw_to_hwc};
+use super::depthwise::Depthwise;
 use super::gemm::{Activation, PackedMatrix};
+use super::weights::{ConvWeights, UnsupportedNetwork};
 use crate::model::EfficientNetLite;
-
-/// Why a network cannot run on these kernels (it then runs on burn's ops as before).
-#[derive(Debug, thiserror::Error)]
-pub enum UnsupportedNetwork {
-    /// A convolution has a shape, padding or dilation the kernels do not implement.
-    #[error("{layer}: {reason}")]
-    Layer {
-        /// Which layer.
-        layer: String,
-        /// What about it.
-        reason: String,
-    },
-    /// A weight tensor could not be read from the device.
-    #[error("reading {layer}'s weights: {reason}")]
-    Read {
-        /// Which layer.
-        layer: String,
-        /// The device's error.
-        reason: String,
-    },
-}
 
 /// One MBConv block on the kernels.
 #[derive(Debug)]
@@ -47,105 +24,22 @@ struct Block {
 #[derive(Debug)]
 pub struct EfficientNetCpu {
     image_size: usize,
-    stem: PackedMatrix,
-    stem_kernel: usize,
-    stem_stride: usize,
+    stem: Conv,
     blocks: Vec<Block>,
     head: PackedMatrix,
-}
-
-/// A convolution's weights `[out, in/groups, kh, kw]` and bias, read from the device.
-struct ConvWeights {
-    shape: [usize; 4],
-    weight: Vec<f32>,
-    bias: Option<Vec<f32>>,
-}
-
-impl ConvWeights {
-    async fn read(conv: &Conv2d, layer: &str) -> Result<Self, UnsupportedNetwork> {
-        let unsupported = |reason: String| UnsupportedNetwork::Layer {
-            layer: layer.to_string(),
-            reason,
-        };
-        if !matches!(conv.padding, PaddingConfig2d::Same) {
-            return Err(unsupported("padding is not SAME".into()));
-        }
-        if conv.dilation != [1, 1] || conv.kernel_size[0] != conv.kernel_size[1] {
-            return Err(unsupported("dilated or non-square kernel".into()));
-        }
-        if conv.stride[0] != conv.stride[1] {
-            return Err(unsupported("different strides per axis".into()));
-        }
-        let weight = conv.weight.val();
-        let shape = weight.dims();
-        Ok(ConvWeights {
-            shape,
-            weight: values(weight, layer).await?,
-            bias: match &conv.bias {
-                Some(b) => Some(values(b.val(), layer).await?),
-                None => None,
-            },
-        })
-    }
-
-    /// A 1×1 convolution as a `[in, out]` matrix.
-    fn pointwise(&self, layer: &str) -> Result<PackedMatrix, UnsupportedNetwork> {
-        let [out, inp, kh, kw] = self.shape;
-        if kh != 1 || kw != 1 {
-            return Err(UnsupportedNetwork::Layer {
-                layer: layer.to_string(),
-                reason: format!("expected a 1×1 convolution, got {kh}×{kw}"),
-            });
-        }
-        let w = &self.weight;
-        Ok(PackedMatrix::pack(
-            inp,
-            out,
-            |i, o| w[o * inp + i],
-            self.bias.as_deref(),
-        ))
-    }
-}
-
-async fn values<const D: usize>(t: Tensor<D>, layer: &str) -> Result<Vec<f32>, UnsupportedNetwork> {
-    let data: TensorData = t
-        .into_data_async()
-        .await
-        .map_err(|e| UnsupportedNetwork::Read {
-            layer: layer.to_string(),
-            reason: format!("{e:?}"),
-        })?;
-    data.convert::<f32>()
-        .try_into_vec::<f32>()
-        .map_err(|e| UnsupportedNetwork::Read {
-            layer: layer.to_string(),
-            reason: format!("{e:?}"),
-        })
 }
 
 impl EfficientNetCpu {
     /// Packs the weights of `net` (reads them from its device once).
     pub async fn from_network(net: &EfficientNetLite) -> Result<Self, UnsupportedNetwork> {
         let stem = ConvWeights::read(&net.stem, "stem").await?;
-        let [stem_out, stem_in, k, _] = stem.shape;
-        if stem_in != 3 || net.stem.groups != 1 {
+        if stem.shape[1] != 3 || net.stem.groups != 1 {
             return Err(UnsupportedNetwork::Layer {
                 layer: "stem".into(),
                 reason: "expected an ungrouped convolution of 3 channels".into(),
             });
         }
-        // im2col columns are ordered (ky, kx, channel), as the NHWC patches are read.
-        let w = &stem.weight;
-        let stem_matrix = PackedMatrix::pack(
-            k * k * 3,
-            stem_out,
-            |col, o| {
-                let (tap, c) = (col / 3, col % 3);
-                let (ky, kx) = (tap / k, tap % k);
-                w[((o * 3 + c) * k + ky) * k + kx]
-            },
-            stem.bias.as_deref(),
-        );
+        let stem_conv = stem.conv(net.stem.stride[0]);
         let mut blocks = Vec::with_capacity(net.blocks.len());
         for (i, block) in net.blocks.iter().enumerate() {
             let expand = match &block.expand {
@@ -187,9 +81,7 @@ impl EfficientNetCpu {
             .pointwise("head")?;
         Ok(EfficientNetCpu {
             image_size: net.image_size(),
-            stem: stem_matrix,
-            stem_kernel: k,
-            stem_stride: net.stem.stride[0],
+            stem: stem_conv,
             blocks,
             head,
         })
@@ -221,21 +113,11 @@ impl EfficientNetCpu {
 
     fn forward_one(&self, image: &[f32], b: &mut Buffers, embedding: &mut [f32]) {
         let s = self.image_size;
-        let (k, stride) = (self.stem_kernel, self.stem_stride);
-        let (mut h, pad) = same_padding(s, k, stride);
-        let mut w = h;
-        im2col_chw(
-            image,
-            s,
-            k,
-            stride,
-            pad,
-            h,
-            grow(&mut b.patches, h * w * k * k * 3),
-        );
-        let x = grow(&mut b.x, h * w * self.stem.n());
+        chw_to_hwc(image, 3, s * s, grow(&mut b.y, 3 * s * s));
+        let (mut h, mut w) = self.stem.output_size(s, s);
+        let x = grow(&mut b.x, h * w * self.stem.channels_out());
         self.stem
-            .multiply(&b.patches, h * w, Activation::Relu6, None, x);
+            .run(&b.y, (s, s), Activation::Relu6, &mut b.patches, x);
         for block in &self.blocks {
             let pixels = h * w;
             let hidden = match &block.expand {
@@ -287,39 +169,6 @@ fn grow(buf: &mut Vec<f32>, len: usize) -> &mut [f32] {
     &mut buf[..len]
 }
 
-/// Patches `[oh·ow, k·k·3]` of a CHW image for a stride-`stride` `k×k` convolution with `pad`
-/// pixels of zero padding before (and whatever "SAME" needs after); columns `(ky, kx, c)`.
-fn im2col_chw(
-    image: &[f32],
-    s: usize,
-    k: usize,
-    stride: usize,
-    pad: usize,
-    o: usize,
-    out: &mut [f32],
-) {
-    let plane = s * s;
-    for oy in 0..o {
-        for ox in 0..o {
-            let row = &mut out[(oy * o + ox) * k * k * 3..][..k * k * 3];
-            for ky in 0..k {
-                for kx in 0..k {
-                    let iy = (oy * stride + ky).wrapping_sub(pad);
-                    let ix = (ox * stride + kx).wrapping_sub(pad);
-                    let inside = iy < s && ix < s;
-                    for c in 0..3 {
-                        row[(ky * k + kx) * 3 + c] = if inside {
-                            image[c * plane + iy * s + ix]
-                        } else {
-                            0.0
-                        };
-                    }
-                }
-            }
-        }
-    }
-}
-
 /// Mean of the rows of `m` (`[rows, n]`) into `out`.
 fn average_rows(m: &[f32], n: usize, out: &mut [f32]) {
     out.fill(0.0);
@@ -337,7 +186,7 @@ fn average_rows(m: &[f32], n: usize, out: &mut [f32]) {
 mod tests {
     use super::*;
     use crate::model::EfficientNetLiteConfig;
-    use burn::tensor::Device;
+    use burn::tensor::{Device, Tensor, TensorData};
 
     #[test]
     fn packed_network_matches_burns_forward_on_random_weights() {

@@ -200,6 +200,20 @@ impl Cnn {
         self.blocks.iter().map(|b| &b.conv)
     }
 
+    /// The pooling after each convolution, first to last: kind and window (`None`: none).
+    pub fn pools(&self) -> impl Iterator<Item = Option<(PoolKind, usize)>> + '_ {
+        self.blocks.iter().map(|b| match &b.pool {
+            None => None,
+            Some(Pool::Max(p)) => Some((PoolKind::Max, p.kernel_size[0])),
+            Some(Pool::Avg(p)) => Some((PoolKind::Avg, p.kernel_size[0])),
+        })
+    }
+
+    /// `[channels, height, width]` of one input image.
+    pub fn input_shape(&self) -> [usize; 3] {
+        self.input_shape
+    }
+
     /// The dense layers after the flattened feature map (ReLU between them).
     pub fn dense(&self) -> &[Linear] {
         &self.dense

@@ -1,0 +1,161 @@
+//! The `cnn` and `mlp` classifiers on the kernels: convolutions as packed products over NHWC
+//! maps (bias + ReLU fused), pooling, then the dense layers as products over the batch. The
+//! first dense layer of a `cnn` is packed to read the NHWC map, so nothing is transposed back
+//! to burn's CHW flattening at run time.
+
+use super::conv::{Conv, chw_to_hwc};
+use super::gemm::{Activation, PackedMatrix};
+use super::pool::pool;
+use super::weights::{ConvWeights, LinearWeights, UnsupportedNetwork};
+use crate::model::{Cnn, Mlp, PoolKind};
+
+/// Dense layers with ReLU between them; the last gives logits.
+#[derive(Debug)]
+pub struct DenseStack(Vec<PackedMatrix>);
+
+impl DenseStack {
+    /// `[batch, inputs]` → logits `[batch, outputs]`.
+    fn forward(&self, mut x: Vec<f32>, batch: usize) -> Vec<f32> {
+        let last = self.0.len() - 1;
+        for (i, layer) in self.0.iter().enumerate() {
+            let mut y = vec![0.0f32; batch * layer.n()];
+            let activation = if i < last {
+                Activation::Relu
+            } else {
+                Activation::Linear
+            };
+            layer.multiply(&x, batch, activation, None, &mut y);
+            x = y;
+        }
+        x
+    }
+
+    fn outputs(&self) -> usize {
+        self.0.last().map_or(0, |l| l.n())
+    }
+}
+
+/// An `mlp` on the kernels.
+#[derive(Debug)]
+pub struct MlpCpu(DenseStack);
+
+impl MlpCpu {
+    /// Packs the layers of `mlp`.
+    pub async fn from_network(mlp: &Mlp) -> Result<Self, UnsupportedNetwork> {
+        let mut layers = Vec::with_capacity(mlp.layers().len());
+        for (i, layer) in mlp.layers().iter().enumerate() {
+            layers.push(
+                LinearWeights::read(layer, &format!("layers.{i}"))
+                    .await?
+                    .pack(|i| i),
+            );
+        }
+        Ok(MlpCpu(DenseStack(layers)))
+    }
+
+    /// `[batch, inputs]` → logits `[batch, classes]`.
+    pub fn forward(&self, input: &[f32], batch: usize) -> Vec<f32> {
+        self.0.forward(input.to_vec(), batch)
+    }
+
+    /// Number of classes.
+    pub fn outputs(&self) -> usize {
+        self.0.outputs()
+    }
+}
+
+/// One conv → ReLU → pool block.
+#[derive(Debug)]
+struct ConvBlock {
+    conv: Conv,
+    pool: Option<(PoolKind, usize)>,
+}
+
+/// A `cnn` on the kernels.
+#[derive(Debug)]
+pub struct CnnCpu {
+    input: [usize; 3],
+    blocks: Vec<ConvBlock>,
+    dense: DenseStack,
+}
+
+impl CnnCpu {
+    /// Packs the layers of `cnn`.
+    pub async fn from_network(cnn: &Cnn) -> Result<Self, UnsupportedNetwork> {
+        let input = cnn.input_shape();
+        let [_, mut h, mut w] = input;
+        let mut channels = input[0];
+        let mut blocks = Vec::new();
+        for (i, (conv, pool)) in cnn.convs().zip(cnn.pools()).enumerate() {
+            let name = format!("blocks.{i}.conv");
+            let weights = ConvWeights::read(conv, &name).await?;
+            if conv.groups != 1 {
+                return Err(UnsupportedNetwork::Layer {
+                    layer: name,
+                    reason: "grouped convolution".into(),
+                });
+            }
+            let conv = weights.conv(conv.stride[0]);
+            (h, w) = conv.output_size(h, w);
+            if let Some((_, p)) = pool {
+                (h, w) = (h / p, w / p);
+            }
+            channels = conv.channels_out();
+            blocks.push(ConvBlock { conv, pool });
+        }
+        let mut dense = Vec::new();
+        for (i, layer) in cnn.dense().iter().enumerate() {
+            let weights = LinearWeights::read(layer, &format!("dense.{i}")).await?;
+            dense.push(if i == 0 {
+                // Our input i = (y·w + x)·c + ch is burn's CHW-flattened ch·h·w + y·w + x.
+                let c = channels;
+                weights.pack(|i| (i % c) * h * w + i / c)
+            } else {
+                weights.pack(|i| i)
+            });
+        }
+        Ok(CnnCpu {
+            input,
+            blocks,
+            dense: DenseStack(dense),
+        })
+    }
+
+    /// `[batch, c·h·w]` (CHW, normalized) → logits `[batch, classes]`.
+    pub fn forward(&self, input: &[f32], batch: usize) -> Vec<f32> {
+        let [c, h0, w0] = self.input;
+        let item = c * h0 * w0;
+        let mut features = Vec::new();
+        let (mut x, mut y, mut patches) = (Vec::new(), Vec::new(), Vec::new());
+        for image in input.chunks_exact(item).take(batch) {
+            x.resize(item, 0.0);
+            chw_to_hwc(image, c, h0 * w0, &mut x);
+            let (mut h, mut w) = (h0, w0);
+            for block in &self.blocks {
+                let (oh, ow) = block.conv.output_size(h, w);
+                let co = block.conv.channels_out();
+                y.resize(oh * ow * co, 0.0);
+                block
+                    .conv
+                    .run(&x, (h, w), Activation::Relu, &mut patches, &mut y);
+                (h, w) = (oh, ow);
+                match block.pool {
+                    Some((kind, p)) => {
+                        x.resize((h / p) * (w / p) * co, 0.0);
+                        pool(kind, p, &y, (h, w, co), &mut x);
+                        (h, w) = (h / p, w / p);
+                        x.truncate(h * w * co);
+                    }
+                    None => std::mem::swap(&mut x, &mut y),
+                }
+            }
+            features.extend_from_slice(&x);
+        }
+        self.dense.forward(features, batch)
+    }
+
+    /// Number of classes.
+    pub fn outputs(&self) -> usize {
+        self.dense.outputs()
+    }
+}

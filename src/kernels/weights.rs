@@ -1,0 +1,143 @@
+//! Reading a burn network's weights off its device for packing (asynchronously: the same code
+//! serves every backend), and the error when a network does not fit the kernels.
+
+use burn::nn::conv::Conv2d;
+use burn::nn::{Linear, PaddingConfig2d};
+use burn::tensor::{Tensor, TensorData};
+
+use super::conv::Conv;
+use super::gemm::PackedMatrix;
+
+/// Why a network cannot run on these kernels (it then runs on burn's ops as before).
+#[derive(Debug, thiserror::Error)]
+pub enum UnsupportedNetwork {
+    /// A convolution has a shape, padding or dilation the kernels do not implement.
+    #[error("{layer}: {reason}")]
+    Layer {
+        /// Which layer.
+        layer: String,
+        /// What about it.
+        reason: String,
+    },
+    /// A weight tensor could not be read from the device.
+    #[error("reading {layer}'s weights: {reason}")]
+    Read {
+        /// Which layer.
+        layer: String,
+        /// The device's error.
+        reason: String,
+    },
+}
+
+/// A convolution's weights `[out, in/groups, kh, kw]` and bias, read from the device.
+pub(super) struct ConvWeights {
+    pub shape: [usize; 4],
+    pub weight: Vec<f32>,
+    pub bias: Option<Vec<f32>>,
+}
+
+impl ConvWeights {
+    pub async fn read(conv: &Conv2d, layer: &str) -> Result<Self, UnsupportedNetwork> {
+        let unsupported = |reason: String| UnsupportedNetwork::Layer {
+            layer: layer.to_string(),
+            reason,
+        };
+        if !matches!(conv.padding, PaddingConfig2d::Same) {
+            return Err(unsupported("padding is not SAME".into()));
+        }
+        if conv.dilation != [1, 1] || conv.kernel_size[0] != conv.kernel_size[1] {
+            return Err(unsupported("dilated or non-square kernel".into()));
+        }
+        if conv.stride[0] != conv.stride[1] {
+            return Err(unsupported("different strides per axis".into()));
+        }
+        let weight = conv.weight.val();
+        let shape = weight.dims();
+        Ok(ConvWeights {
+            shape,
+            weight: values(weight, layer).await?,
+            bias: match &conv.bias {
+                Some(b) => Some(values(b.val(), layer).await?),
+                None => None,
+            },
+        })
+    }
+
+    /// A dense convolution (groups 1) with the layer's stride.
+    pub fn conv(&self, stride: usize) -> Conv {
+        Conv::new(self.shape, &self.weight, self.bias.as_deref(), stride)
+    }
+
+    /// A 1×1 convolution as a `[in, out]` matrix.
+    pub fn pointwise(&self, layer: &str) -> Result<PackedMatrix, UnsupportedNetwork> {
+        let [out, inp, kh, kw] = self.shape;
+        if kh != 1 || kw != 1 {
+            return Err(UnsupportedNetwork::Layer {
+                layer: layer.to_string(),
+                reason: format!("expected a 1×1 convolution, got {kh}×{kw}"),
+            });
+        }
+        let w = &self.weight;
+        Ok(PackedMatrix::pack(
+            inp,
+            out,
+            |i, o| w[o * inp + i],
+            self.bias.as_deref(),
+        ))
+    }
+}
+
+pub(super) async fn values<const D: usize>(
+    t: Tensor<D>,
+    layer: &str,
+) -> Result<Vec<f32>, UnsupportedNetwork> {
+    let data: TensorData = t
+        .into_data_async()
+        .await
+        .map_err(|e| UnsupportedNetwork::Read {
+            layer: layer.to_string(),
+            reason: format!("{e:?}"),
+        })?;
+    data.convert::<f32>()
+        .try_into_vec::<f32>()
+        .map_err(|e| UnsupportedNetwork::Read {
+            layer: layer.to_string(),
+            reason: format!("{e:?}"),
+        })
+}
+
+/// A dense layer's weights `[in, out]` and bias, read from the device.
+pub(super) struct LinearWeights {
+    inputs: usize,
+    outputs: usize,
+    weight: Vec<f32>,
+    bias: Option<Vec<f32>>,
+}
+
+impl LinearWeights {
+    pub async fn read(linear: &Linear, layer: &str) -> Result<Self, UnsupportedNetwork> {
+        let weight = linear.weight.val();
+        let [inputs, outputs] = weight.dims();
+        Ok(LinearWeights {
+            inputs,
+            outputs,
+            weight: values(weight, layer).await?,
+            bias: match &linear.bias {
+                Some(b) => Some(values(b.val(), layer).await?),
+                None => None,
+            },
+        })
+    }
+
+    /// Packed, input `i` of the kernels' layout reading the layer's input `source(i)` (the
+    /// identity, or NHWC → burn's CHW flattening).
+    pub fn pack(&self, source: impl Fn(usize) -> usize) -> PackedMatrix {
+        let out = self.outputs;
+        PackedMatrix::pack(
+            self.inputs,
+            out,
+            |i, o| self.weight[source(i) * out + o],
+            self.bias.as_deref(),
+        )
+    }
+}
