@@ -5,6 +5,7 @@
 
 use super::conv::{Conv, chw_to_hwc};
 use super::gemm::{Activation, PackedMatrix};
+use super::parallel;
 use super::pool::pool;
 use super::weights::{ConvWeights, LinearWeights, UnsupportedNetwork};
 use crate::model::{Cnn, Mlp, PoolKind};
@@ -64,6 +65,14 @@ impl MlpCpu {
     }
 }
 
+/// Feature maps and patches of one image, reused from image to image.
+#[derive(Default)]
+struct Scratch {
+    x: Vec<f32>,
+    y: Vec<f32>,
+    patches: Vec<f32>,
+}
+
 /// One conv → ReLU → pool block.
 #[derive(Debug)]
 struct ConvBlock {
@@ -75,6 +84,8 @@ struct ConvBlock {
 #[derive(Debug)]
 pub struct CnnCpu {
     input: [usize; 3],
+    /// Values of the last feature map (the dense layers' input).
+    features: usize,
     blocks: Vec<ConvBlock>,
     dense: DenseStack,
 }
@@ -116,6 +127,7 @@ impl CnnCpu {
         }
         Ok(CnnCpu {
             input,
+            features: h * w * channels,
             blocks,
             dense: DenseStack(dense),
         })
@@ -123,35 +135,42 @@ impl CnnCpu {
 
     /// `[batch, c·h·w]` (CHW, normalized) → logits `[batch, classes]`.
     pub fn forward(&self, input: &[f32], batch: usize) -> Vec<f32> {
-        let [c, h0, w0] = self.input;
-        let item = c * h0 * w0;
-        let mut features = Vec::new();
-        let (mut x, mut y, mut patches) = (Vec::new(), Vec::new(), Vec::new());
-        for image in input.chunks_exact(item).take(batch) {
-            x.resize(item, 0.0);
-            chw_to_hwc(image, c, h0 * w0, &mut x);
-            let (mut h, mut w) = (h0, w0);
-            for block in &self.blocks {
-                let (oh, ow) = block.conv.output_size(h, w);
-                let co = block.conv.channels_out();
-                y.resize(oh * ow * co, 0.0);
-                block
-                    .conv
-                    .run(&x, (h, w), Activation::Relu, &mut patches, &mut y);
-                (h, w) = (oh, ow);
-                match block.pool {
-                    Some((kind, p)) => {
-                        x.resize((h / p) * (w / p) * co, 0.0);
-                        pool(kind, p, &y, (h, w, co), &mut x);
-                        (h, w) = (h / p, w / p);
-                        x.truncate(h * w * co);
-                    }
-                    None => std::mem::swap(&mut x, &mut y),
-                }
-            }
-            features.extend_from_slice(&x);
-        }
+        let [c, h, w] = self.input;
+        let mut features = vec![0.0f32; batch * self.features];
+        parallel::for_each_item(
+            &input[..batch * c * h * w],
+            c * h * w,
+            &mut features,
+            self.features,
+            |scratch: &mut Scratch, image, out| self.feature_map(image, scratch, out),
+        );
         self.dense.forward(features, batch)
+    }
+
+    /// The last feature map of one image (NHWC, flattened) into `out`.
+    fn feature_map(&self, image: &[f32], s: &mut Scratch, out: &mut [f32]) {
+        let [c, h0, w0] = self.input;
+        s.x.resize(c * h0 * w0, 0.0);
+        chw_to_hwc(image, c, h0 * w0, &mut s.x);
+        let (mut h, mut w) = (h0, w0);
+        for block in &self.blocks {
+            let (oh, ow) = block.conv.output_size(h, w);
+            let co = block.conv.channels_out();
+            s.y.resize(oh * ow * co, 0.0);
+            block
+                .conv
+                .run(&s.x, (h, w), Activation::Relu, &mut s.patches, &mut s.y);
+            (h, w) = (oh, ow);
+            match block.pool {
+                Some((kind, p)) => {
+                    s.x.resize((h / p) * (w / p) * co, 0.0);
+                    pool(kind, p, &s.y, (h, w, co), &mut s.x);
+                    (h, w) = (h / p, w / p);
+                }
+                None => std::mem::swap(&mut s.x, &mut s.y),
+            }
+        }
+        out.copy_from_slice(&s.x[..out.len()]);
     }
 
     /// Number of classes.

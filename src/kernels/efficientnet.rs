@@ -8,6 +8,7 @@
 use super::conv::{Conv, chw_to_hwc};
 use super::depthwise::Depthwise;
 use super::gemm::{Activation, PackedMatrix};
+use super::parallel;
 use super::weights::{ConvWeights, UnsupportedNetwork};
 use crate::model::EfficientNetLite;
 
@@ -101,13 +102,13 @@ impl EfficientNetCpu {
             "input of {batch} {s}×{s} RGB images"
         );
         let mut out = vec![0.0f32; batch * self.embedding_size()];
-        let mut buffers = Buffers::default();
-        for (image, embedding) in input
-            .chunks_exact(3 * s * s)
-            .zip(out.chunks_exact_mut(self.embedding_size()))
-        {
-            self.forward_one(image, &mut buffers, embedding);
-        }
+        parallel::for_each_item(
+            input,
+            3 * s * s,
+            &mut out,
+            self.embedding_size(),
+            |b, image, embedding| self.forward_one(image, b, embedding),
+        );
         out
     }
 

@@ -189,13 +189,14 @@ struct Tile<'a> {
 }
 
 impl Tile<'_> {
+    /// `A[r, :] · B[:, panel]` for the tile's `R` rows, over `U` interleaved sets of sums.
     #[inline(always)]
-    fn run<const R: usize>(&self, residual: Option<&[f32]>, out: &mut [f32]) {
+    fn accumulate<const R: usize, const U: usize>(&self) -> [[F32x4; NV]; R] {
         let k = self.k;
         assert!(self.a.len() >= R * k && self.panel.len() >= k * NR);
         let (a, b) = (self.a.as_ptr(), self.panel.as_ptr());
-        let mut acc = [[F32x4::splat(0.0); NV]; R];
-        for kk in 0..k {
+        let mut acc = [[[F32x4::splat(0.0); NV]; R]; U];
+        let step = |acc: &mut [[F32x4; NV]; R], kk: usize| {
             // SAFETY: `kk < k`, `r < R`: inside the lengths asserted above.
             unsafe {
                 let b: [F32x4; NV] = std::array::from_fn(|v| F32x4::read(b.add(kk * NR + 4 * v)));
@@ -206,7 +207,37 @@ impl Tile<'_> {
                     }
                 }
             }
+        };
+        let whole = k / U * U;
+        for kk in (0..whole).step_by(U) {
+            for (u, acc) in acc.iter_mut().enumerate() {
+                step(acc, kk + u);
+            }
         }
+        for kk in whole..k {
+            step(&mut acc[0], kk);
+        }
+        let mut sum = acc[0];
+        for part in &acc[1..] {
+            for (s, p) in sum.iter_mut().zip(part) {
+                for v in 0..NV {
+                    s[v] = s[v].add(p[v]);
+                }
+            }
+        }
+        sum
+    }
+
+    #[inline(always)]
+    fn run<const R: usize>(&self, residual: Option<&[f32]>, out: &mut [f32]) {
+        // Few rows leave few independent sums: split `k` over more of them, so the adds of
+        // one step do not wait for the previous step's (a matrix-vector product is bound by
+        // that latency otherwise).
+        let acc = match R {
+            1 => self.accumulate::<R, 4>(),
+            2 => self.accumulate::<R, 2>(),
+            _ => self.accumulate::<R, 1>(),
+        };
         let bias: [F32x4; NV] = std::array::from_fn(|v| F32x4::load(&self.bias[4 * v..]));
         for (r, acc) in acc.iter().enumerate() {
             let sums: [F32x4; NV] =

@@ -21,6 +21,34 @@ where
     }
 }
 
+/// Runs `f(item, out)` for each `item_len`-long item of `input` and its `out_len`-long slot of
+/// `out`, items in parallel when the pool has more than one thread and there are several items
+/// (each call gets its own `S::default()` scratch state).
+pub fn for_each_item<S, F>(input: &[f32], item_len: usize, out: &mut [f32], out_len: usize, f: F)
+where
+    S: Default,
+    F: Fn(&mut S, &[f32], &mut [f32]) + Send + Sync,
+{
+    let items = input.len() / item_len.max(1);
+    #[cfg(any(feature = "threads", not(target_arch = "wasm32")))]
+    if items > 1 && rayon::current_num_threads() > 1 {
+        use rayon::prelude::*;
+        input
+            .par_chunks_exact(item_len)
+            .zip(out.par_chunks_exact_mut(out_len))
+            .for_each_init(S::default, |scratch, (item, slot)| f(scratch, item, slot));
+        return;
+    }
+    let mut scratch = S::default();
+    for (item, slot) in input
+        .chunks_exact(item_len)
+        .zip(out.chunks_exact_mut(out_len))
+        .take(items)
+    {
+        f(&mut scratch, item, slot);
+    }
+}
+
 /// Threads the pool has (1 without one).
 pub fn threads() -> usize {
     #[cfg(any(feature = "threads", not(target_arch = "wasm32")))]
