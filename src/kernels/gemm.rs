@@ -13,6 +13,8 @@ const NV: usize = 2;
 pub const NR: usize = 4 * NV;
 /// Rows per micro-kernel call.
 const MR: usize = 4;
+/// Below this many rows per thread, threads split the columns instead of the rows.
+const COLUMN_SPLIT_ROWS: usize = 32;
 /// Bytes of `A` one block of rows may take, so it stays in cache while every panel of `B`
 /// passes over it.
 const A_BLOCK_BYTES: usize = 48 * 1024;
@@ -116,6 +118,10 @@ impl PackedMatrix {
         let mut block_rows = (A_BLOCK_BYTES / (4 * k.max(1))).clamp(MR, 512) / MR * MR;
         let threads = parallel::threads();
         let parallel = threads > 1 && m * k * n >= 1 << 18;
+        let panels = n.div_ceil(NR);
+        if parallel && m < threads * COLUMN_SPLIT_ROWS && panels > 1 {
+            return self.multiply_by_columns(a, m, activation, residual, out, threads);
+        }
         if parallel {
             // At least one block per thread.
             block_rows = block_rows.min(m.div_ceil(threads).div_ceil(MR) * MR);
@@ -129,22 +135,63 @@ impl PackedMatrix {
                 let rows = out_block.len() / n;
                 let a_block = &a[first * k..(first + rows) * k];
                 let r_block = residual.map(|r| &r[first * n..(first + rows) * n]);
-                self.block(a_block, rows, activation, r_block, out_block);
+                self.block(a_block, rows, 0..panels, activation, r_block, out_block);
             },
         );
     }
 
-    /// One block of rows against every panel.
+    /// The product for few rows: each thread takes a share of the panels (splitting the rows
+    /// would make every thread read all of `B`, the larger operand here).
+    fn multiply_by_columns(
+        &self,
+        a: &[f32],
+        m: usize,
+        activation: Activation,
+        residual: Option<&[f32]>,
+        out: &mut [f32],
+        threads: usize,
+    ) {
+        let (k, n) = (self.k, self.n);
+        let panels = n.div_ceil(NR);
+        let per_group = panels.div_ceil(threads.min(panels));
+        let groups = panels.div_ceil(per_group);
+        let parts = parallel::map_indices(groups, |g| {
+            let range = g * per_group..((g + 1) * per_group).min(panels);
+            let width = (range.end * NR).min(n) - range.start * NR;
+            let mut part = vec![0.0f32; m * width];
+            self.block(&a[..m * k], m, range, activation, None, &mut part);
+            part
+        });
+        for (g, part) in parts.iter().enumerate() {
+            let first = g * per_group * NR;
+            let width = part.len() / m;
+            for (row, values) in part.chunks_exact(width).enumerate() {
+                let dst = &mut out[row * n + first..][..width];
+                dst.copy_from_slice(values);
+                if let Some(r) = residual {
+                    for (d, x) in dst.iter_mut().zip(&r[row * n + first..][..width]) {
+                        *d += x;
+                    }
+                }
+            }
+        }
+    }
+
+    /// One block of rows against the panels in `panels`, into `out` (row-major, as wide as
+    /// those panels' columns; `residual` is `[rows, n]` and only given for all panels).
     fn block(
         &self,
         a: &[f32],
         rows: usize,
+        panels: std::ops::Range<usize>,
         activation: Activation,
         residual: Option<&[f32]>,
         out: &mut [f32],
     ) {
         let (k, n) = (self.k, self.n);
-        for p in 0..n.div_ceil(NR) {
+        let first_col = panels.start * NR;
+        let width = (panels.end * NR).min(n) - first_col;
+        for p in panels {
             let panel = &self.panels[p * k * NR..(p + 1) * k * NR];
             let bias = &self.bias[p * NR..(p + 1) * NR];
             let cols = NR.min(n - p * NR);
@@ -156,12 +203,12 @@ impl PackedMatrix {
                     panel,
                     bias,
                     activation,
-                    col: p * NR,
+                    col: p * NR - first_col,
                     cols,
-                    n,
+                    n: width,
                 };
                 let r = residual.map(|r| &r[row * n..]);
-                let o = &mut out[row * n..];
+                let o = &mut out[row * width..];
                 match (rows - row).min(MR) {
                     1 => tile.run::<1>(r, o),
                     2 => tile.run::<2>(r, o),
@@ -305,6 +352,8 @@ mod tests {
             (13, 27, 32),
             (49, 320, 17),
             (300, 9, 24),
+            (40, 512, 100),
+            (300, 64, 40),
         ] {
             let a = values(m * k, 1);
             let b = values(k * n, 2);

@@ -49,6 +49,21 @@ where
     }
 }
 
+/// `f(0), f(1), …, f(count − 1)`, in parallel where there is a pool.
+pub fn map_indices<T, F>(count: usize, f: F) -> Vec<T>
+where
+    T: Send,
+    F: Fn(usize) -> T + Send + Sync,
+{
+    #[cfg(any(feature = "threads", not(target_arch = "wasm32")))]
+    {
+        use rayon::prelude::*;
+        (0..count).into_par_iter().map(f).collect()
+    }
+    #[cfg(not(any(feature = "threads", not(target_arch = "wasm32"))))]
+    (0..count).map(f).collect()
+}
+
 /// Threads the pool has (1 without one).
 pub fn threads() -> usize {
     #[cfg(any(feature = "threads", not(target_arch = "wasm32")))]
