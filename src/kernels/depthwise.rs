@@ -14,6 +14,9 @@ pub fn same_padding(input: usize, kernel: usize, stride: usize) -> (usize, usize
     (out, total / 2)
 }
 
+/// Outputs computed together by [`Depthwise::slide`].
+const SLIDE: usize = 4;
+
 /// A depthwise `kernel × kernel` convolution with its weights laid out `[ky][kx][channel]`.
 #[derive(Debug, Clone)]
 pub struct Depthwise {
@@ -90,7 +93,42 @@ impl Depthwise {
         let (k, c) = (self.kernel, self.channels);
         let finish = |v: F32x4| activation.lanes(v);
         let (ky0, ky1) = taps(oy * self.stride, g.pad_top, k, g.h);
-        for ox in 0..g.ow {
+        // Stride 1, all taps inside the row: four outputs at a time share their input loads.
+        let (mut run_start, mut run_end) = (0, 0);
+        if self.stride == 1 && c % 4 == 0 && g.w + g.pad_left >= k {
+            run_start = g.pad_left.min(g.ow);
+            let last = (g.w + g.pad_left - k).min(g.ow.saturating_sub(1));
+            if last + 1 > run_start {
+                run_end = run_start + (last + 1 - run_start) / SLIDE * SLIDE;
+            }
+            let y0 = oy + ky0 - g.pad_top;
+            for ox in (run_start..run_end).step_by(SLIDE) {
+                let x0 = ox - g.pad_left;
+                match k {
+                    3 => self.slide::<3>(
+                        input,
+                        g,
+                        (y0, ky0, ky1),
+                        x0,
+                        activation,
+                        &mut row[ox * c..],
+                    ),
+                    5 => self.slide::<5>(
+                        input,
+                        g,
+                        (y0, ky0, ky1),
+                        x0,
+                        activation,
+                        &mut row[ox * c..],
+                    ),
+                    _ => {
+                        run_end = run_start;
+                        break;
+                    }
+                }
+            }
+        }
+        for ox in (0..g.ow).filter(|ox| !(run_start..run_end).contains(ox)) {
             let (kx0, kx1) = taps(ox * self.stride, g.pad_left, k, g.w);
             let out = &mut row[ox * c..(ox + 1) * c];
             let y0 = oy * self.stride + ky0 - g.pad_top;
@@ -126,6 +164,49 @@ impl Depthwise {
                 }
                 out[ch] = activation.scalar(acc);
                 ch += 1;
+            }
+        }
+    }
+
+    /// [`SLIDE`] neighbouring outputs of a stride-1 row whose taps all lie inside the input,
+    /// for every channel: each input pixel is loaded once and used by every output whose
+    /// window covers it (a third to a half of the loads of one output at a time).
+    #[inline(always)]
+    fn slide<const K: usize>(
+        &self,
+        input: &[f32],
+        g: &Geometry,
+        (y0, ky0, ky1): (usize, usize, usize),
+        x0: usize,
+        activation: Activation,
+        out: &mut [f32],
+    ) {
+        let c = self.channels;
+        assert!(x0 + SLIDE + K - 1 <= g.w && y0 + (ky1 - ky0) <= g.h);
+        assert!(out.len() >= SLIDE * c && self.weights.len() >= K * K * c);
+        for ch in (0..c).step_by(4) {
+            let bias = F32x4::load(&self.bias[ch..]);
+            let mut acc = [bias; SLIDE];
+            for ky in ky0..ky1 {
+                let row = (y0 + ky - ky0) * g.w + x0;
+                // SAFETY: `ky < K`, `kx < K`, `ch + 4 <= c`: inside `weights`; the input
+                // pixels `row + j` for `j < SLIDE + K - 1` are inside the asserted bounds.
+                let w: [F32x4; K] = std::array::from_fn(|kx| unsafe {
+                    F32x4::read(self.weights.as_ptr().add((ky * K + kx) * c + ch))
+                });
+                for j in 0..SLIDE + K - 1 {
+                    let x = unsafe { F32x4::read(input.as_ptr().add((row + j) * c + ch)) };
+                    for (p, acc) in acc.iter_mut().enumerate() {
+                        if j >= p && j - p < K {
+                            *acc = acc.mul_add(x, w[j - p]);
+                        }
+                    }
+                }
+            }
+            for (p, v) in acc.into_iter().enumerate() {
+                activation
+                    .lanes(v)
+                    .store(&mut out[p * c + ch..p * c + ch + 4]);
             }
         }
     }
@@ -200,6 +281,8 @@ mod tests {
     fn depthwise_matches_a_direct_loop_with_padding_stride_and_odd_channels() {
         for &(h, w, c, k, s) in &[
             (7, 7, 8, 3, 1),
+            (6, 12, 12, 5, 1),
+            (5, 10, 20, 3, 1),
             (9, 6, 13, 5, 2),
             (8, 8, 4, 3, 2),
             (1, 1, 3, 5, 1),
