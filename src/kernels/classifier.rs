@@ -106,7 +106,7 @@ impl CnnCpu {
                     reason: "grouped convolution".into(),
                 });
             }
-            let conv = weights.conv(conv.stride[0]);
+            let conv = weights.conv();
             (h, w) = conv.output_size(h, w);
             if let Some((_, p)) = pool {
                 (h, w) = (h / p, w / p);

@@ -40,7 +40,7 @@ impl EfficientNetCpu {
                 reason: "expected an ungrouped convolution of 3 channels".into(),
             });
         }
-        let stem_conv = stem.conv(net.stem.stride[0]);
+        let stem_conv = stem.conv();
         let mut blocks = Vec::with_capacity(net.blocks.len());
         for (i, block) in net.blocks.iter().enumerate() {
             let expand = match &block.expand {
@@ -62,7 +62,7 @@ impl EfficientNetCpu {
             let depthwise = Depthwise::new(
                 channels,
                 k,
-                block.depthwise.stride[0],
+                dw.stride,
                 |c, ky, kx| dw.weight[(c * k + ky) * k + kx],
                 dw.bias.as_deref(),
             );

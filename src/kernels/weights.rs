@@ -31,12 +31,19 @@ pub enum UnsupportedNetwork {
 
 /// A convolution's weights `[out, in/groups, kh, kw]` and bias, read from the device.
 pub(super) struct ConvWeights {
+    /// `[out, in/groups, kh, kw]`.
     pub shape: [usize; 4],
+    /// The filters, row-major in `shape`.
     pub weight: Vec<f32>,
+    /// One value per output channel, if the layer has a bias.
     pub bias: Option<Vec<f32>>,
+    /// The stride (the same on both axes).
+    pub stride: usize,
 }
 
 impl ConvWeights {
+    /// Reads `conv`'s weights, refusing what the kernels do not implement (padding other
+    /// than SAME, dilation, non-square kernels, different strides per axis).
     pub async fn read(conv: &Conv2d, layer: &str) -> Result<Self, UnsupportedNetwork> {
         let unsupported = |reason: String| UnsupportedNetwork::Layer {
             layer: layer.to_string(),
@@ -55,6 +62,7 @@ impl ConvWeights {
         let shape = weight.dims();
         Ok(ConvWeights {
             shape,
+            stride: conv.stride[0],
             weight: values(weight, layer).await?,
             bias: match &conv.bias {
                 Some(b) => Some(values(b.val(), layer).await?),
@@ -64,17 +72,20 @@ impl ConvWeights {
     }
 
     /// A dense convolution (groups 1) with the layer's stride.
-    pub fn conv(&self, stride: usize) -> Conv {
-        Conv::new(self.shape, &self.weight, self.bias.as_deref(), stride)
+    pub fn conv(&self) -> Conv {
+        Conv::new(self.shape, &self.weight, self.bias.as_deref(), self.stride)
     }
 
     /// A 1×1 convolution as a `[in, out]` matrix.
     pub fn pointwise(&self, layer: &str) -> Result<PackedMatrix, UnsupportedNetwork> {
         let [out, inp, kh, kw] = self.shape;
-        if kh != 1 || kw != 1 {
+        if kh != 1 || kw != 1 || self.stride != 1 {
             return Err(UnsupportedNetwork::Layer {
                 layer: layer.to_string(),
-                reason: format!("expected a 1×1 convolution, got {kh}×{kw}"),
+                reason: format!(
+                    "expected a 1×1 convolution of stride 1, got {kh}×{kw} of stride {}",
+                    self.stride
+                ),
             });
         }
         let w = &self.weight;
@@ -115,6 +126,7 @@ pub(super) struct LinearWeights {
 }
 
 impl LinearWeights {
+    /// Reads `linear`'s weights.
     pub async fn read(linear: &Linear, layer: &str) -> Result<Self, UnsupportedNetwork> {
         let weight = linear.weight.val();
         let [inputs, outputs] = weight.dims();
