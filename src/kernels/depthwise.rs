@@ -95,7 +95,7 @@ impl Depthwise {
         let (ky0, ky1) = taps(oy * self.stride, g.pad_top, k, g.h);
         // Stride 1, all taps inside the row: four outputs at a time share their input loads.
         let (mut run_start, mut run_end) = (0, 0);
-        if self.stride == 1 && c % 4 == 0 && g.w + g.pad_left >= k {
+        if self.stride == 1 && matches!(k, 3 | 5) && c % 4 == 0 && g.w + g.pad_left >= k {
             run_start = g.pad_left.min(g.ow);
             let last = (g.w + g.pad_left - k).min(g.ow.saturating_sub(1));
             if last + 1 > run_start {
@@ -104,27 +104,12 @@ impl Depthwise {
             let y0 = oy + ky0 - g.pad_top;
             for ox in (run_start..run_end).step_by(SLIDE) {
                 let x0 = ox - g.pad_left;
-                match k {
-                    3 => self.slide::<3>(
-                        input,
-                        g,
-                        (y0, ky0, ky1),
-                        x0,
-                        activation,
-                        &mut row[ox * c..],
-                    ),
-                    5 => self.slide::<5>(
-                        input,
-                        g,
-                        (y0, ky0, ky1),
-                        x0,
-                        activation,
-                        &mut row[ox * c..],
-                    ),
-                    _ => {
-                        run_end = run_start;
-                        break;
-                    }
+                let out = &mut row[ox * c..];
+                let rows = (y0, ky0, ky1);
+                if k == 3 {
+                    self.slide::<3>(input, g, rows, x0, activation, out);
+                } else {
+                    self.slide::<5>(input, g, rows, x0, activation, out);
                 }
             }
         }
