@@ -5,7 +5,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use burn::tensor::Device;
+use burn::tensor::{Device, Tensor};
 use serde::Serialize;
 use thiserror::Error;
 
@@ -143,7 +143,7 @@ mod gpu {
     use std::cell::RefCell;
 
     use super::{Backend, DeviceError, SelectedDevice};
-    use burn::tensor::Device;
+    use burn::tensor::{Device, Tensor};
 
     thread_local! {
         /// wgpu initializes once per runtime: later sessions reuse the device (or the failure).
@@ -202,6 +202,16 @@ async fn webgpu_device() -> Result<SelectedDevice, DeviceError> {
     Err(DeviceError::WebgpuUnavailable(
         "this build of kindling was compiled without the `webgpu` feature".into(),
     ))
+}
+
+/// A tensor's values read back from its device, asynchronously (a synchronous read panics on
+/// WebGPU); the error is the device's, as text, for the caller to wrap.
+pub(crate) async fn read_f32<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>, String> {
+    t.into_data_async()
+        .await
+        .map_err(|e| format!("{e:?}"))?
+        .try_to_vec::<f32>()
+        .map_err(|e| format!("{e:?}"))
 }
 
 #[cfg(test)]

@@ -94,11 +94,9 @@ fn t2(values: Vec<f32>, shape: [usize; 2], device: &Device) -> Tensor<2> {
 }
 
 async fn read(t: Tensor<2>) -> Result<Vec<f32>, LocalHeadError> {
-    t.into_data_async()
+    crate::device::read_f32(t)
         .await
-        .map_err(|e| LocalHeadError::Read(format!("{e:?}")))?
-        .try_to_vec::<f32>()
-        .map_err(|e| LocalHeadError::Read(format!("{e:?}")))
+        .map_err(LocalHeadError::Read)
 }
 
 /// Fits a linear head on `labels.len()` embeddings of `size` values (row-major), `classes`

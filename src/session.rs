@@ -538,12 +538,7 @@ impl Features {
 
 /// Reads a 2-d result back from the device, asynchronously.
 async fn read(t: Tensor<2>) -> Result<Vec<f32>, SessionError> {
-    let data = t
-        .into_data_async()
-        .await
-        .map_err(|e| SessionError::Read(format!("{e:?}")))?;
-    data.try_to_vec::<f32>()
-        .map_err(|e| SessionError::Read(format!("{e:?}")))
+    crate::device::read_f32(t).await.map_err(SessionError::Read)
 }
 
 /// The `k` most likely classes of one item, most likely first (ties keep label order).

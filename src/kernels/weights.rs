@@ -3,7 +3,7 @@
 
 use burn::nn::conv::Conv2d;
 use burn::nn::{Linear, PaddingConfig2d};
-use burn::tensor::{Tensor, TensorData};
+use burn::tensor::Tensor;
 
 use super::conv::Conv;
 use super::gemm::PackedMatrix;
@@ -98,22 +98,16 @@ impl ConvWeights {
     }
 }
 
+/// A layer's tensor read off its device (`f32`: bundles load f16 weights as f32).
 pub(super) async fn values<const D: usize>(
     t: Tensor<D>,
     layer: &str,
 ) -> Result<Vec<f32>, UnsupportedNetwork> {
-    let data: TensorData = t
-        .into_data_async()
+    crate::device::read_f32(t)
         .await
-        .map_err(|e| UnsupportedNetwork::Read {
+        .map_err(|reason| UnsupportedNetwork::Read {
             layer: layer.to_string(),
-            reason: format!("{e:?}"),
-        })?;
-    data.convert::<f32>()
-        .try_into_vec::<f32>()
-        .map_err(|e| UnsupportedNetwork::Read {
-            layer: layer.to_string(),
-            reason: format!("{e:?}"),
+            reason,
         })
 }
 
