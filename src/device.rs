@@ -143,7 +143,7 @@ mod gpu {
     use std::cell::RefCell;
 
     use super::{Backend, DeviceError, SelectedDevice};
-    use burn::tensor::{Device, Tensor};
+    use burn::tensor::Device;
 
     thread_local! {
         /// wgpu initializes once per runtime: later sessions reuse the device (or the failure).
