@@ -3,10 +3,63 @@
 // function (wasm functions keep their Rust names: the name section is not stripped).
 // Usage: node scripts/profile-browser.mjs [bundle dir] [batch] [seconds]
 //   (after scripts/build-pkg.sh and scripts/build-www.sh; default: the MNIST cnn, batch 32, 5 s)
+//        node scripts/profile-browser.mjs --cold [visits]
+//   profiles the CPU demo's start instead: navigation → model ready, on visits after the first
+//   (wasm and scripts from the HTTP cache, the model from the Cache API), self time summed over
+//   the visits and shown per visit (default 5).
 import fs from 'node:fs';
 import path from 'node:path';
 import { serve } from './serve-static.mjs';
 import { launchChromium } from '../tests/e2e/browser.mjs';
+
+/** Self time per function name (ms) of a DevTools CPU profile, added into `into`. */
+function addSelfTimes(profile, into) {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  for (let i = 0; i < profile.samples.length; i++) {
+    const node = byId.get(profile.samples[i]);
+    const name = node.callFrame.functionName || `(${node.callFrame.url.split('/').pop() || 'program'})`;
+    into.set(name, (into.get(name) ?? 0) + (profile.timeDeltas[i + 1] ?? 0) / 1000);
+  }
+}
+
+/** Prints the 25 largest entries of `self` (ms, divided by `per`) with their shares. */
+function printTable(self, per) {
+  const total = [...self.values()].reduce((a, b) => a + b, 0);
+  const rows = [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, 25);
+  console.log('| self ms | share | function |\n|---|---|---|');
+  for (const [name, ms] of rows) {
+    const short = name.length > 110 ? `${name.slice(0, 107)}...` : name;
+    console.log(`| ${(ms / per).toFixed(1)} | ${(100 * ms / total).toFixed(1)}% | \`${short.replace(/\|/g, '\\|')}\` |`);
+  }
+}
+
+if (process.argv[2] === '--cold') {
+  const visits = Number(process.argv[3] ?? 5);
+  const server = await serve('www/dist');
+  const browser = await launchChromium();
+  const context = await browser.newContext();
+  const self = new Map();
+  const ready = [];
+  for (let visit = 0; visit <= visits; visit++) {
+    const page = await context.newPage();
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Profiler.enable');
+    await cdp.send('Profiler.setSamplingInterval', { interval: 50 });
+    if (visit > 0) await cdp.send('Profiler.start');
+    await page.goto(`http://127.0.0.1:${server.address().port}/demo.html?device=cpu`);
+    await page.waitForSelector('#status[data-state="ready"]', { timeout: 120_000 });
+    if (visit > 0) {
+      addSelfTimes((await cdp.send('Profiler.stop')).profile, self);
+      ready.push(await page.evaluate(() => performance.getEntriesByName('kindling-ready')[0].startTime));
+    }
+    await page.close();
+  }
+  await browser.close();
+  server.close();
+  console.log(`CPU demo start, ${visits} visits after the first: ready at ${ready.map((ms) => ms.toFixed(0)).join(', ')} ms\n`);
+  printTable(self, visits);
+  process.exit(0);
+}
 
 const dir = process.argv[2] ?? 'artifacts/models/mnist';
 const batch = Number(process.argv[3] ?? 32);
@@ -39,20 +92,7 @@ const { profile } = await cdp.send('Profiler.stop');
 await browser.close();
 server.close();
 
-// Self time per function: samples × interval, attributed to the node's function name.
-const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-const self = new Map();
-const dt = profile.timeDeltas;
-for (let i = 0; i < profile.samples.length; i++) {
-  const node = byId.get(profile.samples[i]);
-  const name = node.callFrame.functionName || `(${node.callFrame.url.split('/').pop() || 'program'})`;
-  self.set(name, (self.get(name) ?? 0) + (dt[i + 1] ?? 0) / 1000);
-}
-const total = [...self.values()].reduce((a, b) => a + b, 0);
-const rows = [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, 25);
 console.log(`${path.basename(dir)}, batch ${batch}: ${runs} predictions in ${seconds} s (${(seconds * 1000 / runs).toFixed(2)} ms each)\n`);
-console.log('| self ms | share | function |\n|---|---|---|');
-for (const [name, ms] of rows) {
-  const short = name.length > 110 ? `${name.slice(0, 107)}...` : name;
-  console.log(`| ${ms.toFixed(0)} | ${(100 * ms / total).toFixed(1)}% | \`${short.replace(/\|/g, '\\|')}\` |`);
-}
+const self = new Map();
+addSelfTimes(profile, self);
+printTable(self, 1);

@@ -179,8 +179,19 @@ impl Bundle {
     /// The weights are parsed only when a model is built ([`Bundle::load_model`]). A bundle
     /// with a backbone needs [`Bundle::attach_backbone`] before a session can run it.
     pub fn from_parts(manifest_json: &[u8], weights: Vec<u8>) -> Result<Bundle, BundleError> {
+        Bundle::from_parts_hashed(manifest_json, weights, None)
+    }
+
+    /// [`Bundle::from_parts`] with the sha256 of `weights` computed by the caller (`None`:
+    /// hashed here). The browser hashes with its native `crypto.subtle`: this crate's portable
+    /// sha256 was a quarter of a cold start there.
+    pub fn from_parts_hashed(
+        manifest_json: &[u8],
+        weights: Vec<u8>,
+        sha256: Option<&str>,
+    ) -> Result<Bundle, BundleError> {
         let manifest = Manifest::from_json(manifest_json)?;
-        verify_file(&manifest.weights, &weights)?;
+        verify_file(&manifest.weights, &weights, sha256)?;
         Ok(Bundle {
             manifest,
             weights,
@@ -195,8 +206,19 @@ impl Bundle {
         dtype: WeightsDtype,
         bytes: Vec<u8>,
     ) -> Result<(), BundleError> {
+        self.attach_backbone_hashed(dtype, bytes, None)
+    }
+
+    /// [`Bundle::attach_backbone`] with the sha256 of `bytes` computed by the caller (`None`:
+    /// hashed here), as in [`Bundle::from_parts_hashed`].
+    pub fn attach_backbone_hashed(
+        &mut self,
+        dtype: WeightsDtype,
+        bytes: Vec<u8>,
+        sha256: Option<&str>,
+    ) -> Result<(), BundleError> {
         let file = self.backbone_file(dtype)?.clone();
-        verify_file(&file, &bytes).map_err(|e| match e {
+        verify_file(&file, &bytes, sha256).map_err(|e| match e {
             BundleError::HashMismatch {
                 file,
                 expected,
@@ -326,7 +348,7 @@ impl Bundle {
         bytes: &[u8],
     ) -> Result<(), BundleError> {
         let file = self.backbone_file(dtype)?;
-        verify_file(file, bytes)?;
+        verify_file(file, bytes, None)?;
         let path = dir.join(&file.path);
         std::fs::write(&path, bytes).map_err(|e| BundleError::Io {
             path: path.display().to_string(),
@@ -460,8 +482,13 @@ impl burn::module::ModuleVisitor for FloatDtypes {
     }
 }
 
-/// Checks a file's bytes against the size and hash the manifest declares.
-fn verify_file(declared: &WeightsFile, bytes: &[u8]) -> Result<(), BundleError> {
+/// Checks a file's bytes against the size and hash the manifest declares; `sha256` is the
+/// bytes' digest when the caller computed it (else it is computed here).
+fn verify_file(
+    declared: &WeightsFile,
+    bytes: &[u8],
+    sha256: Option<&str>,
+) -> Result<(), BundleError> {
     let actual = bytes.len() as u64;
     if actual < declared.size {
         return Err(BundleError::Truncated {
@@ -477,7 +504,7 @@ fn verify_file(declared: &WeightsFile, bytes: &[u8]) -> Result<(), BundleError> 
             actual,
         });
     }
-    let hash = sha256_hex(bytes);
+    let hash = sha256.map_or_else(|| sha256_hex(bytes), str::to_owned);
     if !hash.eq_ignore_ascii_case(&declared.sha256) {
         return Err(BundleError::HashMismatch {
             file: declared.path.clone(),

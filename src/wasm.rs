@@ -2,6 +2,7 @@
 //! with failures as `Error`s that carry a stable `code`.
 
 mod backbone_cache;
+mod digest;
 mod error;
 mod fetch;
 mod file_cache;

@@ -85,6 +85,33 @@ fn hash_mismatch_on_one_flipped_bit() {
     );
 }
 
+/// The browser hashes with `crypto.subtle` and passes the digest in: the digest of the bytes
+/// loads, any other is refused like a flipped bit (uppercase hex is the same digest).
+#[test]
+fn a_digest_computed_by_the_caller_is_checked_against_the_manifest() {
+    let bundle = common::bundle(common::mlp_config(4), 1);
+    let json = bundle.manifest().to_json();
+    let weights = bundle.weights().to_vec();
+    let digest = kindling::bundle::sha256_hex(&weights);
+    Bundle::from_parts_hashed(
+        json.as_bytes(),
+        weights.clone(),
+        Some(&digest.to_uppercase()),
+    )
+    .expect("the bytes' own digest");
+    let mut flipped = weights.clone();
+    flipped[0] ^= 1;
+    let wrong = kindling::bundle::sha256_hex(&flipped);
+    assert_eq!(
+        code_of(Bundle::from_parts_hashed(
+            json.as_bytes(),
+            weights,
+            Some(&wrong)
+        )),
+        "BUNDLE_HASH_MISMATCH"
+    );
+}
+
 #[test]
 fn size_mismatch_and_truncation() {
     let bundle = common::bundle(common::mlp_config(4), 1);

@@ -11,6 +11,7 @@ use wasm_bindgen_futures::JsFuture;
 use super::KindlingError;
 use super::backbone_cache::attach_backbone;
 use super::backbone_cache::backbone_key;
+use super::digest::native_sha256;
 use super::file_cache::{BACKBONE_CACHE, BUNDLE_CACHE, FileCache, call, hash_key};
 use crate::bundle::{Bundle, BundleError, MANIFEST_FILE, Manifest, WeightsDtype};
 
@@ -65,14 +66,14 @@ impl FetchOptions {
         cache: Option<&FileCache>,
         key: &str,
         shown_as: &str,
-        verify: impl FnOnce(Vec<u8>) -> Result<T, BundleError>,
+        verify: impl AsyncFnOnce(Vec<u8>) -> Result<T, BundleError>,
     ) -> Result<Option<T>, KindlingError> {
         let Some(cache) = cache else { return Ok(None) };
         let Some(bytes) = cache.get(key).await else {
             return Ok(None);
         };
         let n = bytes.len() as f64;
-        match verify(bytes) {
+        match verify(bytes).await {
             Ok(value) => {
                 self.progress.emit("cached", Some(shown_as), n, n);
                 Ok(Some(value))
@@ -268,7 +269,10 @@ pub(crate) async fn fetch_head(
     }
     let weights_url = format!("{base}/{}", manifest.weights.path);
     let key = hash_key("weights", &manifest.weights.sha256);
-    let verify = |bytes| Bundle::from_parts(&manifest_json, bytes);
+    let verify = async |bytes: Vec<u8>| {
+        let sha256 = native_sha256(&bytes).await;
+        Bundle::from_parts_hashed(&manifest_json, bytes, sha256.as_deref())
+    };
     if let Some(bundle) = options
         .cached_copy(cache.as_ref(), &key, &weights_url, verify)
         .await?
@@ -276,7 +280,8 @@ pub(crate) async fn fetch_head(
         return Ok((bundle, to_cache));
     }
     let weights = fetch_bytes(&weights_url, options, Some(manifest.weights.size)).await?;
-    let bundle = Bundle::from_parts(&manifest_json, weights)?;
+    let sha256 = native_sha256(&weights).await;
+    let bundle = Bundle::from_parts_hashed(&manifest_json, weights, sha256.as_deref())?;
     to_cache.push(ToCache::bundle_file(key, bundle.weights().to_vec()));
     Ok((bundle, to_cache))
 }
@@ -289,7 +294,7 @@ async fn manifest_of(
 ) -> Result<(Vec<u8>, Manifest, bool), KindlingError> {
     let manifest_url = format!("{base}/{MANIFEST_FILE}");
     // Any manifest that no longer reads is a stale copy: the download says what is wrong.
-    let verify = |bytes: Vec<u8>| match Manifest::from_json(&bytes) {
+    let verify = async |bytes: Vec<u8>| match Manifest::from_json(&bytes) {
         Ok(m) => Ok((bytes, m)),
         Err(e) => Err(BundleError::InvalidManifest(e.to_string())),
     };
@@ -328,7 +333,7 @@ async fn fetch_archive(
     options: &FetchOptions,
     cache: Option<&FileCache>,
 ) -> Result<(Bundle, Vec<ToCache>), KindlingError> {
-    let verify = |bytes: Vec<u8>| Bundle::from_archive(&bytes);
+    let verify = async |bytes: Vec<u8>| Bundle::from_archive(&bytes);
     if let Some(bundle) = options.cached_copy(cache, url, url, verify).await? {
         return Ok((bundle, Vec::new()));
     }

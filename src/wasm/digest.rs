@@ -1,0 +1,30 @@
+//! sha256 through the browser's native `crypto.subtle.digest`: in a cold page this crate's
+//! portable sha256, still running as V8's baseline code, took ~80 ms of a ~310 ms start for
+//! the 1.7 MB MNIST weights (`scripts/profile-browser.mjs --cold`); the native digest takes a
+//! few. Where `crypto.subtle` is missing (a page that is not a secure context, e.g. plain HTTP
+//! on a LAN address) the caller hashes in Rust instead.
+
+use js_sys::{Function, Reflect, Uint8Array};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::JsFuture;
+
+/// Lowercase hex sha256 of `bytes` from `crypto.subtle`, or `None` where it is unavailable or
+/// fails (then hash with [`crate::bundle::sha256_hex`]).
+pub(crate) async fn native_sha256(bytes: &[u8]) -> Option<String> {
+    let subtle = Reflect::get(&js_sys::global(), &"crypto".into())
+        .and_then(|crypto| Reflect::get(&crypto, &"subtle".into()))
+        .ok()
+        .filter(|s| s.is_object())?;
+    let digest: Function = Reflect::get(&subtle, &"digest".into())
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    // A copy in JS memory: the digest reads its input after this call returns.
+    let data = Uint8Array::from(bytes);
+    let promise = digest
+        .call2(&subtle, &JsValue::from_str("SHA-256"), &data)
+        .ok()?;
+    let buffer = JsFuture::from(js_sys::Promise::from(promise)).await.ok()?;
+    Some(hex::encode(Uint8Array::new(&buffer).to_vec()))
+}
