@@ -7,6 +7,9 @@
 //   profiles the CPU demo's start instead: navigation → model ready, on visits after the first
 //   (wasm and scripts from the HTTP cache, the model from the Cache API), self time summed over
 //   the visits and shown per visit (default 5).
+//        node scripts/profile-browser.mjs --threads NAME [batch] [threads] [runs]
+//   profiles the threaded module in the demo's Web Worker and in each of its pool's workers
+//   (a table per thread), on www/dist/peers/NAME (staged by scripts/bench-peers.mjs).
 import fs from 'node:fs';
 import path from 'node:path';
 import { serve } from './serve-static.mjs';
@@ -31,6 +34,71 @@ function printTable(self, per) {
     const short = name.length > 110 ? `${name.slice(0, 107)}...` : name;
     console.log(`| ${(ms / per).toFixed(1)} | ${(100 * ms / total).toFixed(1)}% | \`${short.replace(/\|/g, '\\|')}\` |`);
   }
+}
+
+if (process.argv[2] === '--threads') {
+  const [name = 'mlp', batch = 32, threads = 2, runs = 3000] = process.argv.slice(3).map((a, i) => (i === 0 ? a : Number(a)));
+  const server = await serve('www/dist', 0, { isolated: true });
+  const browser = await launchChromium();
+  const page = await browser.newPage();
+  await page.goto(`http://127.0.0.1:${server.address().port}/demo.html`);
+  await page.waitForSelector('#status[data-state="ready"]', { timeout: 120_000 });
+  // Workers (and the pool's workers inside the demo's worker) are reached through nested
+  // Target.sendMessageToTarget sessions: Playwright's CDP sessions do not address workers.
+  const cdp = await page.context().newCDPSession(page);
+  let nextId = 1;
+  const pending = new Map();
+  const routes = new Map(); // session id → the chain of session ids that reaches it
+  const send = (session, method, params = {}) => {
+    const route = routes.get(session);
+    const id = nextId++;
+    let message = JSON.stringify({ id, method, params });
+    for (let i = route.length - 1; i >= 1; i--) {
+      message = JSON.stringify({ id: nextId++, method: 'Target.sendMessageToTarget', params: { sessionId: route[i], message } });
+    }
+    const answer = new Promise((resolve) => pending.set(id, resolve));
+    cdp.send('Target.sendMessageToTarget', { sessionId: route[0], message });
+    return answer;
+  };
+  const attached = async (session, parent) => {
+    routes.set(session, parent ? [...routes.get(parent), session] : [session]);
+    send(session, 'Target.setAutoAttach', { autoAttach: true, waitForDebuggerOnStart: false, flatten: false });
+    await send(session, 'Profiler.enable');
+    await send(session, 'Profiler.setSamplingInterval', { interval: 100 });
+    await send(session, 'Profiler.start');
+  };
+  const received = (from, text) => {
+    const m = JSON.parse(text);
+    if (m.id && pending.has(m.id)) {
+      pending.get(m.id)(m.result);
+      pending.delete(m.id);
+    }
+    if (m.method === 'Target.attachedToTarget') attached(m.params.sessionId, from);
+    if (m.method === 'Target.receivedMessageFromTarget') received(m.params.sessionId, m.params.message);
+  };
+  cdp.on('Target.receivedMessageFromTarget', ({ sessionId, message }) => received(sessionId, message));
+  cdp.on('Target.attachedToTarget', ({ sessionId }) => attached(sessionId, null));
+  await cdp.send('Target.setAutoAttach', { autoAttach: true, waitForDebuggerOnStart: false, flatten: false });
+  const { input } = JSON.parse(fs.readFileSync(`www/dist/peers/${name}/manifest.json`, 'utf8'));
+  const length = batch * (input.kind === 'image' ? input.channels * input.width * input.height : input.features.length);
+  const done = page.evaluate(({ name, batch, threads, runs, length }) => window.kindlingInWorker({
+    url: `peers/${name}/`, device: 'cpu', threads, batch, runs,
+    input: new Float32Array(length).map((_, i) => (i % 97) / 97),
+  }), { name, batch, threads, runs, length }).catch((e) => ({ error: String(e) }));
+  await new Promise((resolve) => setTimeout(resolve, 4000));
+  for (const [session, route] of routes) {
+    const got = await Promise.race([send(session, 'Profiler.stop'), new Promise((resolve) => setTimeout(() => resolve(null), 3000))]);
+    if (!got?.profile) continue;
+    const self = new Map();
+    addSelfTimes(got.profile, self);
+    console.log(`\n${route.length === 1 ? "the demo's worker (calls predict)" : 'a pool worker'}, ${name} batch ${batch} on ${threads} threads:\n`);
+    printTable(self, 1);
+  }
+  const result = await done;
+  console.log(`\nmedian predict in the worker: ${result.ms?.toFixed(2)} ms${result.error ? ` (${result.error})` : ''}`);
+  await browser.close();
+  server.close();
+  process.exit(0);
 }
 
 if (process.argv[2] === '--cold') {
