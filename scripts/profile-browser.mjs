@@ -7,9 +7,9 @@
 //   profiles the CPU demo's start instead: navigation → model ready, on visits after the first
 //   (wasm and scripts from the HTTP cache, the model from the Cache API), self time summed over
 //   the visits and shown per visit (default 5).
-//        node scripts/profile-browser.mjs --threads NAME [batch] [threads] [runs]
+//        node scripts/profile-browser.mjs --threads [bundle dir] [batch] [threads] [runs]
 //   profiles the threaded module in the demo's Web Worker and in each of its pool's workers
-//   (a table per thread), on www/dist/peers/NAME (staged by scripts/bench-peers.mjs).
+//   (a table per thread; default: the MNIST cnn, batch 32, 2 threads, 3,000 predictions).
 import fs from 'node:fs';
 import path from 'node:path';
 import { serve } from './serve-static.mjs';
@@ -37,7 +37,11 @@ function printTable(self, per) {
 }
 
 if (process.argv[2] === '--threads') {
-  const [name = 'mlp', batch = 32, threads = 2, runs = 3000] = process.argv.slice(3).map((a, i) => (i === 0 ? a : Number(a)));
+  const [dir = 'artifacts/models/mnist', batch = 32, threads = 2, runs = 3000] = process.argv.slice(3).map((a, i) => (i === 0 ? a : Number(a)));
+  const name = path.basename(dir);
+  const staged = path.resolve('www/dist/models/profile');
+  fs.rmSync(staged, { recursive: true, force: true });
+  fs.cpSync(dir, staged, { recursive: true });
   const server = await serve('www/dist', 0, { isolated: true });
   const browser = await launchChromium();
   const page = await browser.newPage();
@@ -57,7 +61,8 @@ if (process.argv[2] === '--threads') {
       message = JSON.stringify({ id: nextId++, method: 'Target.sendMessageToTarget', params: { sessionId: route[i], message } });
     }
     const answer = new Promise((resolve) => pending.set(id, resolve));
-    cdp.send('Target.sendMessageToTarget', { sessionId: route[0], message });
+    // A worker that already ended (the run finished inside the window) answers nothing.
+    cdp.send('Target.sendMessageToTarget', { sessionId: route[0], message }).catch(() => pending.get(id)?.(null));
     return answer;
   };
   const attached = async (session, parent) => {
@@ -79,12 +84,13 @@ if (process.argv[2] === '--threads') {
   cdp.on('Target.receivedMessageFromTarget', ({ sessionId, message }) => received(sessionId, message));
   cdp.on('Target.attachedToTarget', ({ sessionId }) => attached(sessionId, null));
   await cdp.send('Target.setAutoAttach', { autoAttach: true, waitForDebuggerOnStart: false, flatten: false });
-  const { input } = JSON.parse(fs.readFileSync(`www/dist/peers/${name}/manifest.json`, 'utf8'));
+  const { input } = JSON.parse(fs.readFileSync(path.join(staged, 'manifest.json'), 'utf8'));
   const length = batch * (input.kind === 'image' ? input.channels * input.width * input.height : input.features.length);
-  const done = page.evaluate(({ name, batch, threads, runs, length }) => window.kindlingInWorker({
-    url: `peers/${name}/`, device: 'cpu', threads, batch, runs,
+  const done = page.evaluate(({ batch, threads, runs, length }) => window.kindlingInWorker({
+    url: 'models/profile/', device: 'cpu', threads, batch, runs,
     input: new Float32Array(length).map((_, i) => (i % 97) / 97),
-  }), { name, batch, threads, runs, length }).catch((e) => ({ error: String(e) }));
+  }), { batch, threads, runs, length }).catch((e) => ({ error: String(e) }));
+  // Profiles cover the first 4 s: choose `runs` so that the worker is still predicting then.
   await new Promise((resolve) => setTimeout(resolve, 4000));
   for (const [session, route] of routes) {
     const got = await Promise.race([send(session, 'Profiler.stop'), new Promise((resolve) => setTimeout(() => resolve(null), 3000))]);
