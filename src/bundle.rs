@@ -4,6 +4,7 @@
 //! directory any static host can serve, or as one archive file (see `docs/bundle-format.md`).
 
 mod archive;
+pub use archive::ArchiveParts;
 mod error;
 mod manifest;
 

@@ -139,6 +139,34 @@ fn altered_backbones_and_heads_are_refused_with_their_own_codes() {
     );
 }
 
+/// An archive split into its files (for the browser to hash them natively) holds exactly the
+/// head and backbone bytes; their own digests load, a wrong backbone digest is refused.
+#[test]
+fn archive_parts_are_verified_with_the_callers_digests() {
+    let (bundle, backbone) = v2_bundle();
+    let archive = bundle.to_archive();
+    let parts = Bundle::archive_parts(&archive).unwrap();
+    assert_eq!(parts.head, bundle.weights());
+    assert_eq!(parts.backbone, Some((WeightsDtype::F32, &backbone[..])));
+    let head = kindling::bundle::sha256_hex(parts.head);
+    let whole = Bundle::from_archive_parts(
+        parts,
+        Some(&head),
+        Some(&kindling::bundle::sha256_hex(&backbone)),
+    )
+    .unwrap();
+    assert_eq!(whole.backbone().unwrap().bytes, backbone);
+    let err = Bundle::from_archive_parts(parts, Some(&head), Some(&head)).unwrap_err();
+    assert_eq!(err.code(), "BACKBONE_HASH_MISMATCH");
+    let head_only = bundle.to_head_archive();
+    assert!(
+        Bundle::archive_parts(&head_only)
+            .unwrap()
+            .backbone
+            .is_none()
+    );
+}
+
 /// A change made to a manifest's JSON.
 type ManifestEdit = Box<dyn FnOnce(&mut Value)>;
 

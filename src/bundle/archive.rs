@@ -33,6 +33,12 @@ impl Bundle {
 
     /// Parses and verifies an archive made by [`Bundle::to_archive`].
     pub fn from_archive(bytes: &[u8]) -> Result<Bundle, BundleError> {
+        Bundle::from_archive_parts(Bundle::archive_parts(bytes)?, None, None)
+    }
+
+    /// Splits an archive into its manifest and files without hashing anything, so a caller can
+    /// hash the files its own way before [`Bundle::from_archive_parts`].
+    pub fn archive_parts(bytes: &[u8]) -> Result<ArchiveParts<'_>, BundleError> {
         if bytes.len() < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {
             return Err(BundleError::NotAnArchive);
         }
@@ -59,9 +65,12 @@ impl Bundle {
             .as_ref()
             .filter(|_| rest.len() > head_size)
         else {
-            return Bundle::from_parts(manifest_json, rest.to_vec());
+            return Ok(ArchiveParts {
+                manifest_json,
+                head: rest,
+                backbone: None,
+            });
         };
-        let mut bundle = Bundle::from_parts(manifest_json, rest[..head_size].to_vec())?;
         let tail = &rest[head_size..];
         // The backbone file is the one whose declared size the tail has; otherwise the first
         // one, whose check then reports the size (a cut download).
@@ -72,7 +81,37 @@ impl Bundle {
             .or_else(|| backbone.files.first())
             .map(|f| f.dtype)
             .unwrap_or(WeightsDtype::F32);
-        bundle.attach_backbone(dtype, tail.to_vec())?;
+        Ok(ArchiveParts {
+            manifest_json,
+            head: &rest[..head_size],
+            backbone: Some((dtype, tail)),
+        })
+    }
+
+    /// Verifies the parts of an archive and returns the bundle; `head_sha256` and
+    /// `backbone_sha256` are the files' digests when the caller computed them (`None`: hashed
+    /// here), as in [`Bundle::from_parts_hashed`].
+    pub fn from_archive_parts(
+        parts: ArchiveParts<'_>,
+        head_sha256: Option<&str>,
+        backbone_sha256: Option<&str>,
+    ) -> Result<Bundle, BundleError> {
+        let mut bundle =
+            Bundle::from_parts_hashed(parts.manifest_json, parts.head.to_vec(), head_sha256)?;
+        if let Some((dtype, bytes)) = parts.backbone {
+            bundle.attach_backbone_hashed(dtype, bytes.to_vec(), backbone_sha256)?;
+        }
         Ok(bundle)
     }
+}
+
+/// An archive split into its parts ([`Bundle::archive_parts`]); nothing is verified yet.
+#[derive(Debug, Clone, Copy)]
+pub struct ArchiveParts<'a> {
+    /// The manifest's JSON.
+    pub manifest_json: &'a [u8],
+    /// The head's weights file (a model without a backbone: its only file).
+    pub head: &'a [u8],
+    /// The backbone file and its element type, when the archive carries one.
+    pub backbone: Option<(WeightsDtype, &'a [u8])>,
 }

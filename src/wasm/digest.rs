@@ -9,6 +9,8 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 
+use crate::bundle::{Bundle, BundleError};
+
 /// Lowercase hex sha256 of `bytes` from `crypto.subtle`, or `None` where it is unavailable or
 /// fails (then hash with [`crate::bundle::sha256_hex`]).
 pub(crate) async fn native_sha256(bytes: &[u8]) -> Option<String> {
@@ -27,4 +29,15 @@ pub(crate) async fn native_sha256(bytes: &[u8]) -> Option<String> {
         .ok()?;
     let buffer = JsFuture::from(js_sys::Promise::from(promise)).await.ok()?;
     Some(hex::encode(Uint8Array::new(&buffer).to_vec()))
+}
+
+/// [`Bundle::from_archive`] with the archive's files hashed by `crypto.subtle` where it exists.
+pub(crate) async fn archive_bundle(bytes: &[u8]) -> Result<Bundle, BundleError> {
+    let parts = Bundle::archive_parts(bytes)?;
+    let head = native_sha256(parts.head).await;
+    let backbone = match parts.backbone {
+        Some((_, file)) => native_sha256(file).await,
+        None => None,
+    };
+    Bundle::from_archive_parts(parts, head.as_deref(), backbone.as_deref())
 }

@@ -11,7 +11,7 @@ use wasm_bindgen_futures::JsFuture;
 use super::KindlingError;
 use super::backbone_cache::attach_backbone;
 use super::backbone_cache::backbone_key;
-use super::digest::native_sha256;
+use super::digest::{archive_bundle, native_sha256};
 use super::file_cache::{BACKBONE_CACHE, BUNDLE_CACHE, FileCache, call, hash_key};
 use crate::bundle::{Bundle, BundleError, MANIFEST_FILE, Manifest, WeightsDtype};
 
@@ -333,12 +333,12 @@ async fn fetch_archive(
     options: &FetchOptions,
     cache: Option<&FileCache>,
 ) -> Result<(Bundle, Vec<ToCache>), KindlingError> {
-    let verify = async |bytes: Vec<u8>| Bundle::from_archive(&bytes);
+    let verify = async |bytes: Vec<u8>| archive_bundle(&bytes).await;
     if let Some(bundle) = options.cached_copy(cache, url, url, verify).await? {
         return Ok((bundle, Vec::new()));
     }
     let bytes = fetch_bytes(url, options, None).await?;
-    let bundle = Bundle::from_archive(&bytes)?;
+    let bundle = archive_bundle(&bytes).await?;
     let Some(backbone) = bundle.backbone() else {
         return Ok((bundle, vec![ToCache::bundle_file(url.to_string(), bytes)]));
     };

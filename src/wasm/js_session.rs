@@ -9,11 +9,12 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 use super::KindlingError;
+use super::digest::archive_bundle;
 use super::fetch::{
     FetchOptions, Progress, complete_backbone, fetch_bundle, fetch_head, fetch_manifest, keep,
 };
 use super::threads::{self, Threads};
-use crate::bundle::{Bundle, InputSpec, WeightsDtype};
+use crate::bundle::{InputSpec, WeightsDtype};
 use crate::device::{DeviceChoice, cpu_device};
 use crate::local_head::{LinearHead, LocalHeadConfig, fit_linear_head};
 use crate::preprocess::image_from_rgba;
@@ -331,7 +332,7 @@ impl Session {
             fetch_head(&url, &fetch_options(&options)?).await?
         } else if let Some(bytes) = bytes_of(&source) {
             (
-                Bundle::from_archive(&bytes).map_err(KindlingError::from)?,
+                archive_bundle(&bytes).await.map_err(KindlingError::from)?,
                 Vec::new(),
             )
         } else {
@@ -451,7 +452,7 @@ impl Session {
         let (bundle, to_cache) = if let Some(url) = source.as_string() {
             fetch_bundle(&url, &fetch).await?
         } else if let Some(bytes) = bytes_of(&source) {
-            let mut bundle = Bundle::from_archive(&bytes)?;
+            let mut bundle = archive_bundle(&bytes).await?;
             complete_backbone(&mut bundle, None, &fetch).await?;
             (bundle, Vec::new())
         } else {
