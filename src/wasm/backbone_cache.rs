@@ -4,7 +4,7 @@
 //! again.
 
 use super::KindlingError;
-use super::digest::native_sha256;
+use super::digest;
 use super::fetch::{FetchOptions, fetch_bytes};
 use super::file_cache::{BACKBONE_CACHE, hash_key};
 use crate::bundle::{Bundle, BundleError};
@@ -26,10 +26,7 @@ pub(crate) async fn attach_backbone(
     let file = bundle.backbone_file(dtype)?.clone();
     let key = backbone_key(&file.sha256);
     let cache = options.open_cache(BACKBONE_CACHE).await;
-    let verify = async |bytes: Vec<u8>| {
-        let sha256 = native_sha256(&bytes).await;
-        bundle.attach_backbone_hashed(dtype, bytes, sha256.as_deref())
-    };
+    let verify = async |bytes: Vec<u8>| digest::attach_backbone(bundle, dtype, bytes).await;
     if options
         .cached_copy(cache.as_ref(), &key, &file.path, verify)
         .await?
@@ -56,8 +53,7 @@ pub(crate) async fn attach_backbone(
     };
     let bytes = fetch_bytes(&url, options, Some(file.size)).await?;
     // Verified before it is cached: a bad download must not poison the cache.
-    let sha256 = native_sha256(&bytes).await;
-    bundle.attach_backbone_hashed(dtype, bytes, sha256.as_deref())?;
+    digest::attach_backbone(bundle, dtype, bytes).await?;
     if let (Some(cache), Some(b)) = (&cache, bundle.backbone()) {
         cache.put(&key, &b.bytes).await;
     }

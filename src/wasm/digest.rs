@@ -9,7 +9,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::bundle::{Bundle, BundleError};
+use crate::bundle::{Bundle, BundleError, WeightsDtype};
 
 /// Lowercase hex sha256 of `bytes` from `crypto.subtle`, or `None` where it is unavailable or
 /// fails (then hash with [`crate::bundle::sha256_hex`]).
@@ -22,7 +22,7 @@ pub(crate) async fn native_sha256(bytes: &[u8]) -> Option<String> {
         .ok()?
         .dyn_into()
         .ok()?;
-    // A copy in JS memory: the digest reads its input after this call returns.
+    // A copy in JS memory, so nothing depends on when the digest reads its input.
     let data = Uint8Array::from(bytes);
     let promise = digest
         .call2(&subtle, &JsValue::from_str("SHA-256"), &data)
@@ -40,4 +40,23 @@ pub(crate) async fn archive_bundle(bytes: &[u8]) -> Result<Bundle, BundleError> 
         None => None,
     };
     Bundle::from_archive_parts(parts, head.as_deref(), backbone.as_deref())
+}
+
+/// [`Bundle::from_parts`] with the weights hashed by `crypto.subtle` where it exists.
+pub(crate) async fn parts_bundle(
+    manifest_json: &[u8],
+    weights: Vec<u8>,
+) -> Result<Bundle, BundleError> {
+    let sha256 = native_sha256(&weights).await;
+    Bundle::from_parts_hashed(manifest_json, weights, sha256.as_deref())
+}
+
+/// [`Bundle::attach_backbone`] with the file hashed by `crypto.subtle` where it exists.
+pub(crate) async fn attach_backbone(
+    bundle: &mut Bundle,
+    dtype: WeightsDtype,
+    bytes: Vec<u8>,
+) -> Result<(), BundleError> {
+    let sha256 = native_sha256(&bytes).await;
+    bundle.attach_backbone_hashed(dtype, bytes, sha256.as_deref())
 }

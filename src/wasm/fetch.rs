@@ -11,7 +11,7 @@ use wasm_bindgen_futures::JsFuture;
 use super::KindlingError;
 use super::backbone_cache::attach_backbone;
 use super::backbone_cache::backbone_key;
-use super::digest::{archive_bundle, native_sha256};
+use super::digest::{archive_bundle, parts_bundle};
 use super::file_cache::{BACKBONE_CACHE, BUNDLE_CACHE, FileCache, call, hash_key};
 use crate::bundle::{Bundle, BundleError, MANIFEST_FILE, Manifest, WeightsDtype};
 
@@ -269,10 +269,7 @@ pub(crate) async fn fetch_head(
     }
     let weights_url = format!("{base}/{}", manifest.weights.path);
     let key = hash_key("weights", &manifest.weights.sha256);
-    let verify = async |bytes: Vec<u8>| {
-        let sha256 = native_sha256(&bytes).await;
-        Bundle::from_parts_hashed(&manifest_json, bytes, sha256.as_deref())
-    };
+    let verify = async |bytes: Vec<u8>| parts_bundle(&manifest_json, bytes).await;
     if let Some(bundle) = options
         .cached_copy(cache.as_ref(), &key, &weights_url, verify)
         .await?
@@ -280,8 +277,7 @@ pub(crate) async fn fetch_head(
         return Ok((bundle, to_cache));
     }
     let weights = fetch_bytes(&weights_url, options, Some(manifest.weights.size)).await?;
-    let sha256 = native_sha256(&weights).await;
-    let bundle = Bundle::from_parts_hashed(&manifest_json, weights, sha256.as_deref())?;
+    let bundle = parts_bundle(&manifest_json, weights).await?;
     to_cache.push(ToCache::bundle_file(key, bundle.weights().to_vec()));
     Ok((bundle, to_cache))
 }
