@@ -893,6 +893,156 @@ async fn leases_and_history(c: &Ctx) {
     assert!(!ids(&third).contains(item));
 }
 
+/// What a lease hands out, as the rules say (a model of the server's state built from what
+/// this test did): an item needs a label while it has fewer live labels than it needs (2 with
+/// 100% overlap, else 1) or is gold; `user` gets it unless they labeled it or someone else
+/// holds it and has not labeled it (gold goes to everyone).
+#[derive(Default)]
+struct LeaseModel {
+    items: Vec<String>,
+    live: std::collections::HashSet<(String, String)>,
+    holder: std::collections::HashMap<String, String>,
+    gold: std::collections::HashSet<String>,
+    overlap_all: bool,
+}
+
+impl LeaseModel {
+    fn labeled(&self, item: &str, user: &str) -> bool {
+        self.live.contains(&(item.to_string(), user.to_string()))
+    }
+    fn free(&self, user: &str) -> Vec<String> {
+        let need = if self.overlap_all { 2 } else { 1 };
+        self.items
+            .iter()
+            .filter(|i| {
+                let count = self.live.iter().filter(|(li, _)| li == *i).count();
+                let gold = self.gold.contains(*i);
+                (gold || count < need)
+                    && !self.labeled(i, user)
+                    && (gold
+                        || self
+                            .holder
+                            .get(*i)
+                            .is_none_or(|h| h == user || self.labeled(i, h)))
+            })
+            .cloned()
+            .collect()
+    }
+}
+
+/// A lease's `available` is counted from the items that need a label and the outstanding
+/// leases, not by visiting every item: over a random walk of labels, deletions, leases, gold
+/// marks and overlap changes by three people, it equals what the rules say each could be
+/// handed, and each lease hands out exactly the first free items.
+async fn available_counts_what_a_lease_could_hand_out(c: &Ctx) {
+    let (s, page) = c
+        .call(
+            Method::GET,
+            "/projects/alpha/items?limit=500",
+            Some(c.token("olga")),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let mut m = LeaseModel {
+        items: item_ids(&page),
+        ..Default::default()
+    };
+    assert_eq!(m.items.len(), 30);
+    let users = ["olga", "ann", "amy"];
+    let mut seqs = std::collections::HashMap::<&str, u64>::new();
+    let mut rng = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut next = |n: u64| {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng % n
+    };
+    let mut checked = 0;
+    for step in 0..120u64 {
+        let user = users[next(3) as usize];
+        let item = m.items[next(30) as usize].clone();
+        match next(10) {
+            0..=3 => {
+                let limit = 1 + next(6) as usize;
+                let free = m.free(user);
+                let (s, b) = c.lease(user, json!({ "limit": limit })).await;
+                assert_eq!(s, StatusCode::OK, "{b}");
+                assert_eq!(
+                    b["available"].as_i64().unwrap() as usize,
+                    free.len(),
+                    "step {step}: {user} could be handed {free:?}"
+                );
+                let got = item_ids(&b);
+                assert_eq!(got, free[..limit.min(free.len())], "step {step}");
+                for id in got {
+                    m.holder.insert(id, user.to_string());
+                }
+                checked += 1;
+            }
+            4..=7 => {
+                let seq = seqs.entry(user).or_default();
+                *seq += 1;
+                let delete = next(4) == 0;
+                let wall = 1_000 + step;
+                let mut o = op(*seq, &item, "1", wall);
+                if delete {
+                    o["kind"] = json!("delete");
+                    o["value"] = Value::Null;
+                }
+                let (s, b) = c.push(user, &format!("{user}-walk"), vec![o]).await;
+                assert_eq!(
+                    (s, outcomes(&b)),
+                    (StatusCode::OK, vec!["applied".to_string()]),
+                    "{b}"
+                );
+                let key = (item.clone(), user.to_string());
+                if delete {
+                    m.live.remove(&key);
+                } else {
+                    m.live.insert(key);
+                    if m.holder.get(&item).is_some_and(|h| h == user) {
+                        m.holder.remove(&item);
+                    }
+                }
+            }
+            8 => {
+                let gold = !m.gold.contains(&item);
+                let class = if gold { json!("3") } else { Value::Null };
+                let path = format!("/projects/alpha/items/{item}/gold");
+                let (s, b) = c
+                    .call(
+                        Method::PUT,
+                        &path,
+                        Some(c.token("olga")),
+                        Some(json!({ "class": class })),
+                    )
+                    .await;
+                assert_eq!(s, StatusCode::OK, "{b}");
+                if gold {
+                    m.gold.insert(item);
+                } else {
+                    m.gold.remove(&item);
+                }
+            }
+            _ => {
+                m.overlap_all = !m.overlap_all;
+                let percent = if m.overlap_all { 100 } else { 0 };
+                let (s, b) = c
+                    .call(
+                        Method::PUT,
+                        "/projects/alpha/overlap",
+                        Some(c.token("olga")),
+                        Some(json!({ "percent": percent })),
+                    )
+                    .await;
+                assert_eq!(s, StatusCode::OK, "{b}");
+            }
+        }
+    }
+    assert!(checked >= 30, "only {checked} leases checked");
+}
+
 /// One test per scenario and database, each on a fresh database and server (the first
 /// failure hides nothing else).
 macro_rules! scenarios {
@@ -1423,4 +1573,5 @@ scenarios!(
     review,
     overlap,
     gold,
+    available_counts_what_a_lease_could_hand_out,
 );

@@ -120,12 +120,9 @@ pub async fn lease(db: &Db, user: &User, project: &str, req: &LeaseRequest) -> R
     access::require(db, project, user, &[Role::Owner, Role::Annotator]).await?;
     let (limit, exclude) = req.checked()?;
     let now = now_ms();
-    // How many are free is for display: counted before the write lock (on SQLite the count over
-    // a large project took most of a lease's time under the lock, and every push waited).
-    let overlap = store::projects::get(db, project)
-        .await?
-        .map_or(0, |p| p.overlap_percent);
-    let available = store::leases::count_free(db, project, &user.id, now, overlap).await?;
+    // How many are free is for display: counted before the write lock, from the items that
+    // need a label and the outstanding leases (not a scan of the project).
+    let available = store::leases::count_free(db, project, &user.id, now).await?;
     let mut w = db.write().await?;
     // One lease of a project at a time, across processes: on PostgreSQL this takes the
     // project's row lock (on SQLite the writer turn already serializes). Concurrent leases
@@ -136,7 +133,6 @@ pub async fn lease(db: &Db, user: &User, project: &str, req: &LeaseRequest) -> R
         project,
         &user.id,
         now,
-        overlap,
         (limit + exclude.len()) as i64,
     )
     .await?;
@@ -144,13 +140,19 @@ pub async fn lease(db: &Db, user: &User, project: &str, req: &LeaseRequest) -> R
     // Items in `exclude` are held already; new ones count against what the caller may hold.
     let limit = limit.min((MAX_HELD - held).max(0) as usize);
     let expires_at = now + LEASE_MS;
-    let mut items = Vec::new();
-    for item in batch(free, &exclude, limit) {
-        let content = store::leases::content(&mut w.tx, project, &item.id).await?;
-        store::leases::take(&mut w.tx, project, &item.id, &user.id, expires_at).await?;
+    let batch = batch(free, &exclude, limit);
+    let ids: Vec<&str> = batch.iter().map(|i| i.id.as_str()).collect();
+    store::leases::take(&mut w.tx, project, &ids, &user.id, expires_at).await?;
+    w.commit().await?;
+    // The contents are read after the writer turn is given back: items never change.
+    let mut contents = store::leases::contents(db, project, &ids).await?;
+    let mut items = Vec::with_capacity(batch.len());
+    for item in batch {
+        let content = contents
+            .remove(&item.id)
+            .ok_or(Error::Storage(sqlx::Error::RowNotFound))?;
         items.push(LeasedItem::with_content(item, &content));
     }
-    w.commit().await?;
     Ok(Lease {
         items,
         expires_at,

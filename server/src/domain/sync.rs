@@ -313,6 +313,10 @@ async fn apply(
                     op_id: &op.op_id,
                 };
                 store::labels::write(tx, project, write, version).await?;
+                store::items::refresh_needs_label(tx, project, &op.item_id).await?;
+                if op.kind == OpKind::Upsert {
+                    store::leases::end(tx, project, &op.item_id, annotator).await?;
+                }
                 (Outcome::Applied, Some(version))
             }
         },

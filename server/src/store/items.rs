@@ -3,7 +3,7 @@
 use sqlx::Row;
 
 use super::types::{Task, column};
-use super::{Db, now_ms};
+use super::{Db, Tx, now_ms};
 
 /// An item as listed (no content).
 #[derive(Debug, Clone, serde::Serialize, ts_rs::TS)]
@@ -172,6 +172,37 @@ pub async fn labeled(
     .collect()
 }
 
+/// Whether an item of `items` needs a label (1) or not (0): fewer current labels than it needs
+/// (2 for one of the project's overlap items, `(seq * 37) % 100 < overlap_percent`, else 1), or
+/// a gold item, which every annotator labels. Migration 0011 fills the column with the same rule.
+const NEEDS_LABEL: &str = "CASE WHEN gold IS NOT NULL
+    OR (SELECT COUNT(*) FROM labels l WHERE l.project_id = items.project_id AND l.item_id = items.id AND l.deleted = 0)
+       < CASE WHEN (seq * 37) % 100 < (SELECT p.overlap_percent FROM projects p WHERE p.id = items.project_id) THEN 2 ELSE 1 END
+  THEN 1 ELSE 0 END";
+
+/// Recomputes `items.needs_label` of one item (after its labels or gold answer changed).
+pub async fn refresh_needs_label(tx: &mut Tx, project: &str, id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(&format!(
+        "UPDATE items SET needs_label = {NEEDS_LABEL} WHERE project_id = $1 AND id = $2"
+    ))
+    .bind(project)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Recomputes `items.needs_label` of every item of `project` (after its overlap percent changed).
+pub async fn refresh_project_needs_label(tx: &mut Tx, project: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(&format!(
+        "UPDATE items SET needs_label = {NEEDS_LABEL} WHERE project_id = $1"
+    ))
+    .bind(project)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 /// Sets (or, with `None`, clears) an item's gold answer; `false` when there is no such item.
 pub async fn set_gold(
     db: &Db,
@@ -179,15 +210,16 @@ pub async fn set_gold(
     id: &str,
     gold: Option<&str>,
 ) -> Result<bool, sqlx::Error> {
-    let _turn = db.write_guard().await;
-    Ok(
-        sqlx::query("UPDATE items SET gold = $1 WHERE project_id = $2 AND id = $3")
-            .bind(gold)
-            .bind(project)
-            .bind(id)
-            .execute(&db.pool)
-            .await?
-            .rows_affected()
-            > 0,
-    )
+    let mut w = db.write().await?;
+    let found = sqlx::query("UPDATE items SET gold = $1 WHERE project_id = $2 AND id = $3")
+        .bind(gold)
+        .bind(project)
+        .bind(id)
+        .execute(&mut *w.tx)
+        .await?
+        .rows_affected()
+        > 0;
+    refresh_needs_label(&mut w.tx, project, id).await?;
+    w.commit().await?;
+    Ok(found)
 }

@@ -1,38 +1,47 @@
 //! `leases`: which items a person holds to label, until when. An item needs one label, or two
 //! when it is one of the project's overlap items (`(seq * 37) % 100 < overlap_percent`); a gold
-//! item (an owner's known answer) goes to every annotator.
+//! item (an owner's known answer) goes to every annotator. A lease ends when its holder labels
+//! the item (or when it expires).
 
 use sqlx::Row;
 
 use super::types::{Task, column};
 use super::{Db, Tx};
 
-/// Items of `$1` that still need a label `$2` may give: not labeled by `$2`, with fewer current
-/// labels than they need (every annotator labels a gold item; 2 for an overlap item under `$4`
-/// percent, else 1), and not held at time `$3` by someone else who has not labeled them.
-const FREE: &str = "FROM items i WHERE i.project_id = $1
-      AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.project_id = i.project_id AND l.item_id = i.id AND l.deleted = 0 AND l.annotator_id = $2)
-      AND (i.gold IS NOT NULL OR (SELECT COUNT(*) FROM labels l WHERE l.project_id = i.project_id AND l.item_id = i.id AND l.deleted = 0)
-          < CASE WHEN (i.seq * 37) % 100 < $4 THEN 2 ELSE 1 END)
+/// Items of `$1` that still need a label `$2` may give: the project's items that need a label
+/// (`items.needs_label`, kept by the server: fewer current labels than they need, or gold), not
+/// labeled by `$2`, and — unless gold, which every annotator labels — not held at time `$3` by
+/// someone else who has not labeled them.
+const FREE: &str = "FROM items i WHERE i.project_id = $1 AND i.needs_label = 1
+      AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.project_id = i.project_id AND l.item_id = i.id AND l.annotator_id = $2 AND l.deleted = 0)
       AND (i.gold IS NOT NULL OR NOT EXISTS (SELECT 1 FROM leases s WHERE s.project_id = i.project_id AND s.item_id = i.id AND s.user_id <> $2 AND s.expires_at > $3
           AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.project_id = s.project_id AND l.item_id = s.item_id AND l.annotator_id = s.user_id AND l.deleted = 0)))";
 
-/// How many items of `project` `user_id` could lease at `now` (see [`FREE`]).
+/// How many items of `project` `user_id` could lease at `now` (those [`FREE`] selects),
+/// without visiting each: the items that need a label, less those `user_id` labeled, less
+/// those someone else holds (a lease ends when its holder labels the item, so the leases
+/// read are the outstanding ones). Three index reads instead of a scan of the project.
 pub async fn count_free(
     db: &Db,
     project: &str,
     user_id: &str,
     now: i64,
-    overlap_percent: i64,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query(&format!("SELECT COUNT(*) AS n {FREE}"))
-        .bind(project)
-        .bind(user_id)
-        .bind(now)
-        .bind(overlap_percent)
-        .fetch_one(&db.pool)
-        .await?
-        .try_get("n")
+    sqlx::query(
+        "SELECT (SELECT COUNT(*) FROM items i WHERE i.project_id = $1 AND i.needs_label = 1)
+          - (SELECT COUNT(*) FROM labels l JOIN items i ON i.project_id = l.project_id AND i.id = l.item_id
+              WHERE l.project_id = $1 AND l.annotator_id = $2 AND l.deleted = 0 AND i.needs_label = 1)
+          - (SELECT COUNT(*) FROM leases s JOIN items i ON i.project_id = s.project_id AND i.id = s.item_id
+              WHERE s.project_id = $1 AND s.user_id <> $2 AND s.expires_at > $3 AND i.needs_label = 1 AND i.gold IS NULL
+                AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.project_id = s.project_id AND l.item_id = s.item_id AND l.annotator_id = s.user_id AND l.deleted = 0)
+                AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.project_id = s.project_id AND l.item_id = s.item_id AND l.annotator_id = $2 AND l.deleted = 0)) AS n",
+    )
+    .bind(project)
+    .bind(user_id)
+    .bind(now)
+    .fetch_one(&db.pool)
+    .await?
+    .try_get("n")
 }
 
 /// An item without its content (free for a lease, or labeled for a review).
@@ -67,22 +76,20 @@ impl FreeItem {
     }
 }
 
-/// The first `limit` free items (as [`count_free`]) in upload order.
+/// The first `limit` free items (see [`FREE`]) in upload order.
 pub async fn free(
     tx: &mut Tx,
     project: &str,
     user_id: &str,
     now: i64,
-    overlap_percent: i64,
     limit: i64,
 ) -> Result<Vec<FreeItem>, sqlx::Error> {
     sqlx::query(&format!(
-        "SELECT {ITEM_COLUMNS} {FREE} ORDER BY i.seq LIMIT $5"
+        "SELECT {ITEM_COLUMNS} {FREE} ORDER BY i.seq LIMIT $4"
     ))
     .bind(project)
     .bind(user_id)
     .bind(now)
-    .bind(overlap_percent)
     .bind(limit)
     .fetch_all(&mut **tx)
     .await?
@@ -105,37 +112,82 @@ pub async fn held(tx: &mut Tx, project: &str, user_id: &str, now: i64) -> Result
     .try_get("n")
 }
 
-/// One item's content (inside the leasing transaction).
-pub async fn content(tx: &mut Tx, project: &str, item: &str) -> Result<Vec<u8>, sqlx::Error> {
-    sqlx::query("SELECT content FROM items WHERE project_id = $1 AND id = $2")
-        .bind(project)
-        .bind(item)
-        .fetch_one(&mut **tx)
-        .await?
-        .try_get("content")
+/// `$first, $first+1, …` for `n` values (an `IN (…)` list or a row of `VALUES`).
+fn placeholders(first: usize, n: usize) -> Vec<String> {
+    (first..first + n).map(|i| format!("${i}")).collect()
 }
 
-/// Leases `item` to `user_id` until `expires_at` (replacing any lease on it).
+/// The contents of `items` of `project`, by id (items never change, so this needs no lock).
+pub async fn contents(
+    db: &Db,
+    project: &str,
+    items: &[&str],
+) -> Result<std::collections::HashMap<String, Vec<u8>>, sqlx::Error> {
+    let mut out = std::collections::HashMap::with_capacity(items.len());
+    if items.is_empty() {
+        return Ok(out);
+    }
+    let sql = format!(
+        "SELECT id, content FROM items WHERE project_id = $1 AND id IN ({})",
+        placeholders(2, items.len()).join(", ")
+    );
+    let mut q = sqlx::query(&sql).bind(project);
+    for id in items {
+        q = q.bind(*id);
+    }
+    for row in q.fetch_all(&db.pool).await? {
+        out.insert(row.try_get("id")?, row.try_get("content")?);
+    }
+    Ok(out)
+}
+
+/// Leases `items` to `user_id` until `expires_at` (replacing any lease on them), in two
+/// statements whatever their number.
 pub async fn take(
     tx: &mut Tx,
     project: &str,
-    item: &str,
+    items: &[&str],
     user_id: &str,
     expires_at: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM leases WHERE project_id = $1 AND item_id = $2")
+    if items.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "DELETE FROM leases WHERE project_id = $1 AND item_id IN ({})",
+        placeholders(2, items.len()).join(", ")
+    );
+    let mut q = sqlx::query(&sql).bind(project);
+    for id in items {
+        q = q.bind(*id);
+    }
+    q.execute(&mut **tx).await?;
+    let rows: Vec<String> = placeholders(4, items.len())
+        .iter()
+        .map(|id| format!("($1, {id}, $2, $3)"))
+        .collect();
+    let sql = format!(
+        "INSERT INTO leases (project_id, item_id, user_id, expires_at) VALUES {}",
+        rows.join(", ")
+    );
+    let mut q = sqlx::query(&sql)
+        .bind(project)
+        .bind(user_id)
+        .bind(expires_at);
+    for id in items {
+        q = q.bind(*id);
+    }
+    q.execute(&mut **tx).await?;
+    Ok(())
+}
+
+/// Ends `user_id`'s lease on `item`, if they hold it (they labeled it).
+pub async fn end(tx: &mut Tx, project: &str, item: &str, user_id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM leases WHERE project_id = $1 AND item_id = $2 AND user_id = $3")
         .bind(project)
         .bind(item)
+        .bind(user_id)
         .execute(&mut **tx)
         .await?;
-    sqlx::query(
-        "INSERT INTO leases (project_id, item_id, user_id, expires_at) VALUES ($1, $2, $3, $4)",
-    )
-    .bind(project)
-    .bind(item)
-    .bind(user_id)
-    .bind(expires_at)
-    .execute(&mut **tx)
-    .await?;
     Ok(())
 }

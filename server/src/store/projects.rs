@@ -235,15 +235,16 @@ pub async fn set_auto_train(db: &Db, project: &str, every: i64) -> Result<(), sq
     Ok(())
 }
 
-/// Sets the percent of items labeled twice.
+/// Sets the percent of items labeled twice (and which items need a label with it).
 pub async fn set_overlap(db: &Db, project: &str, percent: i64) -> Result<(), sqlx::Error> {
-    let _turn = db.write_guard().await;
+    let mut w = db.write().await?;
     sqlx::query("UPDATE projects SET overlap_percent = $1 WHERE id = $2")
         .bind(percent)
         .bind(project)
-        .execute(&db.pool)
+        .execute(&mut *w.tx)
         .await?;
-    Ok(())
+    super::items::refresh_project_needs_label(&mut w.tx, project).await?;
+    w.commit().await
 }
 
 /// Projects with automatic training on, as `(id, every)`.
