@@ -116,13 +116,18 @@ impl Db {
         }
     }
 
-    /// Begins a write transaction (after waiting for SQLite's writer turn).
+    /// Begins a write transaction (after waiting for SQLite's writer turn). On SQLite it is
+    /// `BEGIN IMMEDIATE`: the database's write lock is taken at the start, waiting (busy
+    /// timeout) while another process — `kindling admin` beside `kindling serve` — writes. A
+    /// deferred `BEGIN` that read first and then wrote failed at once with "database is locked"
+    /// when the other process had committed in between (SQLite cannot wait there).
     pub async fn write(&self) -> Result<Write<'_>, sqlx::Error> {
         let turn = self.write_guard().await;
-        Ok(Write {
-            tx: self.pool.begin().await?,
-            _turn: turn,
-        })
+        let tx = match self.kind {
+            DbKind::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            DbKind::Postgres => self.pool.begin().await?,
+        };
+        Ok(Write { tx, _turn: turn })
     }
 
     /// A value of the `meta` table.
@@ -192,4 +197,46 @@ pub(crate) fn json_column(
 ) -> Result<Option<serde_json::Value>, sqlx::Error> {
     Ok(r.try_get::<Option<String>, _>(name)?
         .and_then(|s| serde_json::from_str(&s).ok()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two processes on one SQLite file (`kindling admin` beside `kindling serve`): a write
+    /// transaction that reads first, while the other process commits a write, still commits —
+    /// it waits for its turn instead of failing with "database is locked".
+    #[tokio::test]
+    async fn a_write_transaction_waits_for_another_process_instead_of_failing_busy() {
+        let dir = std::env::temp_dir().join(format!("kindling-store-{}", random_id("t")));
+        let url = format!("sqlite://{}/k.db", dir.display());
+        // Two pools: two writers that share no process-local lock, as two processes.
+        let (a, b) = (
+            Db::connect(&url).await.unwrap(),
+            Db::connect(&url).await.unwrap(),
+        );
+        let mut w = a.write().await.unwrap();
+        sqlx::query("SELECT value FROM meta WHERE key = 'epoch'")
+            .fetch_optional(&mut *w.tx)
+            .await
+            .unwrap();
+        let other = tokio::spawn(async move {
+            sqlx::query("INSERT INTO meta (key, value) VALUES ('other', 'b')")
+                .execute(&b.pool)
+                .await
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        sqlx::query("INSERT INTO meta (key, value) VALUES ('mine', 'a')")
+            .execute(&mut *w.tx)
+            .await
+            .expect("the first writer keeps its turn");
+        w.commit().await.unwrap();
+        other
+            .await
+            .unwrap()
+            .expect("the other writer waited and wrote");
+        assert_eq!(a.meta("mine").await.unwrap().as_deref(), Some("a"));
+        assert_eq!(a.meta("other").await.unwrap().as_deref(), Some("b"));
+        std::fs::remove_dir_all(dir).ok();
+    }
 }
