@@ -209,7 +209,8 @@ fn request(route: &Route, p: &str) -> (Method, String, Option<Value>) {
         ("post", "/projects") => Some(json!({"name": "x", "task": "text", "labels": ["a", "b"]})),
         ("post", "/projects/{p}/models")
         | ("put", "/projects/{p}/models/{v}/current")
-        | ("post", "/projects/{p}/jobs/{id}/cancel") => None,
+        | ("post", "/projects/{p}/jobs/{id}/cancel")
+        | ("post", "/invitations/{p}/accept") => None,
         ("get" | "delete", _) => None,
         (m, path) => {
             panic!("{m} {path}: the auth sweep has no request body for this route; add one")
@@ -1043,6 +1044,159 @@ async fn available_counts_what_a_lease_could_hand_out(c: &Ctx) {
     assert!(checked >= 30, "only {checked} leases checked");
 }
 
+/// Owners invite by name and the user joins by accepting: the owner's answer is the same for a
+/// name no user has (no enumeration), the invited user sees and answers their invitations, and
+/// owners list and withdraw them.
+async fn invitations(c: &Ctx) {
+    let put = |name: String, role: &'static str| async move {
+        let path = format!("/projects/alpha/members/{name}");
+        c.call(
+            Method::PUT,
+            &path,
+            Some(c.token("olga")),
+            Some(json!({ "role": role })),
+        )
+        .await
+    };
+    let get = |user: &'static str, path: &'static str| {
+        c.call(Method::GET, path, Some(c.token(user)), None)
+    };
+    // A user who exists and a name nobody has get the same answer.
+    let (s1, b1) = put("bert".into(), "annotator").await;
+    let (s2, b2) = put("nobody-by-this-name".into(), "annotator").await;
+    assert_eq!((s1, s2), (StatusCode::ACCEPTED, StatusCode::ACCEPTED));
+    assert_eq!(
+        (b1["status"].as_str(), b2["status"].as_str()),
+        (Some("invited"), Some("invited"))
+    );
+    assert_eq!(b1["role"], b2["role"]);
+    // Invited is not a member yet.
+    assert_eq!(
+        get("bert", "/projects/alpha").await.0,
+        StatusCode::NOT_FOUND
+    );
+    let (s, mine) = get("bert", "/invitations").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(mine.as_array().unwrap().len(), 1, "{mine}");
+    assert_eq!(
+        (
+            mine[0]["project"].as_str(),
+            mine[0]["role"].as_str(),
+            mine[0]["invited_by"].as_str()
+        ),
+        (Some("alpha"), Some("annotator"), Some("olga"))
+    );
+    assert_eq!(get("amy", "/invitations").await.1, json!([]));
+    // Owners list the project's invitations; annotators may not.
+    let (s, pending) = get("olga", "/projects/alpha/invitations").await;
+    assert_eq!(s, StatusCode::OK);
+    let names: Vec<&str> = pending
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, vec!["bert", "nobody-by-this-name"]);
+    assert_eq!(
+        get("ann", "/projects/alpha/invitations").await.0,
+        StatusCode::FORBIDDEN
+    );
+    // Declining removes it; a new invitation can be accepted, with the role it offers.
+    let (s, _) = c
+        .call(
+            Method::DELETE,
+            "/invitations/alpha",
+            Some(c.token("bert")),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    assert_eq!(get("bert", "/invitations").await.1, json!([]));
+    let (s, b) = c
+        .call(
+            Method::POST,
+            "/invitations/alpha/accept",
+            Some(c.token("bert")),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found")),
+        "{b}"
+    );
+    assert_eq!(put("bert".into(), "reviewer").await.0, StatusCode::ACCEPTED);
+    let (s, b) = c
+        .call(
+            Method::POST,
+            "/invitations/alpha/accept",
+            Some(c.token("bert")),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (s, b["role"].as_str()),
+        (StatusCode::OK, Some("reviewer")),
+        "{b}"
+    );
+    let (s, detail) = get("bert", "/projects/alpha").await;
+    assert_eq!(
+        (s, detail["role"].as_str()),
+        (StatusCode::OK, Some("reviewer"))
+    );
+    assert_eq!(get("bert", "/invitations").await.1, json!([]));
+    // A member's role is set directly.
+    let (s, b) = put("bert".into(), "annotator").await;
+    assert_eq!(
+        (s, b["status"].as_str()),
+        (StatusCode::OK, Some("role_changed"))
+    );
+    // Owners withdraw an invitation; a name with neither membership nor invitation is 404.
+    let path = "/projects/alpha/members/nobody-by-this-name";
+    assert_eq!(
+        c.call(Method::DELETE, path, Some(c.token("olga")), None)
+            .await
+            .0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        c.call(Method::DELETE, path, Some(c.token("olga")), None)
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    let (_, pending) = get("olga", "/projects/alpha/invitations").await;
+    assert_eq!(pending, json!([]));
+    // Bad names and roles are refused; a project holds at most 1,000 pending invitations.
+    let (s, b) = put("x".repeat(201), "annotator").await;
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_name"))
+    );
+    let (s, b) = put("carol".into(), "admin").await;
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_role"))
+    );
+    for i in 0..1000 {
+        assert_eq!(
+            put(format!("guest{i}"), "annotator").await.0,
+            StatusCode::ACCEPTED
+        );
+    }
+    let (s, b) = put("guest1000".into(), "annotator").await;
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (StatusCode::CONFLICT, Some("too_many_invitations")),
+        "{b}"
+    );
+    // Re-inviting a pending name is not a new invitation.
+    assert_eq!(
+        put("guest7".into(), "reviewer").await.0,
+        StatusCode::ACCEPTED
+    );
+}
+
 /// One test per scenario and database, each on a fresh database and server (the first
 /// failure hides nothing else).
 macro_rules! scenarios {
@@ -1574,4 +1728,5 @@ scenarios!(
     overlap,
     gold,
     available_counts_what_a_lease_could_hand_out,
+    invitations,
 );

@@ -21,7 +21,10 @@ use kindling_server::domain::projects::{NewProject, Progress, ProjectDetail, Pro
 use kindling_server::domain::review::ReviewBatch;
 use kindling_server::http::jobs::JobList;
 use kindling_server::http::models::{VersionList, VersionRef};
-use kindling_server::http::projects::{AutoTrain, CreatedProject, Membership, Overlap};
+use kindling_server::http::projects::{
+    AutoTrain, CreatedProject, Membership, MembershipOffer, Overlap,
+};
+use kindling_server::store::invitations::{Invitation, Invited};
 use kindling_server::store::items::ItemRow;
 use kindling_server::store::jobs::{Job, JobConfig, JobProgress, JobResult};
 use kindling_server::store::labels::Event;
@@ -47,6 +50,9 @@ fn declarations() -> String {
         Progress::decl(&cfg),
         ProjectDetail::decl(&cfg),
         Membership::decl(&cfg),
+        MembershipOffer::decl(&cfg),
+        Invitation::decl(&cfg),
+        Invited::decl(&cfg),
         AutoTrain::decl(&cfg),
         Overlap::decl(&cfg),
         ItemRow::decl(&cfg),

@@ -6,6 +6,7 @@ import type { DeviceChoice } from 'kindling';
 import { Api, ApiError, NetworkError, describe, type Me, type ProjectInfo, type ProjectProgress } from './api';
 import { $, table } from './dom';
 import { renderDashboard } from './dashboard';
+import { renderMembers, renderMyInvitations } from './invitations';
 import { Inference } from './inference';
 import { LabelingView } from './labeling';
 import { ReviewView } from './review';
@@ -163,7 +164,11 @@ async function showProjects(): Promise<void> {
     li.append(a, meta);
     return li;
   }));
-  if (items.length === 0) list.textContent = 'No projects yet. An owner adds you with `kindling admin member-set`.';
+  if (items.length === 0) list.textContent = 'No projects yet. A project owner invites you by your user name; the invitation shows here.';
+  renderMyInvitations(api!, () => void showProjects()).catch((err) => {
+    // Offline: invitations wait for the next visit online.
+    if (!(err instanceof NetworkError)) $('invitation-error').textContent = describe(err);
+  });
 }
 
 async function showProject(id: string): Promise<void> {
@@ -202,6 +207,12 @@ async function showProject(id: string): Promise<void> {
     }).then(() => { $('train-error').textContent = `Saved: ${percent ? `${percent}% of items are labeled by two annotators` : 'no item is labeled twice'}.`; })
       .catch((err) => { $('train-error').textContent = describe(err); });
   };
+  $('member-controls').hidden = p.role !== 'owner';
+  if (p.role === 'owner') {
+    renderMembers(api!, id).catch((err) => {
+      if (!(err instanceof NetworkError)) $('invite-status').textContent = describe(err);
+    });
+  }
   await refreshDashboard(id, p.role);
 }
 

@@ -120,6 +120,9 @@ pub async fn lease(db: &Db, user: &User, project: &str, req: &LeaseRequest) -> R
     access::require(db, project, user, &[Role::Owner, Role::Annotator]).await?;
     let (limit, exclude) = req.checked()?;
     let now = now_ms();
+    // One lease at a time per process (see `Db::lease_turn`), the count included: 200 counts
+    // at once after a restart held every pool connection for seconds.
+    let turn = db.lease_turn().await;
     // How many are free is for display: counted before the write lock, from the items that
     // need a label and the outstanding leases (not a scan of the project).
     let available = store::leases::count_free(db, project, &user.id, now).await?;
@@ -144,6 +147,7 @@ pub async fn lease(db: &Db, user: &User, project: &str, req: &LeaseRequest) -> R
     let ids: Vec<&str> = batch.iter().map(|i| i.id.as_str()).collect();
     store::leases::take(&mut w.tx, project, &ids, &user.id, expires_at).await?;
     w.commit().await?;
+    drop(turn);
     // The contents are read after the writer turn is given back: items never change.
     let mut contents = store::leases::contents(db, project, &ids).await?;
     let mut items = Vec::with_capacity(batch.len());

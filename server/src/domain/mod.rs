@@ -10,6 +10,7 @@ pub mod error;
 pub mod export;
 pub mod history;
 pub mod import;
+pub mod invitations;
 pub mod items;
 pub mod jobs;
 pub mod leases;

@@ -171,7 +171,7 @@ pub async fn detail(db: &Db, user: &User, project: &str) -> Result<ProjectDetail
     })
 }
 
-fn last_owner() -> Error {
+pub(super) fn last_owner() -> Error {
     Error::conflict(
         "last_owner",
         "this is the project's only owner; make someone else an owner first",
@@ -193,7 +193,8 @@ pub async fn set_member(db: &Db, project: &str, name: &str, role: &str) -> Resul
 }
 
 /// Removes the member named `name` (owners remove anyone, members themselves); their labels
-/// stay, their leases end; the last owner cannot leave.
+/// stay, their leases end; the last owner cannot leave. An owner naming someone invited
+/// withdraws the invitation.
 pub async fn remove_member(db: &Db, caller: &User, project: &str, name: &str) -> Result<()> {
     let role = access::role_in(db, project, caller).await?;
     if role != Role::Owner && name != caller.name {
@@ -202,9 +203,15 @@ pub async fn remove_member(db: &Db, caller: &User, project: &str, name: &str) ->
             role.as_str()
         )));
     }
-    let user_id = store::projects::member_id(db, project, name)
-        .await?
-        .ok_or_else(|| Error::not_found(format!("`{name}` is not a member of `{project}`")))?;
+    let Some(user_id) = store::projects::member_id(db, project, name).await? else {
+        // An owner naming someone who is not a member withdraws their invitation.
+        if role == Role::Owner && super::invitations::withdraw(db, project, name).await? {
+            return Ok(());
+        }
+        return Err(Error::not_found(format!(
+            "`{name}` is not a member of `{project}` and has no invitation to it"
+        )));
+    };
     match store::projects::remove_member(db, project, &user_id).await? {
         MemberChange::Done => Ok(()),
         MemberChange::LastOwner => Err(last_owner()),

@@ -120,10 +120,14 @@ api_routes! {
     get "/openapi.json" => openapi::openapi, "This document", "any user";
     get "/me" => me, "The caller's user id and name", "any user";
     get "/projects" => projects::list, "List the caller's projects", "any member";
+    get "/invitations" => projects::my_invitations, "The caller's pending invitations", "any user";
+    post "/invitations/{p}/accept" => projects::accept_invitation, "Accept an invitation: join the project with the role offered", "the invited user";
+    delete "/invitations/{p}" => projects::decline_invitation, "Decline an invitation", "the invited user";
     post "/projects" => projects::create, "Create a project (the caller owns it; only with --open-project-creation)", "any user";
     get "/projects/{p}" => projects::get, "A project with progress", "any member";
-    put "/projects/{p}/members/{user}" => projects::set_member, "Set a member's role", "owner";
-    delete "/projects/{p}/members/{user}" => projects::remove_member, "Remove a member (owners), or leave (the member)", "owner or self";
+    put "/projects/{p}/members/{user}" => projects::set_member, "Set a member's role, or invite a name that is not a member's (202; the same answer whether or not the user exists)", "owner";
+    get "/projects/{p}/invitations" => projects::invitations_of, "Pending invitations of the project", "owner";
+    delete "/projects/{p}/members/{user}" => projects::remove_member, "Remove a member or withdraw an invitation (owners), or leave (the member)", "owner or self";
     get "/projects/{p}/items" => items::list, "List items (paged: cursor, limit ≤ 500)", "any member";
     put "/projects/{p}/items/{id}" => items::upload, "Upload an item (image/png, image/jpeg, image/webp or text/plain body)", "owner";
     get "/projects/{p}/items/{id}/content" => items::content, "Item content (immutable, ETag)", "any member";

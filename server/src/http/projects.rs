@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 use super::AppState;
 use super::auth::Caller;
 use super::error::{ApiError, ApiJson};
+use crate::domain::invitations::{self, Offer};
 use crate::domain::projects::{self, NewProject, ProjectDetail, ProjectInfo};
+use crate::store::invitations::{Invitation, Invited};
 use crate::store::types::Role;
 
 /// `POST /projects`: the caller becomes the owner (only with `--open-project-creation`).
@@ -50,15 +52,82 @@ pub struct Membership {
     pub role: String,
 }
 
-/// `PUT /projects/{p}/members/{user}`: owners set a user's role (the user is named).
+/// The answer to `PUT /projects/{p}/members/{user}`.
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct MembershipOffer {
+    /// `role_changed` (a member's role was set) or `invited` (an invitation waits for the
+    /// named user to accept; said whether or not such a user exists).
+    pub status: String,
+    /// The name.
+    pub name: String,
+    /// The role.
+    pub role: Role,
+}
+
+/// `PUT /projects/{p}/members/{user}`: owners set a member's role, or invite a name that is
+/// not a member's (202; the user becomes a member by accepting).
 pub async fn set_member(
     State(state): State<AppState>,
     caller: Caller,
     Path((project, user)): Path<(String, String)>,
     ApiJson(m): ApiJson<Membership>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<(StatusCode, Json<MembershipOffer>), ApiError> {
     caller.require(&state, &project, &[Role::Owner]).await?;
-    projects::set_member(&state.db, &project, &user, &m.role).await?;
+    let (offer, role) = invitations::offer(&state.db, &caller.0, &project, &user, &m.role).await?;
+    let (status, word) = match offer {
+        Offer::RoleChanged => (StatusCode::OK, "role_changed"),
+        Offer::Invited => (StatusCode::ACCEPTED, "invited"),
+    };
+    Ok((
+        status,
+        Json(MembershipOffer {
+            status: word.into(),
+            name: user,
+            role,
+        }),
+    ))
+}
+
+/// `GET /projects/{p}/invitations`: the project's pending invitations (owners).
+pub async fn invitations_of(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(project): Path<String>,
+) -> Result<Json<Vec<Invited>>, ApiError> {
+    caller.require(&state, &project, &[Role::Owner]).await?;
+    Ok(Json(invitations::of_project(&state.db, &project).await?))
+}
+
+/// `GET /invitations`: the caller's pending invitations.
+pub async fn my_invitations(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+) -> Result<Json<Vec<Invitation>>, ApiError> {
+    Ok(Json(invitations::mine(&state.db, &user).await?))
+}
+
+/// `POST /invitations/{p}/accept`: the caller joins the project with the role offered.
+pub async fn accept_invitation(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    Path(project): Path<String>,
+) -> Result<Json<ProjectInfo>, ApiError> {
+    invitations::accept(&state.db, &user, &project).await?;
+    let info = projects::list(&state.db, &user)
+        .await?
+        .into_iter()
+        .find(|p| p.id == project)
+        .ok_or_else(|| ApiError::from(crate::domain::Error::not_found("project not found")))?;
+    Ok(Json(info))
+}
+
+/// `DELETE /invitations/{p}`: the caller declines their invitation.
+pub async fn decline_invitation(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    Path(project): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    invitations::decline(&state.db, &user, &project).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

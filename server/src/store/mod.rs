@@ -5,6 +5,7 @@
 //! decided above, and passed in).
 
 pub mod embeddings;
+pub mod invitations;
 pub mod items;
 pub mod jobs;
 pub mod labels;
@@ -44,6 +45,8 @@ pub struct Db {
     pub kind: DbKind,
     /// SQLite allows one writer: write transactions queue here instead of failing busy.
     write_lock: tokio::sync::Mutex<()>,
+    /// One lease transaction at a time in this process (see [`Db::lease_turn`]).
+    lease_lock: tokio::sync::Mutex<()>,
 }
 
 /// A write transaction, holding SQLite's process-local writer turn (see [`Db::write`]).
@@ -100,6 +103,7 @@ impl Db {
             pool,
             kind,
             write_lock: tokio::sync::Mutex::new(()),
+            lease_lock: tokio::sync::Mutex::new(()),
         };
         if db.meta("epoch").await?.is_none() {
             db.new_epoch().await?;
@@ -128,6 +132,20 @@ impl Db {
             DbKind::Postgres => self.pool.begin().await?,
         };
         Ok(Write { tx, _turn: turn })
+    }
+
+    /// The process's turn to lease. Leases of a project serialize in the database anyway (the
+    /// project's row lock on PostgreSQL, the writer turn on SQLite); queueing them here first
+    /// keeps waiting leases from holding pool connections that pushes and pulls need (200
+    /// leases at once held all 16 and pushes timed out waiting for a connection).
+    pub async fn lease_turn(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.lease_lock.lock().await
+    }
+
+    /// Refreshes the query planner's statistics (after a bulk import).
+    pub async fn analyze(&self) -> Result<(), sqlx::Error> {
+        sqlx::query("ANALYZE").execute(&self.pool).await?;
+        Ok(())
     }
 
     /// A value of the `meta` table.

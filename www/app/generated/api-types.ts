@@ -126,6 +126,61 @@ export type Membership = {
  */
 role: string, };
 
+export type MembershipOffer = { 
+/**
+ * `role_changed` (a member's role was set) or `invited` (an invitation waits for the
+ * named user to accept; said whether or not such a user exists).
+ */
+status: string, 
+/**
+ * The name.
+ */
+name: string, 
+/**
+ * The role.
+ */
+role: Role, };
+
+export type Invitation = { 
+/**
+ * The project.
+ */
+project: string, 
+/**
+ * Its display name.
+ */
+project_name: string, 
+/**
+ * The role offered.
+ */
+role: Role, 
+/**
+ * The name of the owner who invited.
+ */
+invited_by: string, 
+/**
+ * Unix ms.
+ */
+created_at: number, };
+
+export type Invited = { 
+/**
+ * The name invited.
+ */
+name: string, 
+/**
+ * The role offered.
+ */
+role: Role, 
+/**
+ * The name of the owner who invited.
+ */
+invited_by: string, 
+/**
+ * Unix ms.
+ */
+created_at: number, };
+
 export type AutoTrain = { 
 /**
  * Train after every this many new labeled items; 0 turns it off.
