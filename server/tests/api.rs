@@ -1061,6 +1061,10 @@ async fn invitations(c: &Ctx) {
     let get = |user: &'static str, path: &'static str| {
         c.call(Method::GET, path, Some(c.token(user)), None)
     };
+    let accept = || {
+        let path = "/invitations/alpha/accept";
+        c.call(Method::POST, path, Some(c.token("bert")), None)
+    };
     // A user who exists and a name nobody has get the same answer.
     let (s1, b1) = put("bert".into(), "annotator").await;
     let (s2, b2) = put("nobody-by-this-name".into(), "annotator").await;
@@ -1112,28 +1116,14 @@ async fn invitations(c: &Ctx) {
         .await;
     assert_eq!(s, StatusCode::NO_CONTENT);
     assert_eq!(get("bert", "/invitations").await.1, json!([]));
-    let (s, b) = c
-        .call(
-            Method::POST,
-            "/invitations/alpha/accept",
-            Some(c.token("bert")),
-            None,
-        )
-        .await;
+    let (s, b) = accept().await;
     assert_eq!(
         (s, b["code"].as_str()),
         (StatusCode::NOT_FOUND, Some("not_found")),
         "{b}"
     );
     assert_eq!(put("bert".into(), "reviewer").await.0, StatusCode::ACCEPTED);
-    let (s, b) = c
-        .call(
-            Method::POST,
-            "/invitations/alpha/accept",
-            Some(c.token("bert")),
-            None,
-        )
-        .await;
+    let (s, b) = accept().await;
     assert_eq!(
         (s, b["role"].as_str()),
         (StatusCode::OK, Some("reviewer")),

@@ -39,3 +39,12 @@ export async function signIn(page, base, token) {
     await page.waitForSelector('#projects:not([hidden])');
   }
 }
+
+/** Closes `browser`, then destroys `server` even when closing the browser fails: no process outlives the tests. */
+export async function closeAll(browser, server) {
+  try {
+    await browser?.close();
+  } finally {
+    await server?.destroy();
+  }
+}

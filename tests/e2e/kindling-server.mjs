@@ -43,6 +43,12 @@ export class KindlingServer {
     return execFileSync(KINDLING_BIN, [...args, '--db', this.db], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
   }
 
+  /** Adds the user `name` and returns a new token of theirs. */
+  user(name) {
+    this.cli('admin', 'user-add', name);
+    return this.cli('admin', 'token-create', name);
+  }
+
   /** Starts `kindling serve` with the app, and waits for /healthz. */
   async start() {
     this.log = fs.openSync(path.join(this.dir, 'server.log'), 'a');

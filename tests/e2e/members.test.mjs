@@ -5,7 +5,7 @@
 // are shown as text, never run as HTML. Fails on console errors.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchChromium, signIn, watch } from './browser.mjs';
+import { closeAll, launchChromium, signIn, watch } from './browser.mjs';
 import { KindlingServer } from './kindling-server.mjs';
 
 const HOSTILE = '<img src=x onerror="window.pwned=1">';
@@ -15,22 +15,13 @@ const tokens = {};
 
 before(async () => {
   server = await KindlingServer.create();
-  for (const name of ['olga', 'zoe', 'yan']) {
-    server.cli('admin', 'user-add', name);
-    tokens[name] = server.cli('admin', 'token-create', name);
-  }
+  for (const name of ['olga', 'zoe', 'yan']) tokens[name] = server.user(name);
   server.cli('admin', 'project-create', '--id', 'team', '--name', `Team ${HOSTILE}`, '--labels', 'a,b', '--owner', 'olga');
   await server.start();
   browser = await launchChromium();
 });
 
-after(async () => {
-  try {
-    await browser?.close();
-  } finally {
-    await server?.destroy();
-  }
-});
+after(() => closeAll(browser, server));
 
 /** A signed-in page of `user` in its own browser context. */
 async function pageOf(user, problems) {

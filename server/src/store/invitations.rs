@@ -158,12 +158,7 @@ pub async fn accept(
     let role = match member {
         Some(r) => column(&r, "role", Role::parse)?,
         None => {
-            sqlx::query("INSERT INTO members (project_id, user_id, role) VALUES ($1, $2, $3)")
-                .bind(project)
-                .bind(user_id)
-                .bind(role.as_str())
-                .execute(&mut *w.tx)
-                .await?;
+            super::projects::insert_member(&mut w.tx, project, user_id, role).await?;
             role
         }
     };

@@ -181,6 +181,22 @@ async fn delete_member(tx: &mut Tx, project: &str, user_id: &str) -> Result<(), 
     Ok(())
 }
 
+/// Makes `user_id` a member of `project` with `role` (who is not one yet).
+pub(super) async fn insert_member(
+    tx: &mut Tx,
+    project: &str,
+    user_id: &str,
+    role: Role,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO members (project_id, user_id, role) VALUES ($1, $2, $3)")
+        .bind(project)
+        .bind(user_id)
+        .bind(role.as_str())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 /// Gives `user_id` `role` in `project`, in one transaction; a project always keeps an owner.
 pub async fn set_member(
     db: &Db,
@@ -193,12 +209,7 @@ pub async fn set_member(
         return Ok(MemberChange::LastOwner);
     }
     delete_member(&mut w.tx, project, user_id).await?;
-    sqlx::query("INSERT INTO members (project_id, user_id, role) VALUES ($1, $2, $3)")
-        .bind(project)
-        .bind(user_id)
-        .bind(role.as_str())
-        .execute(&mut *w.tx)
-        .await?;
+    insert_member(&mut w.tx, project, user_id, role).await?;
     w.commit().await?;
     Ok(MemberChange::Done)
 }
