@@ -119,10 +119,11 @@ pub struct Lease {
 pub async fn lease(db: &Db, user: &User, project: &str, req: &LeaseRequest) -> Result<Lease> {
     access::require(db, project, user, &[Role::Owner, Role::Annotator]).await?;
     let (limit, exclude) = req.checked()?;
-    let now = now_ms();
     // One lease at a time per process (see `Db::lease_turn`), the count included: 200 counts
-    // at once after a restart held every pool connection for seconds.
+    // at once after a restart held every pool connection for seconds. The clock is read after
+    // the wait, so a lease that expired meanwhile no longer counts as held.
     let turn = db.lease_turn().await;
+    let now = now_ms();
     // How many are free is for display: counted before the write lock, from the items that
     // need a label and the outstanding leases (not a scan of the project).
     let available = store::leases::count_free(db, project, &user.id, now).await?;

@@ -112,9 +112,23 @@ pub async fn held(tx: &mut Tx, project: &str, user_id: &str, now: i64) -> Result
     .try_get("n")
 }
 
-/// `$first, $first+1, …` for `n` values (an `IN (…)` list or a row of `VALUES`).
-fn placeholders(first: usize, n: usize) -> Vec<String> {
-    (first..first + n).map(|i| format!("${i}")).collect()
+/// `$2, $3, …` for `n` item ids (after the project as `$1`), for an `IN (…)` list.
+fn id_list(n: usize) -> String {
+    (2..2 + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `sql` (whose `$1` is the project and `$2…` the ids of [`id_list`]) with its values bound.
+fn with_ids<'q>(
+    sql: &'q str,
+    project: &'q str,
+    items: &[&'q str],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    items
+        .iter()
+        .fold(sqlx::query(sql).bind(project), |q, id| q.bind(*id))
 }
 
 /// The contents of `items` of `project`, by id (items never change, so this needs no lock).
@@ -129,13 +143,9 @@ pub async fn contents(
     }
     let sql = format!(
         "SELECT id, content FROM items WHERE project_id = $1 AND id IN ({})",
-        placeholders(2, items.len()).join(", ")
+        id_list(items.len())
     );
-    let mut q = sqlx::query(&sql).bind(project);
-    for id in items {
-        q = q.bind(*id);
-    }
-    for row in q.fetch_all(&db.pool).await? {
+    for row in with_ids(&sql, project, items).fetch_all(&db.pool).await? {
         out.insert(row.try_get("id")?, row.try_get("content")?);
     }
     Ok(out)
@@ -153,31 +163,25 @@ pub async fn take(
     if items.is_empty() {
         return Ok(());
     }
-    let sql = format!(
+    let delete = format!(
         "DELETE FROM leases WHERE project_id = $1 AND item_id IN ({})",
-        placeholders(2, items.len()).join(", ")
+        id_list(items.len())
     );
-    let mut q = sqlx::query(&sql).bind(project);
-    for id in items {
-        q = q.bind(*id);
-    }
-    q.execute(&mut **tx).await?;
-    let rows: Vec<String> = placeholders(4, items.len())
-        .iter()
-        .map(|id| format!("($1, {id}, $2, $3)"))
+    with_ids(&delete, project, items).execute(&mut **tx).await?;
+    // The same numbering: $1 project, $2… ids, then the holder and the expiry.
+    let (user, expiry) = (items.len() + 2, items.len() + 3);
+    let rows: Vec<String> = (2..2 + items.len())
+        .map(|i| format!("($1, ${i}, ${user}, ${expiry})"))
         .collect();
-    let sql = format!(
+    let insert = format!(
         "INSERT INTO leases (project_id, item_id, user_id, expires_at) VALUES {}",
         rows.join(", ")
     );
-    let mut q = sqlx::query(&sql)
-        .bind(project)
+    with_ids(&insert, project, items)
         .bind(user_id)
-        .bind(expires_at);
-    for id in items {
-        q = q.bind(*id);
-    }
-    q.execute(&mut **tx).await?;
+        .bind(expires_at)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 
