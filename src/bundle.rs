@@ -17,7 +17,7 @@ pub use manifest::{
 
 use burn::module::Module;
 use burn::store::ModuleRecord;
-use burn::tensor::{Bytes, Device};
+use burn::tensor::{Bytes, DType, Device};
 use sha2::{Digest, Sha256};
 
 use crate::model::{ArchConfig, Model};
@@ -425,12 +425,14 @@ pub fn model_to_burnpack(model: Model) -> Result<Vec<u8>, BundleError> {
 }
 
 /// Builds `arch` on `device` and loads burnpack `bytes` into it (tensors stored as f16 are
-/// widened to f32), checking every tensor's presence and shape.
+/// widened to f32), checking every tensor's presence, shape and dtype.
 ///
-/// An f32 file is loaded as recorded: casting to the module's dtype would read each (lazily
-/// initialized) parameter's dtype and so run its random initializer first — 60% of a small
-/// model's load time in the browser, more for a backbone. Its tensors are then checked to be
-/// f32 as the manifest says. Other dtypes (f16 backbones) are widened to the module's f32.
+/// The dtypes are checked from the file's metadata before anything loads: a tensor that is not
+/// a float (an integer or boolean dtype written by a buggy exporter) would make burn panic, and
+/// an f32 file must hold f32 tensors only. An f32 file is loaded as recorded: casting to the
+/// module's dtype would read each (lazily initialized) parameter's dtype and so run its random
+/// initializer first — 60% of a small model's load time in the browser, more for a backbone.
+/// Other dtypes (f16 backbones) are widened to the module's f32.
 fn load_weights(
     arch: &ArchConfig,
     file: &WeightsFile,
@@ -441,46 +443,37 @@ fn load_weights(
         file: file.path.clone(),
         reason,
     };
-    let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes.to_vec()))
+    // Shared once, so the dtype check and the record view the same bytes without a copy.
+    let bytes = Bytes::from_bytes_vec(bytes.to_vec()).shared();
+    let tensors = burn_pack::Reader::from_bytes(bytes.clone())
+        .and_then(burn_pack::Reader::into_tensors)
         .map_err(|e| corrupt(e.to_string()))?;
+    for tensor in &tensors {
+        let dtype = tensor.dtype;
+        let expected = match file.dtype {
+            WeightsDtype::F32 => dtype == DType::F32,
+            WeightsDtype::F16 => dtype.is_float(),
+        };
+        if !expected {
+            return Err(corrupt(format!(
+                "the manifest says {}, but tensor `{}` is stored as {dtype:?}",
+                file.dtype.name(),
+                tensor.name
+            )));
+        }
+    }
+    drop(tensors);
+    let record = ModuleRecord::from_bytes(bytes).map_err(|e| corrupt(e.to_string()))?;
     let record = match file.dtype {
         WeightsDtype::F32 => record,
         WeightsDtype::F16 => record.cast_to_module_dtype(),
     };
-    let model =
-        arch.init(device)?
-            .try_load_record(record)
-            .map_err(|e| BundleError::WeightsMismatch {
-                arch: arch.arch_name().into(),
-                reason: e.to_string(),
-            })?;
-    if file.dtype == WeightsDtype::F32 {
-        let mut check = FloatDtypes::default();
-        model.visit(&mut check);
-        if let Some((index, dtype)) = check.first_other {
-            return Err(corrupt(format!(
-                "the manifest says f32, but parameter #{index} is stored as {dtype:?}"
-            )));
-        }
-    }
-    Ok(model)
-}
-
-/// Finds the first float parameter whose dtype is not f32.
-#[derive(Default)]
-struct FloatDtypes {
-    seen: usize,
-    first_other: Option<(usize, burn::tensor::DType)>,
-}
-
-impl burn::module::ModuleVisitor for FloatDtypes {
-    fn visit_float<const D: usize>(&mut self, param: &burn::module::Param<burn::Tensor<D>>) {
-        let dtype = param.val().dtype();
-        if self.first_other.is_none() && dtype != burn::tensor::DType::F32 {
-            self.first_other = Some((self.seen, dtype));
-        }
-        self.seen += 1;
-    }
+    arch.init(device)?
+        .try_load_record(record)
+        .map_err(|e| BundleError::WeightsMismatch {
+            arch: arch.arch_name().into(),
+            reason: e.to_string(),
+        })
 }
 
 /// Checks a file's bytes against the size and hash the manifest declares; `sha256` is the

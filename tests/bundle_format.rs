@@ -180,6 +180,47 @@ fn as_f16(weights: &[u8]) -> Vec<u8> {
         .to_vec()
 }
 
+/// `weights` with its first tensor's dtype rewritten as `I32` (same bytes: 4 bytes per value),
+/// as a buggy exporter or a patched header would leave it.
+fn first_tensor_as_i32(weights: &[u8]) -> Vec<u8> {
+    use burn::tensor::{Bytes, DType};
+    let reader = burn_pack::Reader::from_bytes(Bytes::from_bytes_vec(weights.to_vec())).unwrap();
+    let tensors = reader
+        .into_tensors()
+        .unwrap()
+        .into_iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let (name, dtype, shape, id, bytes) = t.into_parts().unwrap();
+            let dtype = if i == 0 { DType::I32 } else { dtype };
+            burn_pack::Tensor::new(name, dtype, shape, id, bytes)
+        })
+        .collect();
+    burn_pack::Writer::new(tensors)
+        .into_bytes()
+        .unwrap()
+        .to_vec()
+}
+
+#[test]
+fn an_integer_tensor_in_the_weights_is_corrupt_not_a_panic() {
+    // Found by the `bundle_weights` fuzz target: burn panics ("Expected float dtype, got I32")
+    // when it loads an integer tensor into a float parameter. Checked before anything loads,
+    // whichever dtype the manifest declares.
+    let bundle = common::bundle(common::mlp_config(8), 1);
+    let patched = first_tensor_as_i32(bundle.weights());
+    for declared in ["f32", "f16"] {
+        let mut m = manifest_json(&bundle);
+        m["weights"]["size"] = patched.len().into();
+        m["weights"]["sha256"] = sha256_hex(&patched).into();
+        m["weights"]["dtype"] = declared.into();
+        let verified = Bundle::from_parts(m.to_string().as_bytes(), patched.clone()).unwrap();
+        let err = verified.load_model(&common::device()).unwrap_err();
+        assert_eq!(err.code(), "BUNDLE_CORRUPT_WEIGHTS", "{declared}: {err}");
+        assert!(err.to_string().contains("I32"), "{declared}: {err}");
+    }
+}
+
 #[test]
 fn f16_weights_under_a_manifest_that_says_f32_are_corrupt() {
     // f32 files load as recorded (no cast), so the dtype the manifest promises is checked.
