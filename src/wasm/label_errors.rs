@@ -1,12 +1,12 @@
 //! `likelyErrors`: the reviewers' likely-errors queue ([`crate::label_errors`]) for JavaScript:
-//! out-of-fold linear heads on the items' features, then confident learning's order.
+//! out-of-fold linear heads on the items' features, in two rounds, then confident learning's order.
 
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use super::KindlingError;
 use crate::device::cpu_device;
-use crate::label_errors::{likely_errors, out_of_fold_probabilities};
+use crate::label_errors::review_queue;
 use crate::local_head::LocalHeadConfig;
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -39,7 +39,9 @@ struct Entry {
 /// per item (a backbone's embeddings, or the model's class probabilities), `given` each item's
 /// class index among `classes`. `folds` (default 5) linear heads, each fitted without one fold
 /// on the CPU, give every item probabilities from a head that never saw its label; an item is
-/// flagged when another class reaches that class's mean confidence (confident learning).
+/// flagged when another class reaches that class's mean confidence (confident learning). Two
+/// rounds: the second fits the heads again without the first round's most suspect items, so
+/// a confusion repeated across many labels is not learned (see `label_errors::review_queue`).
 /// Rejects with `LABEL_ERRORS_FOLDS` when there are fewer items than folds, and with the local
 /// head's codes (`LOCAL_HEAD_TOO_FEW`, …) when the labels cannot train a head.
 #[wasm_bindgen(js_name = likelyErrors, unchecked_return_type = "LikelyError[]")]
@@ -52,7 +54,7 @@ pub async fn likely_errors_js(
 ) -> Result<JsValue, KindlingError> {
     let device = cpu_device(None).map_err(KindlingError::from)?.device;
     let folds = folds.unwrap_or(5);
-    let probs = out_of_fold_probabilities(
+    let queue = review_queue(
         &features,
         &given,
         size,
@@ -63,8 +65,6 @@ pub async fn likely_errors_js(
     )
     .await
     .map_err(|e| KindlingError::new(e.code(), e.to_string()))?;
-    let queue = likely_errors(&probs, classes, &given)
-        .map_err(|e| KindlingError::new(e.code(), e.to_string()))?;
     let entries: Vec<Entry> = queue
         .into_iter()
         .map(|s| Entry {

@@ -2,7 +2,8 @@
 //! pool of training items, flip a known share of their labels (uniform: to any other class;
 //! class-conditional: each class to one fixed other class, as a systematic confusion would),
 //! get out-of-sample probabilities by k-fold training on the noisy labels, order the items with
-//! `kindling::label_errors::likely_errors` (confident learning), and report the precision and
+//! `kindling::label_errors::likely_errors` (confident learning) in the queue's two rounds (the
+//! second trains without the first's most suspect items), and report the precision and
 //! recall of the flipped labels among the first 5%, 10% and 20% reviewed, against reviewing in
 //! random order; then the test accuracy of a model trained on the noisy labels, on the labels
 //! after a reviewer fixed what the first 10% showed, and on the clean labels. Writes a CSV and
@@ -14,7 +15,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use burn::tensor::Device;
 use clap::Args;
-use kindling::label_errors::likely_errors;
+use kindling::label_errors::{likely_errors, second_round_left_out};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{RngExt, SeedableRng};
@@ -112,12 +113,13 @@ fn accuracy(
 }
 
 /// Out-of-sample probabilities `[n, classes]` of `noisy`'s items: each from the model of the
-/// folds it is not in.
+/// folds it is not in, trained without the items `left_out` marks (`&[]`: none).
 fn out_of_sample(
     arch: &kindling::ArchConfig,
     noisy: &Dataset,
     test: &Dataset,
     args: &LabelErrorsArgs,
+    left_out: &[bool],
 ) -> anyhow::Result<Vec<f32>> {
     let n = noisy.len();
     let k = noisy.classes.len();
@@ -132,6 +134,7 @@ fn out_of_sample(
             .enumerate()
             .filter(|(i, _)| i % args.folds != f)
             .map(|(_, x)| x)
+            .filter(|&x| !left_out.get(x).copied().unwrap_or(false))
             .collect();
         let data = LoadedData {
             train: noisy.subset(&rest),
@@ -198,15 +201,25 @@ pub fn run(args: LabelErrorsArgs) -> anyhow::Result<()> {
         let mut rng = StdRng::seed_from_u64(args.seed ^ 0xbad_1abe1);
         let mut noisy = clean.clone();
         let flipped = flip(&mut noisy.labels, classes, args.noise, kind, &mut rng)?;
-        let probs = out_of_sample(&arch, &noisy, &test, &args)?;
-        let queue: Vec<usize> = likely_errors(&probs, classes as usize, &noisy.labels)?
-            .iter()
-            .map(|s| s.item)
-            .collect();
-        // Two plain scores for comparison (the queue divides self-confidence by the class's
-        // mean): ascending self-confidence, and descending margin of the most likely other
-        // class over it.
         let k = classes as usize;
+        // The queue's two rounds, as `label_errors::review_queue` runs them on embeddings.
+        let probs = out_of_sample(&arch, &noisy, &test, &args, &[])?;
+        let first = likely_errors(&probs, k, &noisy.labels)?;
+        let left_out = second_round_left_out(&first);
+        eprintln!(
+            "second round: {} of {} items left out of training",
+            left_out.iter().filter(|&&l| l).count(),
+            noisy.len()
+        );
+        let second = out_of_sample(&arch, &noisy, &test, &args, &left_out)?;
+        let items = |q: Vec<kindling::label_errors::Suspect>| -> Vec<usize> {
+            q.iter().map(|s| s.item).collect()
+        };
+        let queue = items(likely_errors(&second, k, &noisy.labels)?);
+        let first_round = items(first);
+        // Two plain scores of the first round's probabilities for comparison (the queue divides
+        // self-confidence by the class's mean): ascending self-confidence, and descending margin
+        // of the most likely other class over it.
         let score_order = |score: &dyn Fn(&[f32], usize) -> f32| {
             let mut order: Vec<usize> = (0..noisy.len()).collect();
             order.sort_by(|&a, &b| {
@@ -229,6 +242,7 @@ pub fn run(args: LabelErrorsArgs) -> anyhow::Result<()> {
         random.shuffle(&mut rng);
         for (name, order) in [
             ("likely-errors queue", &queue),
+            ("first round only", &first_round),
             ("self-confidence only", &by_confidence),
             ("margin only", &by_margin),
             ("random order", &random),
