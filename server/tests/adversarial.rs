@@ -7,7 +7,7 @@ mod harness;
 
 use std::time::{Duration, Instant};
 
-use harness::{Server, call_json, cli, fresh_db, seed_project};
+use harness::{Server, call_json, cli, fresh_db, scratch, seed_project};
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -476,7 +476,7 @@ async fn leases_are_capped_in_bytes_and_per_person(c: &Ctx) {
         .iter()
         .map(|i| i["id"].as_str().unwrap().to_string())
         .collect();
-    let jsonl = std::env::temp_dir().join(format!("kindling-hoard-{}.jsonl", std::process::id()));
+    let jsonl = scratch("hoard.jsonl");
     let lines: Vec<String> = (0..2100)
         .map(|i| json!({"id": format!("note-{i}"), "text": format!("note number {i}")}).to_string())
         .collect();

@@ -4,7 +4,7 @@
 
 mod harness;
 
-use harness::{Server, call_json, cli, fresh_db, seed_project};
+use harness::{Server, call_json, cli, fresh_db, scratch, seed_project};
 use kindling_server::http::{ROUTES, Route};
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
@@ -653,8 +653,7 @@ async fn items_and_models(c: &Ctx) {
     // Model versions: a real bundle archive.
     // One folder per server: the SQLite and PostgreSQL runs of this scenario run at once.
     let port = c.server.base.rsplit(':').next().unwrap();
-    let dir =
-        std::env::temp_dir().join(format!("kindling-api-bundle-{}-{port}", std::process::id()));
+    let dir = scratch(&format!("bundle-{port}"));
     cli(&["bundle", "demo", "--out", dir.to_str().unwrap()]);
     let archive = dir.with_extension("kbundle");
     cli(&[

@@ -10,7 +10,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use harness::{Server, call_json, cli, fresh_db};
+use harness::{Server, call_json, cli, fresh_db, scratch};
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -120,7 +120,7 @@ async fn setup(kind: &str, name: &str, backbone: Option<&Path>) -> Ctx {
         emails("easy-ham-1", "ham", 40),
     );
     let mut items = Vec::new();
-    let file = std::env::temp_dir().join(format!("kindling-{name}-{}.jsonl", std::process::id()));
+    let file = scratch(&format!("{name}.jsonl"));
     let mut out = std::fs::File::create(&file).unwrap();
     for (s, h) in spam.into_iter().zip(ham) {
         for ((id, text), class) in [(s, "spam"), (h, "ham")] {

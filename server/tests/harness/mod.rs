@@ -2,7 +2,9 @@
 
 #![allow(dead_code)]
 
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Once;
 use std::time::Duration;
 
 /// The binary under test.
@@ -16,12 +18,40 @@ pub fn postgres_url() -> String {
     )
 }
 
+/// A path for this test process's files: `$TMPDIR/kindling-tests/{pid}/{name}` (its parent is
+/// created). The first call in a process removes the folders of test processes that are no
+/// longer running, so the databases, logs and bundles of earlier runs do not pile up.
+pub fn scratch(name: &str) -> PathBuf {
+    static SWEEP: Once = Once::new();
+    let root = std::env::temp_dir().join("kindling-tests");
+    SWEEP.call_once(|| sweep_finished(&root));
+    let dir = root.join(std::process::id().to_string());
+    std::fs::create_dir_all(&dir).expect("the scratch folder is created");
+    dir.join(name)
+}
+
+/// Removes the folders under `root` named for a process id that is not running.
+fn sweep_finished(root: &Path) {
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let running = entry
+            .file_name()
+            .to_str()
+            .and_then(|name| name.parse::<u32>().ok())
+            .is_some_and(|pid| Path::new(&format!("/proc/{pid}")).exists());
+        if !running {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
 /// A fresh database URL: a new SQLite file, or a new PostgreSQL schema-free database.
 pub fn fresh_db(kind: &str, name: &str) -> String {
     match kind {
         "sqlite" => {
-            let dir =
-                std::env::temp_dir().join(format!("kindling-test-{}-{name}", std::process::id()));
+            let dir = scratch(&format!("db-{name}"));
             let _ = std::fs::remove_dir_all(&dir);
             std::fs::create_dir_all(&dir).unwrap();
             format!("sqlite://{}/k.db", dir.display())
@@ -75,7 +105,7 @@ pub struct Server {
     port: u16,
     args: Vec<String>,
     /// The process's stdout and stderr (kept; printed when the test fails).
-    pub log: std::path::PathBuf,
+    pub log: PathBuf,
 }
 
 fn free_port() -> u16 {
@@ -98,8 +128,7 @@ impl Server {
     }
 
     async fn start_on(db: &str, port: u16, args: &[&str]) -> Server {
-        let log =
-            std::env::temp_dir().join(format!("kindling-serve-{}-{port}.log", std::process::id()));
+        let log = scratch(&format!("serve-{port}.log"));
         // Appended: a restarted server's log follows the killed one's.
         let file = std::fs::OpenOptions::new()
             .create(true)
