@@ -9,7 +9,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import * as helpers from './app-helpers.mjs';
 import { labelOne, pending, readyOffline, waitSuggestion } from './app-helpers.mjs';
-import { launchChromium, watch } from './browser.mjs';
+import { closeAll, launchChromium, watch } from './browser.mjs';
 import { FaultProxy } from './fault-proxy.mjs';
 import { KindlingServer } from './kindling-server.mjs';
 
@@ -30,8 +30,7 @@ before(async () => {
   assert.ok(fs.existsSync(path.join(MODEL, 'manifest.json')), 'the MNIST model is trained (scripts/models.sh)');
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   server = await KindlingServer.create();
-  server.cli('admin', 'user-add', 'alice');
-  token = server.cli('admin', 'token-create', 'alice');
+  token = server.user('alice');
   server.cli('admin', 'project-create', '--id', 'digits', '--name', 'Digits <b>bold?</b>', '--labels', '0,1,2,3,4,5,6,7,8,9', '--owner', 'alice');
   server.cli('admin', 'import', '--project', 'digits', '--data', 'mnist', '--limit', '1000');
   server.cli('admin', 'publish', '--project', 'digits', '--bundle', MODEL, '--current');
@@ -44,12 +43,7 @@ before(async () => {
 });
 
 after(async () => {
-  // The server goes even when closing the browser fails: no process outlives the tests.
-  try {
-    await browser?.close();
-  } finally {
-    await server?.destroy();
-  }
+  await closeAll(browser, server);
   if (latencies.length) {
     const sorted = [...latencies].sort((a, b) => a - b);
     const q = (p) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))].toFixed(1);

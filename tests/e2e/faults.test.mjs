@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { assertOnServer, labelOne, openApp, pending, readyOffline } from './app-helpers.mjs';
-import { launchChromium } from './browser.mjs';
+import { closeAll, launchChromium } from './browser.mjs';
 import { FaultProxy } from './fault-proxy.mjs';
 import { KindlingServer } from './kindling-server.mjs';
 
@@ -25,8 +25,7 @@ let token;
 
 before(async () => {
   server = await KindlingServer.create();
-  server.cli('admin', 'user-add', 'fay');
-  token = server.cli('admin', 'token-create', 'fay');
+  token = server.user('fay');
   server.cli('admin', 'project-create', '--id', 'digits', '--name', 'Digits', '--labels', '0,1,2,3,4,5,6,7,8,9', '--owner', 'fay');
   server.cli('admin', 'import', '--project', 'digits', '--data', 'mnist', '--limit', '400');
   server.cli('admin', 'publish', '--project', 'digits', '--bundle', MODEL, '--current');
@@ -37,10 +36,9 @@ before(async () => {
 
 after(async () => {
   try {
-    await browser?.close();
     await proxy?.close();
   } finally {
-    await server?.destroy();
+    await closeAll(browser, server);
   }
 });
 

@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { launchChromium, signIn, watch } from './browser.mjs';
+import { closeAll, launchChromium, signIn, watch } from './browser.mjs';
 import { KindlingServer } from './kindling-server.mjs';
 
 const ARTIFACTS = path.resolve('artifacts/screenshots');
@@ -17,22 +17,14 @@ let token;
 before(async () => {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   server = await KindlingServer.create();
-  server.cli('admin', 'user-add', 'olga');
-  token = server.cli('admin', 'token-create', 'olga');
+  token = server.user('olga');
   server.cli('admin', 'project-create', '--id', 'loop', '--name', 'Loop', '--labels', '0,1,2,3,4,5,6,7,8,9', '--owner', 'olga');
   server.cli('admin', 'import', '--project', 'loop', '--data', 'mnist', '--limit', '400');
   await server.start();
   browser = await launchChromium();
 });
 
-after(async () => {
-  // The server goes even when closing the browser fails: no process outlives the tests.
-  try {
-    await browser?.close();
-  } finally {
-    await server?.destroy();
-  }
-});
+after(() => closeAll(browser, server));
 
 test('label, train from the dashboard, and the new version arrives in the open page', async () => {
   const problems = [];

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { launchChromium, signIn, watch } from './browser.mjs';
+import { closeAll, launchChromium, signIn, watch } from './browser.mjs';
 import { labelTruly as labelTrulyAs, truth as truthOf } from './truth.mjs';
 import { KindlingServer, KINDLING_BIN } from './kindling-server.mjs';
 
@@ -35,8 +35,7 @@ before(async () => {
   const made = spawnSync(KINDLING_BIN, ['fixture-photos', '--from', SAMPLES, '--out', photos, '--per-class', '16'], { encoding: 'utf8' });
   assert.equal(made.status, 0, made.stderr);
   server = await KindlingServer.create();
-  server.cli('admin', 'user-add', 'olga');
-  token = server.cli('admin', 'token-create', 'olga');
+  token = server.user('olga');
   server.cli('admin', 'project-create', '--id', 'photos', '--name', 'Photos', '--labels', CLASSES.join(','), '--owner', 'olga');
   server.cli('admin', 'set-backbone', '--project', 'photos', '--bundle', BACKBONE);
   // A second project of the same photos that keeps its untrained head: only the browser learns.
@@ -49,9 +48,8 @@ before(async () => {
 
 after(async () => {
   try {
-    await browser?.close();
+    await closeAll(browser, server);
   } finally {
-    await server?.destroy();
     if (photos) fs.rmSync(photos, { recursive: true, force: true });
   }
 });

@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { launchChromium, signIn, watch } from './browser.mjs';
+import { closeAll, launchChromium, signIn, watch } from './browser.mjs';
 import { truth } from './truth.mjs';
 import { KindlingServer, KINDLING_BIN } from './kindling-server.mjs';
 
@@ -49,8 +49,7 @@ before(async () => {
   assert.equal(made.status, 0, made.stderr);
   server = await KindlingServer.create();
   for (const name of ['olga', 'ann', 'amy', 'rev']) {
-    server.cli('admin', 'user-add', name);
-    tokens[name] = server.cli('admin', 'token-create', name);
+    tokens[name] = server.user(name);
   }
   server.cli('admin', 'project-create', '--id', PROJECT, '--name', 'Review <i>me</i>', '--labels', CLASSES.join(','), '--owner', 'olga');
   server.cli('admin', 'member-set', '--project', PROJECT, '--user', 'ann', '--role', 'annotator');
@@ -65,9 +64,8 @@ before(async () => {
 
 after(async () => {
   try {
-    await browser?.close();
+    await closeAll(browser, server);
   } finally {
-    await server?.destroy();
     if (photos) fs.rmSync(photos, { recursive: true, force: true });
   }
 });

@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { serve } from '../../scripts/serve-static.mjs';
-import { launchChromium, signIn, watch } from './browser.mjs';
+import { closeAll, launchChromium, signIn, watch } from './browser.mjs';
 import { labelTruly as labelTrulyAs, truth as truthOf } from './truth.mjs';
 import { KindlingServer } from './kindling-server.mjs';
 
@@ -46,8 +46,7 @@ before(async () => {
   items.push({ id: 'ham-hostile', text: HOSTILE });
   fs.writeFileSync(path.join(dir, 'items.jsonl'), items.map((i) => JSON.stringify(i)).join('\n') + '\n');
   server = await KindlingServer.create();
-  server.cli('admin', 'user-add', 'tess');
-  token = server.cli('admin', 'token-create', 'tess');
+  token = server.user('tess');
   for (const id of ['spam', 'offline']) {
     server.cli('admin', 'project-create', '--id', id, '--name', `Spam ${id}`, '--task', 'text', '--labels', CLASSES.join(','), '--owner', 'tess');
     server.cli('admin', 'set-backbone', '--project', id, '--bundle', BACKBONE);
@@ -65,10 +64,9 @@ before(async () => {
 
 after(async () => {
   try {
-    await browser?.close();
+    await closeAll(browser, server);
   } finally {
     statics?.close();
-    await server?.destroy();
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   }
 });
