@@ -253,7 +253,6 @@ pub fn second_round_left_out(first: &[Suspect]) -> Vec<bool> {
 /// without the first round's most suspect items ([`second_round_left_out`]) order them again.
 /// Where the second round cannot fit a head (too few labels of some class once the suspects
 /// are out) the first round's order stands.
-#[allow(clippy::too_many_arguments)]
 pub async fn review_queue(
     features: &[f32],
     given: &[u32],
