@@ -57,6 +57,10 @@ pub struct LabelErrorsArgs {
     /// Seed of the pool, the flips, the folds and the models.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Models (seeds `seed`, `seed + 1`, …) averaged for each test accuracy (clean, noisy,
+    /// after fixing): one model's run-to-run spread is as large as what 10% noise costs.
+    #[arg(long, default_value_t = 1)]
+    pub model_seeds: u64,
     /// Where the CSV and the SVG go.
     #[arg(long, default_value = "artifacts/bench/label-errors")]
     pub out: PathBuf,
@@ -95,7 +99,7 @@ fn flip(
     Ok(flipped)
 }
 
-/// Test accuracy of a model trained on `train`.
+/// Test accuracy of models trained on `train`: the mean over `args.model_seeds` seeds.
 fn accuracy(
     arch: &kindling::ArchConfig,
     train_set: Dataset,
@@ -107,9 +111,16 @@ fn accuracy(
         test: Some(test.clone()),
         description: String::new(),
     };
-    Ok(train(arch, &data, &options(args), &Device::flex())?
-        .test
-        .accuracy)
+    let seeds = args.model_seeds.max(1);
+    let mut sum = 0.0;
+    for s in 0..seeds {
+        let options = TrainOptions {
+            seed: args.seed + s,
+            ..options(args)
+        };
+        sum += train(arch, &data, &options, &Device::flex())?.test.accuracy;
+    }
+    Ok(sum / seeds as f64)
 }
 
 /// Out-of-sample probabilities `[n, classes]` of `noisy`'s items: each from the model of the
