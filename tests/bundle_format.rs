@@ -2,6 +2,7 @@
 
 mod common;
 
+use burn::tensor::{Bytes, DType, Shape, TensorData};
 use kindling::bundle::{BundleError, sha256_hex};
 use kindling::{Bundle, DeviceChoice, Session};
 use serde_json::Value;
@@ -157,21 +158,21 @@ fn truncated_weights_with_a_matching_manifest_are_corrupt() {
     assert_eq!(err.code(), "BUNDLE_CORRUPT_WEIGHTS", "{err}");
 }
 
-/// `weights` with every f32 tensor rewritten as f16 (burnpack in, burnpack out).
-fn as_f16(weights: &[u8]) -> Vec<u8> {
-    use burn::tensor::{Bytes, DType, TensorData};
+/// `weights` with each tensor `(index, name, dtype, shape, bytes)` replaced by what `edit`
+/// makes of it (burnpack in, burnpack out).
+fn rewrite_tensors(
+    weights: &[u8],
+    edit: impl Fn(usize, String, DType, Shape, Bytes) -> burn_pack::Tensor,
+) -> Vec<u8> {
     let reader = burn_pack::Reader::from_bytes(Bytes::from_bytes_vec(weights.to_vec())).unwrap();
     let tensors = reader
         .into_tensors()
         .unwrap()
         .into_iter()
-        .map(|t| {
+        .enumerate()
+        .map(|(i, t)| {
             let (name, dtype, shape, _id, bytes) = t.into_parts().unwrap();
-            assert_eq!(dtype, DType::F32);
-            let half = TensorData::from_bytes(bytes, shape.clone(), DType::F32)
-                .convert_dtype(DType::F16)
-                .into_bytes();
-            burn_pack::Tensor::new(name, DType::F16, shape, None, half)
+            edit(i, name, dtype, shape, bytes)
         })
         .collect();
     burn_pack::Writer::new(tensors)
@@ -180,26 +181,24 @@ fn as_f16(weights: &[u8]) -> Vec<u8> {
         .to_vec()
 }
 
+/// `weights` with every f32 tensor rewritten as f16.
+fn as_f16(weights: &[u8]) -> Vec<u8> {
+    rewrite_tensors(weights, |_, name, dtype, shape, bytes| {
+        assert_eq!(dtype, DType::F32);
+        let half = TensorData::from_bytes(bytes, shape.clone(), DType::F32)
+            .convert_dtype(DType::F16)
+            .into_bytes();
+        burn_pack::Tensor::new(name, DType::F16, shape, None, half)
+    })
+}
+
 /// `weights` with its first tensor's dtype rewritten as `I32` (same bytes: 4 bytes per value),
 /// as a buggy exporter or a patched header would leave it.
 fn first_tensor_as_i32(weights: &[u8]) -> Vec<u8> {
-    use burn::tensor::{Bytes, DType};
-    let reader = burn_pack::Reader::from_bytes(Bytes::from_bytes_vec(weights.to_vec())).unwrap();
-    let tensors = reader
-        .into_tensors()
-        .unwrap()
-        .into_iter()
-        .enumerate()
-        .map(|(i, t)| {
-            let (name, dtype, shape, id, bytes) = t.into_parts().unwrap();
-            let dtype = if i == 0 { DType::I32 } else { dtype };
-            burn_pack::Tensor::new(name, dtype, shape, id, bytes)
-        })
-        .collect();
-    burn_pack::Writer::new(tensors)
-        .into_bytes()
-        .unwrap()
-        .to_vec()
+    rewrite_tensors(weights, |i, name, dtype, shape, bytes| {
+        let dtype = if i == 0 { DType::I32 } else { dtype };
+        burn_pack::Tensor::new(name, dtype, shape, None, bytes)
+    })
 }
 
 #[test]
