@@ -8,27 +8,41 @@
 //! random order; then the test accuracy of a model trained on the noisy labels, on the labels
 //! after a reviewer fixed what the first 10% showed, and on the clean labels. Writes a CSV and
 //! an SVG (recall against the share reviewed). Numbers to print, not a test.
+//!
+//! With `--backbone`, `--data` is a photo folder (`train/` and `test/` of class folders, e.g.
+//! TrashNet): the items are the backbone's embeddings, the queue's fold models are the linear
+//! heads the browser's `likelyErrors` fits, and the accuracies are the server's heads'.
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use burn::tensor::Device;
 use clap::Args;
-use kindling::label_errors::{likely_errors, second_round_left_out};
+use kindling::label_errors::{likely_errors, out_of_fold_probabilities, second_round_left_out};
+use kindling::local_head::LocalHeadConfig;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{RngExt, SeedableRng};
 
+use crate::backbone::head::{HeadConfig, fit_head};
 use crate::data::{DataSource, Dataset, LoadedData, load};
 use crate::train::{TrainOptions, normalized, probabilities, train};
 
 /// Arguments of `kindling bench label-errors`.
 #[derive(Debug, Args)]
 pub struct LabelErrorsArgs {
-    /// Data set with a test split: `fashion-mnist`, `mnist` or an IDX directory.
+    /// Data set with a test split: `fashion-mnist`, `mnist` or an IDX directory; with
+    /// `--backbone`, a photo folder with `train/` and `test/`.
     #[arg(long, default_value = "fashion-mnist")]
     pub data: String,
+    /// Backbone bundle (`kindling backbone import`): rank and train on its embeddings of the
+    /// photos in `--data` (then `--arch`, `--epochs` and `--patience` are not read).
+    #[arg(long)]
+    pub backbone: Option<PathBuf>,
+    /// Cache embeddings here (keyed by backbone hash and photo list); none: recompute.
+    #[arg(long, env = "KINDLING_EMBEDDING_CACHE")]
+    pub cache: Option<PathBuf>,
     /// Architecture preset of the fold models and of the before/after models.
     #[arg(long, default_value = "mlp")]
     pub arch: String,
@@ -99,28 +113,75 @@ fn flip(
     Ok(flipped)
 }
 
-/// Test accuracy of models trained on `train`: the mean over `args.model_seeds` seeds.
-fn accuracy(
-    arch: &kindling::ArchConfig,
-    train_set: Dataset,
-    test: &Dataset,
-    args: &LabelErrorsArgs,
-) -> anyhow::Result<f64> {
-    let data = LoadedData {
-        train: train_set,
-        test: Some(test.clone()),
-        description: String::new(),
-    };
-    let seeds = args.model_seeds.max(1);
-    let mut sum = 0.0;
-    for s in 0..seeds {
-        let options = TrainOptions {
-            seed: args.seed + s,
-            ..options(args)
-        };
-        sum += train(arch, &data, &options, &Device::flex())?.test.accuracy;
+/// What the fold models and the before/after models are.
+enum Learner {
+    /// An architecture trained on the items (`--arch`, early stopping).
+    Model(kindling::ArchConfig),
+    /// Heads on a backbone's embeddings: the browser's linear heads for the queue, the
+    /// server's head (`HeadConfig::for_labels`) for the accuracies.
+    Heads,
+}
+
+impl Learner {
+    /// Out-of-sample probabilities of `noisy`'s items, the models trained without the items
+    /// `left_out` marks.
+    fn out_of_sample(
+        &self,
+        noisy: &Dataset,
+        test: &Dataset,
+        args: &LabelErrorsArgs,
+        left_out: &[bool],
+    ) -> anyhow::Result<Vec<f32>> {
+        match self {
+            Learner::Model(arch) => out_of_sample(arch, noisy, test, args, left_out),
+            // The pool is shuffled, so `out_of_fold_probabilities`' folds (i % folds) are too.
+            Learner::Heads => Ok(pollster::block_on(out_of_fold_probabilities(
+                &noisy.items,
+                &noisy.labels,
+                noisy.item_len,
+                noisy.classes.len(),
+                args.folds,
+                left_out,
+                LocalHeadConfig::default(),
+                &Device::flex(),
+            ))
+            .map_err(|e| anyhow::anyhow!("{}: {e}", e.code()))?),
+        }
     }
-    Ok(sum / seeds as f64)
+
+    /// Test accuracy of models trained on `train`: the mean over `args.model_seeds` seeds.
+    fn accuracy(
+        &self,
+        train_set: Dataset,
+        test: &Dataset,
+        args: &LabelErrorsArgs,
+    ) -> anyhow::Result<f64> {
+        let seeds = args.model_seeds.max(1);
+        let mut sum = 0.0;
+        for s in 0..seeds {
+            let seed = args.seed + s;
+            sum += match self {
+                Learner::Model(arch) => {
+                    let data = LoadedData {
+                        train: train_set.clone(),
+                        test: Some(test.clone()),
+                        description: String::new(),
+                    };
+                    let options = TrainOptions {
+                        seed,
+                        ..options(args)
+                    };
+                    train(arch, &data, &options, &Device::flex())?.test.accuracy
+                }
+                Learner::Heads => {
+                    let config = HeadConfig::for_labels(train_set.len(), seed);
+                    let (_, head) = fit_head(&train_set, &config, &Device::flex())?;
+                    super::bench_photos::accuracy_of(&head, test)
+                }
+            };
+        }
+        Ok(sum / seeds as f64)
+    }
 }
 
 /// Out-of-sample probabilities `[n, classes]` of `noisy`'s items: each from the model of the
@@ -187,13 +248,32 @@ fn found(order: &[usize], flipped: &[usize], share: f64) -> (f64, f64) {
 
 /// Runs `kindling bench label-errors`.
 pub fn run(args: LabelErrorsArgs) -> anyhow::Result<()> {
-    let source = DataSource::parse(&args.data, "label")?;
-    let data = load(&source, 28)?;
+    anyhow::ensure!(args.folds >= 2, "--folds must be at least 2");
+    let (data, learner, learner_name) = match &args.backbone {
+        Some(backbone) => {
+            let (train, test) = super::bench_photos::embedded_photo_splits(
+                Path::new(&args.data),
+                backbone,
+                args.cache.as_deref(),
+            )?;
+            let data = LoadedData {
+                train,
+                test: Some(test),
+                description: String::new(),
+            };
+            (data, Learner::Heads, "linear heads on embeddings".to_string())
+        }
+        None => {
+            let source = DataSource::parse(&args.data, "label")?;
+            let data = load(&source, 28)?;
+            let arch =
+                crate::train::preset(&args.arch, &data.train.input, data.train.classes.len())?;
+            (data, Learner::Model(arch), args.arch.clone())
+        }
+    };
     let test = data.test.clone().context(
         "the data set needs a test split of its own (fashion-mnist, mnist, an IDX directory)",
     )?;
-    let arch = crate::train::preset(&args.arch, &data.train.input, data.train.classes.len())?;
-    anyhow::ensure!(args.folds >= 2, "--folds must be at least 2");
     std::fs::create_dir_all(&args.out)?;
     let started = std::time::Instant::now();
     let mut pool: Vec<usize> = (0..data.train.len()).collect();
@@ -201,8 +281,8 @@ pub fn run(args: LabelErrorsArgs) -> anyhow::Result<()> {
     pool.truncate(args.pool);
     let clean = data.train.subset(&pool);
     let classes = clean.classes.len() as u32;
-    eprintln!("clean labels: {} on {} items", args.arch, clean.len());
-    let clean_acc = accuracy(&arch, clean.clone(), &test, &args)?;
+    eprintln!("clean labels: {learner_name} on {} items", clean.len());
+    let clean_acc = learner.accuracy(clean.clone(), &test, &args)?;
 
     let mut csv = String::from("kind,order,reviewed_share,precision,recall\n");
     let mut rows = Vec::new();
@@ -214,7 +294,7 @@ pub fn run(args: LabelErrorsArgs) -> anyhow::Result<()> {
         let flipped = flip(&mut noisy.labels, classes, args.noise, kind, &mut rng)?;
         let k = classes as usize;
         // The queue's two rounds, as `label_errors::review_queue` runs them on embeddings.
-        let probs = out_of_sample(&arch, &noisy, &test, &args, &[])?;
+        let probs = learner.out_of_sample(&noisy, &test, &args, &[])?;
         let first = likely_errors(&probs, k, &noisy.labels)?;
         let left_out = second_round_left_out(&first);
         eprintln!(
@@ -222,7 +302,7 @@ pub fn run(args: LabelErrorsArgs) -> anyhow::Result<()> {
             left_out.iter().filter(|&&l| l).count(),
             noisy.len()
         );
-        let second = out_of_sample(&arch, &noisy, &test, &args, &left_out)?;
+        let second = learner.out_of_sample(&noisy, &test, &args, &left_out)?;
         let items = |q: Vec<kindling::label_errors::Suspect>| -> Vec<usize> {
             q.iter().map(|s| s.item).collect()
         };
@@ -280,8 +360,8 @@ pub fn run(args: LabelErrorsArgs) -> anyhow::Result<()> {
         for &i in &queue[..reviewed] {
             fixed.labels[i] = clean.labels[i];
         }
-        let noisy_acc = accuracy(&arch, noisy, &test, &args)?;
-        let fixed_acc = accuracy(&arch, fixed, &test, &args)?;
+        let noisy_acc = learner.accuracy(noisy, &test, &args)?;
+        let fixed_acc = learner.accuracy(fixed, &test, &args)?;
         let cost = clean_acc - noisy_acc;
         // A cost within one model's run-to-run spread makes "share recovered" meaningless.
         let recovered = if cost >= MEANINGFUL_COST {
@@ -312,7 +392,7 @@ pub fn run(args: LabelErrorsArgs) -> anyhow::Result<()> {
         100.0 * args.noise,
         clean.len(),
         args.folds,
-        args.arch
+        learner_name
     );
     std::fs::write(
         &svg_path,

@@ -13,7 +13,7 @@ use std::time::Instant;
 use clap::Args;
 use kindling::queue::queue_order;
 use kindling::uncertainty::{Strategy, Uncertainty};
-use kindling::{DeviceChoice, Session};
+use kindling::{Bundle, DeviceChoice, Session};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -367,25 +367,57 @@ fn embed_text_split(
     })
 }
 
+/// Test accuracy of `head` on embeddings `test`.
+pub(crate) fn accuracy_of(head: &kindling::Model, test: &Dataset) -> f64 {
+    Split {
+        plain: test.clone(),
+        mirrored: None,
+    }
+    .scores(head, None)
+    .0
+}
+
+/// A backbone bundle's CPU session and the sha256 of its (first) backbone file, which keys
+/// the embedding cache.
+fn backbone_session(dir: &Path) -> anyhow::Result<(Bundle, Session, String)> {
+    let base = super::bundle::read_bundle(dir)?;
+    let session = pollster::block_on(Session::load(&base, DeviceChoice::Cpu))?;
+    let sha = base
+        .manifest()
+        .backbone
+        .as_ref()
+        .and_then(|b| b.files.first())
+        .map(|f| f.sha256.clone())
+        .unwrap_or_default();
+    Ok((base, session, sha))
+}
+
+/// The train and test embeddings (from `cache` when there) of the photo folder `root`
+/// (`train/` and `test/`, or class folders split 80/20) by the backbone bundle `backbone`.
+pub(crate) fn embedded_photo_splits(
+    root: &Path,
+    backbone: &Path,
+    cache: Option<&Path>,
+) -> anyhow::Result<(Dataset, Dataset)> {
+    let (_, session, sha) = backbone_session(backbone)?;
+    let (train, test, classes) = super::train_head::photo_splits(root, 0.2, 1)?;
+    let (train, _) = embed_split(&session, &sha, &train, &classes, false, cache)?;
+    let (test, _) = embed_split(&session, &sha, &test, &classes, false, cache)?;
+    Ok((train, test))
+}
+
 /// Runs `kindling bench photos`.
 pub fn run(args: BenchPhotosArgs) -> anyhow::Result<()> {
     let started = Instant::now();
-    let backbone = match (&args.backbone, args.arch.as_deref()) {
-        (_, Some("text_ngram")) => None,
+    let (backbone, sha) = match (&args.backbone, args.arch.as_deref()) {
+        (_, Some("text_ngram")) => (None, String::new()),
         (Some(dir), None) => {
-            let base = super::bundle::read_bundle(dir)?;
-            let session = pollster::block_on(Session::load(&base, DeviceChoice::Cpu))?;
-            Some((base, session))
+            let (base, session, sha) = backbone_session(dir)?;
+            (Some((base, session)), sha)
         }
         (None, None) => anyhow::bail!("give --backbone (or --arch text_ngram)"),
         (_, Some(other)) => anyhow::bail!("--arch {other}: only `text_ngram` is benchmarked"),
     };
-    let sha = backbone
-        .as_ref()
-        .and_then(|(b, _)| b.manifest().backbone.as_ref())
-        .and_then(|b| b.files.first())
-        .map(|f| f.sha256.clone())
-        .unwrap_or_default();
     let session = || {
         backbone
             .as_ref()
