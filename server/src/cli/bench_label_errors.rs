@@ -261,7 +261,11 @@ pub fn run(args: LabelErrorsArgs) -> anyhow::Result<()> {
                 test: Some(test),
                 description: String::new(),
             };
-            (data, Learner::Heads, "linear heads on embeddings".to_string())
+            (
+                data,
+                Learner::Heads,
+                "linear heads on embeddings".to_string(),
+            )
         }
         None => {
             let source = DataSource::parse(&args.data, "label")?;
