@@ -14,23 +14,29 @@ const models = path.join(root, 'artifacts', 'models');
 
 /**
  * The page and the worker each get their own copy of the same wasm (webpack hashes the module
- * per runtime): keep one file, point every script at it. Saves 30 MB of download and cache.
+ * per runtime; the page's bundler module is an async wasm module, `[hash].module.wasm`, named by
+ * its hash in the JS; the worker's `web` module is an asset, `[hash].wasm`, named in full): keep
+ * one file, a `.module.wasm` where there is one, and point every script at it. Saves 5–30 MB of
+ * download and cache per duplicate.
  */
 function dedupeWasm(compilation, assets) {
-  const first = new Map();
+  const groups = new Map();
   for (const name of Object.keys(assets).filter((f) => f.endsWith('.wasm')).sort()) {
     const digest = crypto.createHash('sha256').update(assets[name].source()).digest('hex');
-    const keep = first.get(digest);
-    if (!keep) {
-      first.set(digest, name);
-      continue;
+    groups.set(digest, [...(groups.get(digest) ?? []), name]);
+  }
+  const isModule = (f) => f.endsWith('.module.wasm');
+  for (const names of groups.values()) {
+    const keep = names.find(isModule) ?? names[0];
+    for (const name of names.filter((f) => f !== keep)) {
+      // An async module is named by its hash; an asset by its file name.
+      const [from, to] = isModule(name) ? [name, keep].map((f) => f.replace(/\.module\.wasm$/, '')) : [name, keep];
+      for (const js of Object.keys(assets).filter((f) => f.endsWith('.js'))) {
+        const text = assets[js].source().toString();
+        if (text.includes(from)) compilation.updateAsset(js, new webpack.sources.RawSource(text.split(from).join(to)));
+      }
+      compilation.deleteAsset(name);
     }
-    const [from, to] = [name, keep].map((f) => f.replace(/\.module\.wasm$/, ''));
-    for (const js of Object.keys(assets).filter((f) => f.endsWith('.js'))) {
-      const text = assets[js].source().toString();
-      if (text.includes(from)) compilation.updateAsset(js, new webpack.sources.RawSource(text.split(from).join(to)));
-    }
-    compilation.deleteAsset(name);
   }
 }
 
@@ -84,6 +90,7 @@ export default {
     alias: {
       'kindling/webgpu$': path.join(root, 'pkg', 'webgpu', 'kindling.js'),
       'kindling/threads$': path.join(root, 'pkg', 'threads', 'kindling.js'),
+      'kindling/worker$': path.join(root, 'pkg', 'worker', 'client.js'),
       kindling$: path.join(root, 'pkg', 'kindling.js'),
     },
   },

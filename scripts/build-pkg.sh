@@ -6,8 +6,10 @@
 #                         bundler: `<script type="module">`, a CDN), with an `init()` to call
 #   pkg/webgpu/           `kindling/webgpu`: the same API with the WebGPU backend added (it runs
 #                         on the CPU too), for pages that choose WebGPU
-#   pkg/worker/           `kindling/worker`: `WorkerSession`, a session in a Web Worker (the `web`
-#                         module inside it), compiled by tsc from js/worker/
+#   pkg/webgpu/web/       `kindling/webgpu/web`: the WebGPU module for plain ES modules (`init()`)
+#   pkg/worker/           `kindling/worker`: `WorkerSession`, sessions in a Web Worker (inside it
+#                         `kindling/web`, `kindling/webgpu/web` or `kindling/threads`, as each
+#                         session's device and threads ask), compiled by tsc from js/worker/
 #   pkg/threads/          `kindling/threads`: the CPU module with wasm threads (+atomics, a rayon
 #                         pool on Web Workers; `--target web`, for a Web Worker of a cross-origin
 #                         isolated page). Built with the nightly toolchain (-Z build-std) in its
@@ -51,7 +53,19 @@ bind() {
   fi
 }
 variant pkg pkg/web --no-default-features --features cpu
-variant pkg/webgpu "" --features webgpu
+variant pkg/webgpu pkg/webgpu/web --features webgpu
+
+# A `web` binding's wasm is the bundler binding's, byte for byte: ship it once, and point the
+# web glue's default URL at the bundler folder's copy (bundlers follow `new URL(…, import.meta.url)`).
+share_wasm() {
+  local web="$1"
+  cmp -s "$web/kindling_bg.wasm" "$web/../kindling_bg.wasm" || { echo "$web: wasm differs from ../kindling_bg.wasm" >&2; exit 1; }
+  rm "$web/kindling_bg.wasm" "$web/kindling_bg.wasm.d.ts"
+  sed -i "s|new URL('kindling_bg.wasm', import.meta.url)|new URL('../kindling_bg.wasm', import.meta.url)|" "$web/kindling.js"
+  grep -q "new URL('../kindling_bg.wasm', import.meta.url)" "$web/kindling.js" || { echo "$web: wasm URL not found in the glue" >&2; exit 1; }
+}
+share_wasm pkg/web
+share_wasm pkg/webgpu/web
 
 # The threaded CPU module: std rebuilt with atomics (nightly), shared memory up to 4 GiB, imported
 # (wasm-bindgen gives every thread the same memory); the link args apply to kindling alone.
@@ -67,7 +81,7 @@ bind pkg/threads web "$THREADS_TARGET/wasm32-unknown-unknown/$PROFILE/kindling.w
 # wasm-bindgen-rayon's worker imports the module as '../../..' (the folder): name its entry.
 # No "type": "module" here: that would make bundlers require a fully specified '../../..'.
 echo '{ "main": "kindling.js" }' > pkg/threads/package.json
-rm -f pkg/webgpu/package.json pkg/web/package.json pkg/.gitignore pkg/webgpu/.gitignore pkg/web/.gitignore pkg/threads/.gitignore
+rm -f pkg/webgpu/package.json pkg/web/package.json pkg/webgpu/web/package.json pkg/.gitignore pkg/webgpu/.gitignore pkg/web/.gitignore pkg/webgpu/web/.gitignore pkg/threads/.gitignore
 
 VERSION=$(awk -F'"' '/^version = /{print $2; exit}' Cargo.toml)
 cat > pkg/package.json <<JSON
@@ -84,6 +98,7 @@ cat > pkg/package.json <<JSON
     "./web": { "types": "./web/kindling.d.ts", "default": "./web/kindling.js" },
     "./worker": { "types": "./worker/client.d.ts", "default": "./worker/client.js" },
     "./webgpu": { "types": "./webgpu/kindling.d.ts", "default": "./webgpu/kindling.js" },
+    "./webgpu/web": { "types": "./webgpu/web/kindling.d.ts", "default": "./webgpu/web/kindling.js" },
     "./threads": { "types": "./threads/kindling.d.ts", "default": "./threads/kindling.js" },
     "./package.json": "./package.json"
   },

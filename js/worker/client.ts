@@ -1,34 +1,64 @@
 /**
- * `WorkerSession`: a session that runs in a Web Worker, so the page never blocks on a model.
- * The same typed methods as `Session` (asynchronous where `Session`'s are not), inputs
- * transferred to the worker rather than copied, errors arriving as `KindlingError`s with their
- * `code`, queued predictions cancellable with an `AbortSignal`, and `dispose()` that terminates
- * the worker.
+ * Sessions that run in a Web Worker, so the page never blocks on a model. `WorkerSession` has
+ * the methods of `Session` (asynchronous where `Session`'s are not); inputs are transferred to
+ * the worker rather than copied, errors arrive as `KindlingError`s with their `code`, queued
+ * requests are cancellable with an `AbortSignal`. Inside the worker each session runs on the
+ * module its options ask for: CPU (`kindling/web`), CPU threads (`kindling/threads`, when the
+ * page is cross-origin isolated) or WebGPU (`kindling/webgpu/web`).
  *
  * ```js
  * import { WorkerSession } from 'kindling/worker';
  * const session = await WorkerSession.load('/model/', { onProgress: console.log });
  * const prediction = await session.predict(input, 1);
+ * session.dispose(); // terminates its worker
  * ```
+ *
+ * Several sessions can share one worker (`new KindlingWorker()`, passed as `options.worker`);
+ * a session's `dispose()` then frees it there and the worker keeps running.
  */
-import type { DeviceName, LoadOptions, LoadProgress, Manifest, Prediction } from '../web/kindling.js';
-import type { SessionInfo, WireLoadOptions, WorkerRequest, WorkerResponse } from './protocol.js';
+import type { DeviceName, LikelyError, LoadOptions, LoadProgress, Manifest, Prediction } from '../web/kindling.js';
+import type { LocalHeadOptions, SessionInfo, TextNgramOptions, WireFetchOptions, WorkerRequest, WorkerResponse } from './protocol.js';
+
+export type { LocalHeadOptions, TextNgramOptions } from './protocol.js';
 
 /** Distributes `Omit` over a union (each request type keeps its own fields). */
 type Body<T> = T extends unknown ? Omit<T, 'id'> : never;
 
-/** Options of `WorkerSession.load`: those of `Session.load` (but `threads`), and the worker to use. */
-export interface WorkerLoadOptions extends Omit<LoadOptions, 'threads'> {
-  /** A worker running this package's `kindling/worker/entry.js` (default: one is started). */
-  worker?: Worker;
+/** Options of `WorkerSession.load`: those of `Session.load`, and the worker to use. */
+export interface WorkerLoadOptions extends LoadOptions {
+  /**
+   * The worker to load in: a `KindlingWorker` (shared with other sessions, which it outlives),
+   * or a `Worker` running this package's `kindling/worker/entry.js`. Default: a new worker,
+   * terminated by this session's `dispose()`.
+   */
+  worker?: KindlingWorker | Worker;
 }
 
-/** Options of `WorkerSession.predict`. */
+/** Options of `WorkerSession.replaceHead`. */
+export interface WorkerFetchOptions extends WireFetchOptions {
+  onProgress?: (event: LoadProgress) => void;
+}
+
+/** Options of the prediction methods. */
 export interface WorkerPredictOptions {
   /** How many classes to list per item (default 5). */
   topK?: number;
   /** Aborting it rejects the prediction with code `ABORTED` if it has not started yet. */
   signal?: AbortSignal;
+}
+
+/** Options of `WorkerSession.trainTextNgram`. */
+export interface WorkerTrainOptions extends TextNgramOptions {
+  /** As for `WorkerSession.load`. */
+  worker?: KindlingWorker | Worker;
+}
+
+/** Options of `likelyErrors`. */
+export interface LikelyErrorsOptions {
+  /** Out-of-fold heads (default 5). */
+  folds?: number;
+  /** The worker to rank in (default: a new one, terminated when done). */
+  worker?: KindlingWorker | Worker;
 }
 
 /** An `Error` with a stable `code`, as the package's other errors. */
@@ -45,15 +75,28 @@ interface Pending {
   onProgress?: (event: LoadProgress) => void;
 }
 
-/** Request/response over `postMessage`, one id per request. */
-class Channel {
+/** A worker running this package's `entry.js`: sessions load in it with `options.worker`. */
+export class KindlingWorker {
+  /** The underlying `Worker`. */
+  readonly worker: Worker;
   private next = 1;
+  private nextSession = 1;
   private readonly pending = new Map<number, Pending>();
   private closedWith: Error | null = null;
+  private static readonly wrapped = new WeakMap<Worker, KindlingWorker>();
 
-  constructor(readonly worker: Worker) {
-    worker.onmessage = (event: MessageEvent<WorkerResponse>) => this.receive(event.data);
-    worker.onerror = (event) => this.close(kindlingError('WORKER_FAILED', `the worker failed: ${event.message || 'could not start (is entry.js served?)'}`));
+  /** Starts a worker (or takes one that runs `kindling/worker/entry.js`). */
+  constructor(worker?: Worker) {
+    this.worker = worker ?? new Worker(new URL('./entry.js', import.meta.url), { type: 'module', name: 'kindling' });
+    KindlingWorker.wrapped.set(this.worker, this);
+    this.worker.onmessage = (event: MessageEvent<WorkerResponse>) => this.receive(event.data);
+    this.worker.onerror = (event) => this.close(kindlingError('WORKER_FAILED', `the worker failed: ${event.message || 'could not start (is entry.js served?)'}`));
+  }
+
+  /** The `KindlingWorker` of `w` (one per `Worker`), or a new one. @internal */
+  static of(w: KindlingWorker | Worker | undefined): KindlingWorker {
+    if (w instanceof KindlingWorker) return w;
+    return (w && KindlingWorker.wrapped.get(w)) ?? new KindlingWorker(w);
   }
 
   private receive(msg: WorkerResponse): void {
@@ -68,7 +111,15 @@ class Channel {
     else p.resolve(msg);
   }
 
-  /** Sends a request; resolves to its answer. `signal` cancels it while it waits in the queue. */
+  /** A number for a new session in this worker. @internal */
+  newSession(): number {
+    return this.nextSession++;
+  }
+
+  /**
+   * Sends a request; resolves to its answer. `signal` cancels it while it waits in the queue.
+   * @internal
+   */
   call(body: Body<WorkerRequest>, transfer: Transferable[] = [], onProgress?: (e: LoadProgress) => void, signal?: AbortSignal): Promise<WorkerResponse> {
     if (this.closedWith) return Promise.reject(this.closedWith);
     if (signal?.aborted) return Promise.reject(kindlingError('ABORTED', 'aborted before it was sent'));
@@ -78,59 +129,110 @@ class Channel {
       signal?.addEventListener('abort', () => {
         if (this.pending.has(id)) this.worker.postMessage({ id: this.next++, type: 'cancel', target: id } satisfies WorkerRequest);
       }, { once: true });
-      this.worker.postMessage({ ...body, id } as WorkerRequest, transfer);
+      this.worker.postMessage({ ...body, id, ...(signal ? { cancellable: true } : {}) } as WorkerRequest, transfer);
     });
   }
 
   /** Rejects everything pending and every later call with `err`. */
-  close(err: Error): void {
+  private close(err: Error): void {
     this.closedWith ??= err;
     for (const p of this.pending.values()) p.reject(this.closedWith);
     this.pending.clear();
   }
+
+  /** Ends the worker: its sessions' pending and later calls reject with `SESSION_DISPOSED`. */
+  terminate(): void {
+    this.close(kindlingError('SESSION_DISPOSED', 'the worker was terminated; load the bundle again with WorkerSession.load()'));
+    this.worker.terminate();
+  }
+}
+
+function expect<T extends WorkerResponse['type']>(answer: WorkerResponse, type: T): Extract<WorkerResponse, { type: T }> {
+  if (answer.type !== type) throw kindlingError('INTERNAL', `unexpected answer ${answer.type}`);
+  return answer as Extract<WorkerResponse, { type: T }>;
+}
+
+/** The buffer to transfer for bytes given as an `ArrayBuffer` or a view. */
+function bufferOf(bytes: string | ArrayBuffer | Uint8Array): Transferable[] {
+  if (typeof bytes === 'string') return [];
+  return [bytes instanceof ArrayBuffer ? bytes : bytes.buffer as ArrayBuffer];
 }
 
 /** A model loaded in a Web Worker. */
 export class WorkerSession {
-  /** What actually runs the session: `'webgpu'`, `'cpu-simd'` or `'cpu'`. */
-  readonly device: DeviceName;
-  /** Why `device: 'auto'` did not get WebGPU, when it did not. */
-  readonly fallbackReason: string | null;
-  /** The bundle's manifest. */
-  readonly manifest: Manifest;
-  /** Number of `f32` values one input item has. */
-  readonly inputLength: number;
-  /** Size of the embeddings `embed` returns, `null` for a model without a backbone. */
-  readonly embeddingSize: number | null;
+  private info: SessionInfo;
+  private trained = 0;
+  private disposed = false;
 
-  private constructor(private readonly channel: Channel, info: SessionInfo) {
-    this.device = info.device;
-    this.fallbackReason = info.fallbackReason;
-    this.manifest = info.manifest;
-    this.inputLength = info.inputLength;
-    this.embeddingSize = info.embeddingSize;
+  private constructor(
+    private readonly host: KindlingWorker,
+    private readonly id: number,
+    info: SessionInfo,
+    /** Whether `dispose` terminates the worker (this session started it). */
+    private readonly owns: boolean,
+  ) {
+    this.info = info;
+  }
+
+  /** What actually runs the session: `'webgpu'`, `'cpu-simd'` or `'cpu'`. */
+  get device(): DeviceName { return this.info.device; }
+  /** Why `device: 'auto'` did not get WebGPU, when it did not. */
+  get fallbackReason(): string | null { return this.info.fallbackReason; }
+  /** How many threads this session's CPU work runs on. */
+  get threads(): number { return this.info.threads; }
+  /** Why one thread where more could have helped (not cross-origin isolated, …), else `null`. */
+  get threadsFallbackReason(): string | null { return this.info.threadsFallbackReason; }
+  /** The bundle's manifest (the new head's after `replaceHead`). */
+  get manifest(): Manifest { return this.info.manifest; }
+  /** Number of `f32` values one input item has. */
+  get inputLength(): number { return this.info.inputLength; }
+  /** Size of the embeddings `embed` returns, `null` for a model without a backbone. */
+  get embeddingSize(): number | null { return this.info.embeddingSize; }
+  /** Labeled items the local head was fitted on (0: none). */
+  get localHeadTrainedOn(): number { return this.trained; }
+
+  /** Makes a session in `options.worker` (or a new worker) with request `body`. */
+  private static async make(
+    body: (session: number) => Body<WorkerRequest>,
+    transfer: Transferable[],
+    worker: KindlingWorker | Worker | undefined,
+    onProgress?: (e: LoadProgress) => void,
+  ): Promise<WorkerSession> {
+    const host = KindlingWorker.of(worker);
+    const id = host.newSession();
+    try {
+      const answer = expect(await host.call(body(id), transfer, onProgress), 'loaded');
+      return new WorkerSession(host, id, answer.info, worker === undefined);
+    } catch (err) {
+      if (worker === undefined) host.terminate();
+      throw err;
+    }
   }
 
   /**
-   * Starts a worker and loads a bundle in it, like `Session.load` (a URL, relative to this
-   * page, or archive bytes, which are transferred). Rejects with the worker's `KindlingError` and terminates the worker.
+   * Loads a bundle in a worker, like `Session.load` (a URL, relative to this page, or archive
+   * bytes, which are transferred). Rejects with the worker's `KindlingError` (and terminates a
+   * worker it started).
    */
-  static async load(source: string | Uint8Array | ArrayBuffer, options: WorkerLoadOptions = {}): Promise<WorkerSession> {
-    const { worker, onProgress, ...rest } = options;
+  static load(source: string | Uint8Array | ArrayBuffer, options: WorkerLoadOptions = {}): Promise<WorkerSession> {
+    const { worker, onProgress, ...wire } = options;
     // The worker fetches relative to its own script: resolve against this page first.
     const from = typeof source === 'string' ? new URL(source, globalThis.location?.href).href : source;
-    const channel = new Channel(worker ?? new Worker(new URL('./entry.js', import.meta.url), { type: 'module', name: 'kindling' }));
-    const wire: WireLoadOptions = rest;
-    const transfer = typeof from === 'string' ? [] : [from instanceof ArrayBuffer ? from : from.buffer];
-    try {
-      const answer = await channel.call({ type: 'load', source: from, options: wire }, transfer, onProgress);
-      if (answer.type !== 'loaded') throw kindlingError('INTERNAL', `unexpected answer ${answer.type}`);
-      return new WorkerSession(channel, answer.info);
-    } catch (err) {
-      channel.close(err as Error);
-      channel.worker.terminate();
-      throw err;
-    }
+    return WorkerSession.make((session) => ({ type: 'load', session, source: from, options: wire }), bufferOf(from), worker, onProgress);
+  }
+
+  /**
+   * Trains a `text_ngram` model in a worker on labeled texts, like `Session.trainTextNgram`
+   * (`labels` is copied).
+   */
+  static trainTextNgram(texts: string[], labels: Uint32Array, classNames: string[], options: WorkerTrainOptions = {}): Promise<WorkerSession> {
+    const { worker, ...train } = options;
+    return WorkerSession.make((session) => ({ type: 'trainTextNgram', session, texts, labels, classNames, options: train }), [], worker);
+  }
+
+  private call(body: Body<WorkerRequest>, transfer: Transferable[] = [], onProgress?: (e: LoadProgress) => void, signal?: AbortSignal): Promise<WorkerResponse> {
+    if (this.disposed) return Promise.reject(kindlingError('SESSION_DISPOSED', 'this session was disposed; load the bundle again with WorkerSession.load()'));
+    return this.host.call(body, transfer, onProgress, signal);
   }
 
   /**
@@ -139,34 +241,99 @@ export class WorkerSession {
    * to keep it).
    */
   async predict(input: Float32Array, batchSize: number, options: WorkerPredictOptions = {}): Promise<Prediction> {
-    const answer = await this.channel.call({ type: 'predict', input, batchSize, topK: options.topK }, [input.buffer], undefined, options.signal);
-    if (answer.type !== 'predicted') throw kindlingError('INTERNAL', `unexpected answer ${answer.type}`);
-    return answer.prediction;
+    const answer = await this.call({ type: 'predict', session: this.id, input, batchSize, topK: options.topK }, [input.buffer], undefined, options.signal);
+    return expect(answer, 'predicted').prediction;
+  }
+
+  /** Predicts from embeddings with the published head, like `Session.predictEmbeddings` (`embeddings` is transferred). */
+  async predictEmbeddings(embeddings: Float32Array, batchSize: number, options: WorkerPredictOptions = {}): Promise<Prediction> {
+    const answer = await this.call({ type: 'predictEmbeddings', session: this.id, embeddings, batchSize, topK: options.topK }, [embeddings.buffer], undefined, options.signal);
+    return expect(answer, 'predicted').prediction;
+  }
+
+  /** Predicts from embeddings with the local head, like `Session.predictLocal` (`embeddings` is transferred). */
+  async predictLocal(embeddings: Float32Array, batchSize: number, options: WorkerPredictOptions = {}): Promise<Prediction> {
+    const answer = await this.call({ type: 'predictLocal', session: this.id, embeddings, batchSize, topK: options.topK }, [embeddings.buffer], undefined, options.signal);
+    return expect(answer, 'predicted').prediction;
   }
 
   /** The backbone's embeddings of `batchSize` items (`input` is transferred), like `Session.embed`. */
-  async embed(input: Float32Array, batchSize: number): Promise<Float32Array> {
-    return this.values(await this.channel.call({ type: 'embed', input, batchSize }, [input.buffer]));
+  async embed(input: Float32Array, batchSize: number, options: { signal?: AbortSignal } = {}): Promise<Float32Array> {
+    return expect(await this.call({ type: 'embed', session: this.id, input, batchSize }, [input.buffer], undefined, options.signal), 'values').values;
+  }
+
+  /**
+   * Fits (or refits, warm-started) the local head on labeled embeddings, like
+   * `Session.trainLocalHead` (both arrays are copied).
+   */
+  async trainLocalHead(embeddings: Float32Array, labels: Uint32Array, options: LocalHeadOptions = {}): Promise<{ trainedOn: number; ms: number }> {
+    const answer = expect(await this.call({ type: 'trainLocalHead', session: this.id, embeddings, labels, options }), 'fitted');
+    this.trained = answer.trainedOn;
+    return { trainedOn: answer.trainedOn, ms: answer.ms };
+  }
+
+  /** Forgets the local head, like `Session.clearLocalHead`. */
+  async clearLocalHead(): Promise<void> {
+    expect(await this.call({ type: 'clearLocalHead', session: this.id }), 'done');
+    this.trained = 0;
+  }
+
+  /** Swaps in the head of another version of this model, like `Session.replaceHead`. */
+  async replaceHead(source: string | Uint8Array | ArrayBuffer, options: WorkerFetchOptions = {}): Promise<void> {
+    const { onProgress, ...wire } = options;
+    const from = typeof source === 'string' ? new URL(source, globalThis.location?.href).href : source;
+    this.info = expect(await this.call({ type: 'replaceHead', session: this.id, source: from, options: wire }, bufferOf(from), onProgress), 'loaded').info;
   }
 
   /** One input item from RGBA pixels (`ImageData.data`), like `Session.preprocessImage` (copied). */
   async preprocessImage(rgba: Uint8Array | Uint8ClampedArray, width: number, height: number): Promise<Float32Array> {
-    return this.values(await this.channel.call({ type: 'preprocessImage', rgba, width, height }));
+    return expect(await this.call({ type: 'preprocessImage', session: this.id, rgba, width, height }), 'values').values;
+  }
+
+  /**
+   * One input item from a decoded image (`createImageBitmap(blob)`), read into pixels in the
+   * worker: the bitmap is transferred and closed there.
+   */
+  async preprocessImageBitmap(bitmap: ImageBitmap): Promise<Float32Array> {
+    return expect(await this.call({ type: 'preprocessImageBitmap', session: this.id, bitmap }, [bitmap]), 'values').values;
   }
 
   /** Input items of a text model, like `Session.encodeTexts`. */
   async encodeTexts(texts: string[]): Promise<Float32Array> {
-    return this.values(await this.channel.call({ type: 'encodeTexts', texts }));
+    return expect(await this.call({ type: 'encodeTexts', session: this.id, texts }), 'values').values;
   }
 
-  private values(answer: WorkerResponse): Float32Array {
-    if (answer.type !== 'values') throw kindlingError('INTERNAL', `unexpected answer ${answer.type}`);
-    return answer.values;
-  }
-
-  /** Terminates the worker; calls pending or later reject with code `SESSION_DISPOSED`. */
+  /**
+   * Frees the session: later calls reject with code `SESSION_DISPOSED`. A session that started
+   * its worker terminates it (calls still pending reject the same way); in a shared
+   * `KindlingWorker` only this session ends, after the calls it already sent.
+   */
   dispose(): void {
-    this.channel.close(kindlingError('SESSION_DISPOSED', 'this session was disposed; load the bundle again with WorkerSession.load()'));
-    this.channel.worker.terminate();
+    if (this.disposed) return;
+    this.disposed = true;
+    if (this.owns) {
+      this.host.terminate();
+      return;
+    }
+    this.host.call({ type: 'dispose', session: this.id }).catch(() => {});
+  }
+}
+
+/**
+ * Ranks labeled items for review, most likely wrong first, like the module's `likelyErrors`,
+ * in a worker (`options.worker`, else a new one terminated when done).
+ */
+export async function likelyErrors(
+  features: Float32Array,
+  size: number,
+  given: Uint32Array,
+  classes: number,
+  options: LikelyErrorsOptions = {},
+): Promise<LikelyError[]> {
+  const host = KindlingWorker.of(options.worker);
+  try {
+    return expect(await host.call({ type: 'likelyErrors', features, size, given, classes, folds: options.folds }), 'ranked').ranked;
+  } finally {
+    if (options.worker === undefined) host.terminate();
   }
 }

@@ -94,6 +94,27 @@ for (const device of ['cpu', 'auto']) {
   });
 }
 
+test('WorkerSession runs WebGPU in its worker (kindling/webgpu/web, bundled by webpack) with the CPU probabilities', async () => {
+  const { page, problems } = await openDemo('?device=cpu');
+  await page.waitForSelector('#status[data-state="ready"]', { timeout: 60_000 });
+  const r = await page.evaluate(async () => {
+    const input = Float32Array.from({ length: 4 * 784 }, (_, i) => ((i * 7919) % 255) / 255);
+    const out = {};
+    for (const device of ['webgpu', 'cpu']) {
+      const s = await window.kindlingWorkerSession.load('models/mnist/', { device, threads: 1 });
+      out[device] = { device: s.device, probs: Array.from((await s.predict(input.slice(), 4)).probs) };
+      s.dispose();
+    }
+    return out;
+  });
+  assert.equal(r.webgpu.device, 'webgpu');
+  assert.equal(r.cpu.device, 'cpu-simd');
+  const diff = Math.max(...r.webgpu.probs.map((p, i) => Math.abs(p - r.cpu.probs[i])));
+  assert.ok(diff <= 1e-4, `max |Δp| ${diff}`);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
 test('a missing model shows a coded error, not a crash', async () => {
   const { page, problems } = await openDemo('?model=models/nope/');
   await page.waitForSelector('#status[data-state="error"]', { timeout: 30_000 });

@@ -16,6 +16,8 @@ import { launchChromium, watch } from './browser.mjs';
 
 const ROOT = path.resolve('.');
 const MODEL = path.resolve('artifacts/models/mnist');
+/** EfficientNet-Lite0 with its ImageNet head: a bundle with a backbone (scripts/models.sh). */
+const BACKBONE_MODEL = path.resolve('artifacts/models/efficientnet_lite0-imagenet');
 const WORK = fs.mkdtempSync(path.join(os.tmpdir(), 'kindling-examples-'));
 
 let browser;
@@ -32,9 +34,11 @@ before(() => {
   const [packed] = JSON.parse(run('npm', ['pack', path.join(ROOT, 'pkg'), '--pack-destination', WORK, '--json'], ROOT));
   tarball = path.join(WORK, packed.filename);
   const files = packed.files.map((f) => f.path);
-  for (const f of ['README.md', 'kindling.js', 'kindling_bg.wasm', 'web/kindling.js', 'web/kindling_bg.wasm', 'worker/client.js', 'worker/client.d.ts', 'worker/entry.js', 'webgpu/kindling_bg.wasm', 'threads/kindling.js']) {
+  for (const f of ['README.md', 'kindling.js', 'kindling_bg.wasm', 'web/kindling.js', 'worker/client.js', 'worker/client.d.ts', 'worker/entry.js', 'webgpu/kindling_bg.wasm', 'webgpu/web/kindling.js', 'threads/kindling.js']) {
     assert.ok(files.includes(f), `the tarball holds ${f}`);
   }
+  // The `web` bindings load the bundler folders' wasm (the same bytes): one copy each.
+  for (const f of ['web/kindling_bg.wasm', 'webgpu/web/kindling_bg.wasm']) assert.ok(!files.includes(f), `no second copy: ${f}`);
   return launchChromium().then((b) => { browser = b; });
 });
 
@@ -257,5 +261,89 @@ test('worker: WorkerSession predicts what Session predicts, keeps error codes, c
   assert.ok(r.inputLength && r.preLength);
   assert.equal(r.device, 'cpu-simd');
   assert.deepEqual(problems.filter((p) => !p.includes('404')), []);
+  await page.close();
+});
+
+test('worker: every Session method has its WorkerSession twin with the same results; sessions share a KindlingWorker', async () => {
+  assert.ok(fs.existsSync(path.join(BACKBONE_MODEL, 'manifest.json')), 'the EfficientNet-Lite0 bundle is imported (scripts/models.sh)');
+  fs.cpSync(BACKBONE_MODEL, path.join(WORK, 'plain-html', 'imagenet'), { recursive: true });
+  const { page, problems } = await cachePage();
+  const r = await page.evaluate(async () => {
+    const { Session, likelyErrors: rankHere } = await import('/node_modules/kindling/web/kindling.js');
+    const { KindlingWorker, WorkerSession, likelyErrors } = await import('/node_modules/kindling/worker/client.js');
+    const outcome = (p) => p.then(() => 'resolved', (e) => `${e.name}:${e.code}`);
+    const maxDiff = (a, b) => (a.length !== b.length ? Infinity : a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0));
+    const shared = new KindlingWorker();
+    const main = await Session.load('/imagenet/', { device: 'cpu', dtype: 'f16' });
+    const worker = await WorkerSession.load('/imagenet/', { device: 'cpu', dtype: 'f16', threads: 1, worker: shared });
+    // Six small pictures, two of each of three kinds.
+    const n = 6;
+    const canvas = new OffscreenCanvas(64, 48);
+    const ctx = canvas.getContext('2d', { willReadFrequently: true });
+    const input = new Float32Array(n * main.inputLength);
+    let bitmapDiff = 0;
+    for (let i = 0; i < n; i++) {
+      ctx.fillStyle = ['#d22', '#2a2', '#22d'][i % 3];
+      ctx.fillRect(0, 0, 64, 48);
+      ctx.fillStyle = '#fff';
+      ctx.fillRect(4 * i, 8, 20 + 3 * i, 20);
+      const { data } = ctx.getImageData(0, 0, 64, 48);
+      const row = main.preprocessImage(data, 64, 48);
+      input.set(row, i * main.inputLength);
+      bitmapDiff = Math.max(bitmapDiff, maxDiff(row, await worker.preprocessImageBitmap(await createImageBitmap(canvas))));
+    }
+    const embeddings = await main.embed(input, n);
+    const embedDiff = maxDiff(embeddings, await worker.embed(input.slice(), n));
+    const head = await main.predictEmbeddings(embeddings, n, { topK: 3 });
+    const headDiff = maxDiff(head.probs, (await worker.predictEmbeddings(embeddings.slice(), n, { topK: 3 })).probs);
+    const labels = Uint32Array.from({ length: n }, (_, i) => i % 3);
+    await main.trainLocalHead(embeddings, labels, { steps: 50 });
+    const fitted = await worker.trainLocalHead(embeddings, labels, { steps: 50 });
+    const localDiff = maxDiff((await main.predictLocal(embeddings, n, {})).probs, (await worker.predictLocal(embeddings.slice(), n)).probs);
+    const trainedOn = [main.localHeadTrainedOn, worker.localHeadTrainedOn, fitted.trainedOn];
+    await worker.clearLocalHead();
+    const cleared = [worker.localHeadTrainedOn, await outcome(worker.predictLocal(embeddings.slice(), n))];
+    const ranked = JSON.stringify(await likelyErrors(embeddings, main.embeddingSize, labels, 3, { folds: 3, worker: shared }));
+    const rankedHere = JSON.stringify(await rankHere(embeddings, main.embeddingSize, labels, 3, 3));
+    await worker.replaceHead('/imagenet/');
+    const replaced = worker.manifest.version;
+
+    const texts = ['cheap pills buy now', 'meeting moved to noon', 'win a free prize today', 'lunch with the team', 'free money click here', 'notes from the review'];
+    const classes = ['spam', 'ham'];
+    const textLabels = Uint32Array.from(texts, (_, i) => (i % 2 === 0 ? 0 : 1));
+    const textMain = await Session.trainTextNgram(texts, textLabels, classes, {});
+    const textWorker = await WorkerSession.trainTextNgram(texts, textLabels, classes, { worker: shared });
+    const ids = textMain.encodeTexts(texts);
+    const idsDiff = maxDiff(ids, await textWorker.encodeTexts(texts));
+    const textDiff = maxDiff((await textMain.predict(ids, n, {})).probs, (await textWorker.predict(ids.slice(), n)).probs);
+    // Two sessions, one worker: disposing one leaves the other running.
+    textWorker.dispose();
+    const afterDispose = [await outcome(textWorker.predict(ids.slice(), n)), await outcome(worker.predictEmbeddings(embeddings.slice(), n))];
+    // Not cross-origin isolated: one thread, and why.
+    const defaults = await WorkerSession.load('/imagenet/', { device: 'cpu', dtype: 'f16', worker: shared });
+    const threads = [worker.threads, defaults.threads, defaults.threadsFallbackReason];
+    shared.terminate();
+    const terminated = [await outcome(worker.predictEmbeddings(embeddings.slice(), n)), await outcome(defaults.embed(input.slice(), n))];
+    main.dispose();
+    textMain.dispose();
+    return { bitmapDiff, embedDiff, headDiff, localDiff, trainedOn, cleared, same: ranked === rankedHere, rankedLength: JSON.parse(ranked).length, replaced, idsDiff, textDiff, afterDispose, threads, terminated };
+  });
+  assert.equal(r.bitmapDiff, 0, 'preprocessImageBitmap reads the same pixels as preprocessImage');
+  assert.equal(r.embedDiff, 0, 'embed: the same module on the same device gives the same embeddings');
+  assert.equal(r.headDiff, 0, 'predictEmbeddings');
+  assert.equal(r.localDiff, 0, 'trainLocalHead + predictLocal');
+  assert.deepEqual(r.trainedOn, [6, 6, 6]);
+  assert.deepEqual(r.cleared, [0, 'KindlingError:NO_LOCAL_HEAD']);
+  assert.ok(r.same, 'likelyErrors in the worker ranks as the module function does');
+  assert.equal(r.rankedLength, 6);
+  assert.equal(r.replaced, 'imagenet', 'replaceHead brings the new manifest back to the page');
+  assert.equal(r.idsDiff, 0, 'encodeTexts');
+  assert.equal(r.textDiff, 0, 'trainTextNgram + predict');
+  assert.deepEqual(r.afterDispose, ['KindlingError:SESSION_DISPOSED', 'resolved']);
+  assert.equal(r.threads[0], 1);
+  assert.equal(r.threads[1], 1);
+  assert.match(r.threads[2], /cross-origin isolated/);
+  assert.deepEqual(r.terminated, ['KindlingError:SESSION_DISPOSED', 'KindlingError:SESSION_DISPOSED']);
+  assert.deepEqual(problems, []);
   await page.close();
 });

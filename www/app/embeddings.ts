@@ -1,7 +1,8 @@
 /**
- * Embeddings of items as data, in the inference worker: computed once per item and backbone,
- * kept in their own IndexedDB database so that a reload (offline too) finds them and the local
- * head can be refitted without running the backbone again. Losing them costs only time.
+ * Embeddings of items as data, kept by the page: computed once per item and backbone (in the
+ * inference worker), kept in their own IndexedDB database so that a reload (offline too) finds
+ * them and the local head can be refitted without running the backbone again. Losing them
+ * costs only time.
  */
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 

@@ -14,7 +14,7 @@ import type { ClassScore, DeviceChoice, LabelValue, Strategy, Uncertainty } from
 import type { ProjectInfo } from './api';
 import { NetworkError, describe } from './api';
 import { QuotaError, SupersededError } from './errors';
-import type { LoadedModel, LocalLabel, PredictItem, WorkerPrediction } from './protocol';
+import type { LoadedModel, LocalLabel, PredictItem, WorkerPrediction } from './predictions';
 import type { StoredItem } from './store';
 import { labelValue } from './suggestion';
 

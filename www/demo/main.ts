@@ -3,6 +3,7 @@
  * uncertainty, the device that ran and the latency. All text goes through textContent.
  */
 import type { DeviceChoice, Prediction, Session } from 'kindling';
+import { WorkerSession } from 'kindling/worker';
 import { probabilityRow } from '../shared/bars';
 import { kindlingFor, type Kindling } from '../shared/kindling-module';
 import type { WorkerRequest } from './session-worker';
@@ -15,6 +16,8 @@ declare global {
     kindlingModule?: (device: DeviceChoice) => Promise<Kindling>;
     /** Runs a session in a fresh Web Worker (www/demo/session-worker.ts), for the scripts. */
     kindlingInWorker?: (request: WorkerRequest) => Promise<unknown>;
+    /** The package's `WorkerSession` as webpack bundles it, for the test scripts. */
+    kindlingWorkerSession?: typeof WorkerSession;
   }
 }
 
@@ -161,6 +164,7 @@ el<HTMLInputElement>('file').addEventListener('change', (e) => {
 });
 
 window.kindlingModule = kindlingFor;
+window.kindlingWorkerSession = WorkerSession;
 window.kindlingInWorker = (request) => new Promise((resolve) => {
   const worker = new Worker(new URL('./session-worker.ts', import.meta.url), { name: 'demo-session' });
   worker.onmessage = (event) => {
