@@ -24,7 +24,7 @@ const rows = await page.evaluate(async () => {
   const { WorkerSession } = await import('/kindling/worker/client.js');
   await init();
   const main = await Session.load('/model/', { device: 'cpu', cache: false });
-  const worker = await WorkerSession.load('/model/', { device: 'cpu', cache: false });
+  const worker = await WorkerSession.load('/model/', { device: 'cpu', threads: 1, cache: false });
   const median = (ms) => ms.sort((a, b) => a - b)[Math.floor(ms.length / 2)];
   const time = async (run) => {
     const t = performance.now();

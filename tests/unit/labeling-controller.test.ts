@@ -10,7 +10,7 @@ import {
   HOLD_LOW, HOLD_TARGET, LOCAL_MIN, LabelingController, REFRESH_MS, keyAction,
   type LabelingScreen, type ModelRunner, type Ranker,
 } from '../../www/app/labeling-controller';
-import type { LoadedModel, LocalLabel, PredictItem, WorkerPrediction } from '../../www/app/protocol';
+import type { LoadedModel, LocalLabel, PredictItem, WorkerPrediction } from '../../www/app/predictions';
 import type { StoredItem } from '../../www/app/store';
 
 const LABELS = ['cat', 'dog', 'bird'];
