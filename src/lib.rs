@@ -22,6 +22,7 @@ pub mod label_errors;
 pub mod local_head;
 pub mod local_ngram;
 pub mod model;
+pub mod neighbours;
 pub mod preprocess;
 pub mod queue;
 pub mod session;

@@ -3,7 +3,8 @@
 //! class-conditional: each class to one fixed other class, as a systematic confusion would),
 //! get out-of-sample probabilities by k-fold training on the noisy labels, order the items with
 //! `kindling::label_errors::likely_errors` (confident learning) in the queue's two rounds (the
-//! second trains without the first's most suspect items), and report the precision and
+//! second trains without the first's most suspect items) combined with neighbour agreement
+//! (`kindling::neighbours`, as `review_queue` does), and report the precision and
 //! recall of the flipped labels among the first 5%, 10% and 20% reviewed, against reviewing in
 //! random order; then the test accuracy of a model trained on the noisy labels, on the labels
 //! after a reviewer fixed what the first 10% showed, and on the clean labels. Writes a CSV and
@@ -19,8 +20,11 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use burn::tensor::Device;
 use clap::Args;
-use kindling::label_errors::{likely_errors, out_of_fold_probabilities, second_round_left_out};
+use kindling::label_errors::{
+    NEIGHBOURS, likely_errors, out_of_fold_probabilities, second_round_left_out, with_neighbours,
+};
 use kindling::local_head::LocalHeadConfig;
+use kindling::neighbours::neighbour_agreement;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{RngExt, SeedableRng};
@@ -146,6 +150,16 @@ impl Learner {
                 &Device::flex(),
             ))
             .map_err(|e| anyhow::anyhow!("{}: {e}", e.code()))?),
+        }
+    }
+
+    /// The features neighbour agreement reads, as the review view has them: a backbone's
+    /// embeddings, or for a model without one its class probabilities (here the second round's
+    /// out-of-fold ones), with their row length.
+    fn neighbour_features<'a>(&self, noisy: &'a Dataset, probs: &'a [f32]) -> (&'a [f32], usize) {
+        match self {
+            Learner::Heads => (&noisy.items, noisy.item_len),
+            Learner::Model(_) => (probs, noisy.classes.len()),
         }
     }
 
@@ -297,7 +311,8 @@ pub fn run(args: LabelErrorsArgs) -> anyhow::Result<()> {
         let mut noisy = clean.clone();
         let flipped = flip(&mut noisy.labels, classes, args.noise, kind, &mut rng)?;
         let k = classes as usize;
-        // The queue's two rounds, as `label_errors::review_queue` runs them on embeddings.
+        // The queue's two rounds and neighbour agreement, as `label_errors::review_queue` runs
+        // them on features.
         let probs = learner.out_of_sample(&noisy, &test, &args, &[])?;
         let first = likely_errors(&probs, k, &noisy.labels)?;
         let left_out = second_round_left_out(&first);
@@ -310,8 +325,14 @@ pub fn run(args: LabelErrorsArgs) -> anyhow::Result<()> {
         let items = |q: Vec<kindling::label_errors::Suspect>| -> Vec<usize> {
             q.iter().map(|s| s.item).collect()
         };
-        let queue = items(likely_errors(&second, k, &noisy.labels)?);
+        let second_round = likely_errors(&second, k, &noisy.labels)?;
+        let (features, size) = learner.neighbour_features(&noisy, &second);
+        let agreement = neighbour_agreement(features, &noisy.labels, size, NEIGHBOURS);
+        let queue = items(with_neighbours(second_round.clone(), &agreement));
+        let two_rounds = items(second_round);
         let first_round = items(first);
+        let mut by_agreement: Vec<usize> = (0..noisy.len()).collect();
+        by_agreement.sort_by(|&a, &b| agreement[a].total_cmp(&agreement[b]).then(a.cmp(&b)));
         // Two plain scores of the first round's probabilities for comparison (the queue divides
         // self-confidence by the class's mean): ascending self-confidence, and descending margin
         // of the most likely other class over it.
@@ -337,7 +358,9 @@ pub fn run(args: LabelErrorsArgs) -> anyhow::Result<()> {
         random.shuffle(&mut rng);
         for (name, order) in [
             ("likely-errors queue", &queue),
+            ("two rounds, no neighbours", &two_rounds),
             ("first round only", &first_round),
+            ("neighbour agreement only", &by_agreement),
             ("self-confidence only", &by_confidence),
             ("margin only", &by_margin),
             ("random order", &random),
