@@ -57,6 +57,11 @@ export interface WorkerTrainOptions extends TextNgramOptions {
 export interface LikelyErrorsOptions {
   /** Out-of-fold heads (default 5). */
   folds?: number;
+  /**
+   * Also rank by neighbour agreement (default `true`): for embeddings; pass `false` when the
+   * features are class probabilities.
+   */
+  neighbours?: boolean;
   /** The worker to rank in (default: a new one, terminated when done). */
   worker?: KindlingWorker | Worker;
 }
@@ -332,7 +337,7 @@ export async function likelyErrors(
 ): Promise<LikelyError[]> {
   const host = KindlingWorker.of(options.worker);
   try {
-    return expect(await host.call({ type: 'likelyErrors', features, size, given, classes, folds: options.folds }), 'ranked').ranked;
+    return expect(await host.call({ type: 'likelyErrors', features, size, given, classes, folds: options.folds, neighbours: options.neighbours }), 'ranked').ranked;
   } finally {
     if (options.worker === undefined) host.terminate();
   }

@@ -215,7 +215,7 @@ async function run(msg: Exclude<WorkerRequest, { type: 'cancel' }>): Promise<voi
       return;
     case 'likelyErrors': {
       const { likelyErrors } = await anyModule();
-      const ranked = await likelyErrors(msg.features, msg.size, msg.given, msg.classes, msg.folds ?? null);
+      const ranked = await likelyErrors(msg.features, msg.size, msg.given, msg.classes, msg.folds ?? null, msg.neighbours ?? null);
       post({ id: msg.id, type: 'ranked', ranked });
       return;
     }

@@ -66,7 +66,7 @@ export type WorkerRequest =
   /** Free session `session` (the worker keeps running). */
   | About<{ type: 'dispose' }>
   /** The module function `likelyErrors`, on no session. */
-  | (Envelope & { type: 'likelyErrors'; features: Float32Array; size: number; given: Uint32Array; classes: number; folds?: number })
+  | (Envelope & { type: 'likelyErrors'; features: Float32Array; size: number; given: Uint32Array; classes: number; folds?: number; neighbours?: boolean })
   /** Drop request `target` if it has not started. */
   | { id: number; type: 'cancel'; target: number };
 

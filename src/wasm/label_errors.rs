@@ -41,7 +41,10 @@ struct Entry {
 /// on the CPU, give every item probabilities from a head that never saw its label; an item is
 /// flagged when another class reaches that class's mean confidence (confident learning). Two
 /// rounds: the second fits the heads again without the first round's most suspect items, so
-/// a confusion repeated across many labels is not learned (see `label_errors::review_queue`).
+/// a confusion repeated across many labels is not learned. With `neighbours` (default `true`:
+/// for embeddings; pass `false` for class probabilities, where it was measured to hurt) the
+/// order is the sum of each item's rank there and its rank by neighbour agreement (how many of
+/// its 10 nearest items carry its label; see `label_errors::review_queue`).
 /// Rejects with `LABEL_ERRORS_FOLDS` when there are fewer items than folds, and with the local
 /// head's codes (`LOCAL_HEAD_TOO_FEW`, …) when the labels cannot train a head.
 #[wasm_bindgen(js_name = likelyErrors, unchecked_return_type = "LikelyError[]")]
@@ -51,6 +54,7 @@ pub async fn likely_errors_js(
     given: Vec<u32>,
     classes: usize,
     folds: Option<usize>,
+    neighbours: Option<bool>,
 ) -> Result<JsValue, KindlingError> {
     let device = cpu_device(None).map_err(KindlingError::from)?.device;
     let folds = folds.unwrap_or(5);
@@ -60,6 +64,7 @@ pub async fn likely_errors_js(
         size,
         classes,
         folds,
+        neighbours.unwrap_or(true),
         LocalHeadConfig::default(),
         &device,
     )

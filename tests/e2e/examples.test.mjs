@@ -305,6 +305,8 @@ test('worker: every Session method has its WorkerSession twin with the same resu
     const cleared = [worker.localHeadTrainedOn, await outcome(worker.predictLocal(embeddings.slice(), n))];
     const ranked = JSON.stringify(await likelyErrors(embeddings, main.embeddingSize, labels, 3, { folds: 3, worker: shared }));
     const rankedHere = JSON.stringify(await rankHere(embeddings, main.embeddingSize, labels, 3, 3));
+    const plain = JSON.stringify(await likelyErrors(embeddings, main.embeddingSize, labels, 3, { folds: 3, neighbours: false, worker: shared }));
+    const plainHere = JSON.stringify(await rankHere(embeddings, main.embeddingSize, labels, 3, 3, false));
     await worker.replaceHead('/imagenet/');
     const replaced = worker.manifest.version;
 
@@ -326,7 +328,7 @@ test('worker: every Session method has its WorkerSession twin with the same resu
     const terminated = [await outcome(worker.predictEmbeddings(embeddings.slice(), n)), await outcome(defaults.embed(input.slice(), n))];
     main.dispose();
     textMain.dispose();
-    return { bitmapDiff, embedDiff, headDiff, localDiff, trainedOn, cleared, same: ranked === rankedHere, rankedLength: JSON.parse(ranked).length, replaced, idsDiff, textDiff, afterDispose, threads, terminated };
+    return { bitmapDiff, embedDiff, headDiff, localDiff, trainedOn, cleared, same: ranked === rankedHere, samePlain: plain === plainHere, rankedLength: JSON.parse(ranked).length, replaced, idsDiff, textDiff, afterDispose, threads, terminated };
   });
   assert.equal(r.bitmapDiff, 0, 'preprocessImageBitmap reads the same pixels as preprocessImage');
   assert.equal(r.embedDiff, 0, 'embed: the same module on the same device gives the same embeddings');
@@ -335,6 +337,7 @@ test('worker: every Session method has its WorkerSession twin with the same resu
   assert.deepEqual(r.trainedOn, [6, 6, 6]);
   assert.deepEqual(r.cleared, [0, 'KindlingError:NO_LOCAL_HEAD']);
   assert.ok(r.same, 'likelyErrors in the worker ranks as the module function does');
+  assert.ok(r.samePlain, '… also without neighbour agreement');
   assert.equal(r.rankedLength, 6);
   assert.equal(r.replaced, 'imagenet', 'replaceHead brings the new manifest back to the page');
   assert.equal(r.idsDiff, 0, 'encodeTexts');

@@ -230,7 +230,8 @@ export class Inference {
         size = classes;
       }
       const given = Uint32Array.from(ids, (id) => classOf.get(id)!);
-      const ranked = await likelyErrors(features, size, given, classes, { folds: Math.min(5, ids.length), worker: this.worker });
+      // Neighbour agreement only among embeddings (among probabilities it was measured to hurt).
+      const ranked = await likelyErrors(features, size, given, classes, { folds: Math.min(5, ids.length), neighbours: backbone !== null, worker: this.worker });
       result = { ranked: ranked.map((r) => ({ ...r, id: ids[r.index]! })), features: backbone ? 'embeddings' : 'probabilities' };
     }).then(() => result!);
   }

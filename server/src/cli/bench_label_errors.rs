@@ -3,10 +3,10 @@
 //! class-conditional: each class to one fixed other class, as a systematic confusion would),
 //! get out-of-sample probabilities by k-fold training on the noisy labels, order the items with
 //! `kindling::label_errors::likely_errors` (confident learning) in the queue's two rounds (the
-//! second trains without the first's most suspect items) combined with neighbour agreement
-//! (`kindling::neighbours`, as `review_queue` does), and report the precision and
-//! recall of the flipped labels among the first 5%, 10% and 20% reviewed, against reviewing in
-//! random order; then the test accuracy of a model trained on the noisy labels, on the labels
+//! second trains without the first's most suspect items) — on a backbone's embeddings combined
+//! with neighbour agreement (`kindling::neighbours`), as `review_queue` does — and report the
+//! precision and recall of the flipped labels among the first 5%, 10% and 20% reviewed, against
+//! reviewing in random order; then the test accuracy of a model trained on the noisy labels, on the labels
 //! after a reviewer fixed what the first 10% showed, and on the clean labels. Writes a CSV and
 //! an SVG (recall against the share reviewed). Numbers to print, not a test.
 //!
@@ -153,13 +153,12 @@ impl Learner {
         }
     }
 
-    /// The features neighbour agreement reads, as the review view has them: a backbone's
-    /// embeddings, or for a model without one its class probabilities (here the second round's
-    /// out-of-fold ones), with their row length.
-    fn neighbour_features<'a>(&self, noisy: &'a Dataset, probs: &'a [f32]) -> (&'a [f32], usize) {
+    /// The features the review view ranks with neighbour agreement: a backbone's embeddings
+    /// (for a model without a backbone it ranks class probabilities, without neighbours).
+    fn neighbour_features<'a>(&self, noisy: &'a Dataset) -> Option<&'a [f32]> {
         match self {
-            Learner::Heads => (&noisy.items, noisy.item_len),
-            Learner::Model(_) => (probs, noisy.classes.len()),
+            Learner::Heads => Some(&noisy.items),
+            Learner::Model(_) => None,
         }
     }
 
@@ -326,13 +325,20 @@ pub fn run(args: LabelErrorsArgs) -> anyhow::Result<()> {
             q.iter().map(|s| s.item).collect()
         };
         let second_round = likely_errors(&second, k, &noisy.labels)?;
-        let (features, size) = learner.neighbour_features(&noisy, &second);
-        let agreement = neighbour_agreement(features, &noisy.labels, size, NEIGHBOURS);
-        let queue = items(with_neighbours(second_round.clone(), &agreement));
+        let agreement = learner.neighbour_features(&noisy).map(|features| {
+            neighbour_agreement(features, &noisy.labels, noisy.item_len, NEIGHBOURS)
+        });
+        let queue = items(match &agreement {
+            Some(a) => with_neighbours(second_round.clone(), a),
+            None => second_round.clone(),
+        });
         let two_rounds = items(second_round);
         let first_round = items(first);
-        let mut by_agreement: Vec<usize> = (0..noisy.len()).collect();
-        by_agreement.sort_by(|&a, &b| agreement[a].total_cmp(&agreement[b]).then(a.cmp(&b)));
+        let by_agreement = agreement.map(|a| {
+            let mut order: Vec<usize> = (0..noisy.len()).collect();
+            order.sort_by(|&x, &y| a[x].total_cmp(&a[y]).then(x.cmp(&y)));
+            order
+        });
         // Two plain scores of the first round's probabilities for comparison (the queue divides
         // self-confidence by the class's mean): ascending self-confidence, and descending margin
         // of the most likely other class over it.
@@ -356,15 +362,18 @@ pub fn run(args: LabelErrorsArgs) -> anyhow::Result<()> {
         });
         let mut random: Vec<usize> = (0..noisy.len()).collect();
         random.shuffle(&mut rng);
-        for (name, order) in [
-            ("likely-errors queue", &queue),
-            ("two rounds, no neighbours", &two_rounds),
+        let mut orders = vec![("likely-errors queue", &queue)];
+        if let Some(by_agreement) = &by_agreement {
+            orders.push(("two rounds, no neighbours", &two_rounds));
+            orders.push(("neighbour agreement only", by_agreement));
+        }
+        orders.extend([
             ("first round only", &first_round),
-            ("neighbour agreement only", &by_agreement),
             ("self-confidence only", &by_confidence),
             ("margin only", &by_margin),
             ("random order", &random),
-        ] {
+        ]);
+        for (name, order) in orders {
             let mut curve = Vec::new();
             for pct in 0..=30usize {
                 let (p, r) = found(order, &flipped, pct as f64 / 100.0);
