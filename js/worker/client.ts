@@ -20,6 +20,7 @@ import type { DeviceName, LikelyError, LoadOptions, LoadProgress, Manifest, Pred
 import type { LocalHeadOptions, SessionInfo, TextNgramOptions, WireFetchOptions, WorkerRequest, WorkerResponse } from './protocol.js';
 
 export type { LocalHeadOptions, TextNgramOptions } from './protocol.js';
+export { webgpuAdapterPresent } from './adapter.js';
 
 /** Distributes `Omit` over a union (each request type keeps its own fields). */
 type Body<T> = T extends unknown ? Omit<T, 'id'> : never;

@@ -8,6 +8,7 @@
  */
 /// <reference lib="webworker" />
 import type * as Cpu from '../web/kindling.js';
+import { webgpuAdapterPresent } from './adapter.js';
 import type { SessionInfo, WireLoadOptions, WorkerRequest, WorkerResponse } from './protocol.js';
 
 declare const self: DedicatedWorkerGlobalScope;
@@ -36,17 +37,6 @@ function started(kind: 'cpu' | 'threads' | 'webgpu'): Promise<Module> {
     modules.set(kind, m);
   }
   return m;
-}
-
-/** Resolves to true when this worker gets a WebGPU adapter. */
-async function webgpuAdapterPresent(): Promise<boolean> {
-  const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
-  if (!gpu) return false;
-  try {
-    return (await gpu.requestAdapter()) != null;
-  } catch {
-    return false;
-  }
 }
 
 /**

@@ -5,20 +5,10 @@
  * script that runs on the CPU never downloads the WebGPU code.
  */
 import type { DeviceChoice } from 'kindling';
+import { webgpuAdapterPresent } from 'kindling/worker';
 
 /** The package's API (every module exports it). */
 export type Kindling = typeof import('kindling');
-
-/** Resolves to true when this browser hands out a WebGPU adapter. */
-export async function webgpuAdapterPresent(): Promise<boolean> {
-  const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
-  if (!gpu) return false;
-  try {
-    return (await gpu.requestAdapter()) != null;
-  } catch {
-    return false;
-  }
-}
 
 /** Whether wasm threads can run here: a Web Worker (may block) of a cross-origin isolated page. */
 export function threadsPossible(): boolean {
