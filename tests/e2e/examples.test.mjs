@@ -215,6 +215,29 @@ test('cache: a new version URL reads its own manifest and shares weights by hash
   await page.close();
 });
 
+test('no bundler: kindling/web and kindling/webgpu/web load the bundler folders\' wasm and predict alike', async () => {
+  const { page, problems } = await cachePage();
+  const r = await page.evaluate(async () => {
+    const out = {};
+    for (const [name, url] of [['web', '/node_modules/kindling/web/kindling.js'], ['webgpu', '/node_modules/kindling/webgpu/web/kindling.js']]) {
+      const { default: init, Session, compiledBackends } = await import(url);
+      await init();
+      const session = await Session.load('/model/', { device: 'cpu' });
+      const input = Float32Array.from({ length: 2 * session.inputLength }, (_, i) => ((i * 7919) % 255) / 255);
+      out[name] = { backends: compiledBackends(), probs: Array.from((await session.predict(input, 2)).probs) };
+      session.dispose();
+    }
+    const wasm = performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname).filter((p) => p.endsWith('.wasm'));
+    return { ...out, wasm };
+  });
+  assert.ok(!r.web.backends.includes('webgpu') && r.webgpu.backends.includes('webgpu'), `${r.web.backends} / ${r.webgpu.backends}`);
+  assert.deepEqual(r.wasm.sort(), ['/node_modules/kindling/kindling_bg.wasm', '/node_modules/kindling/webgpu/kindling_bg.wasm']);
+  const diff = Math.max(...r.web.probs.map((p, i) => Math.abs(p - r.webgpu.probs[i])));
+  assert.ok(diff <= 1e-6, `the same CPU kernels in both modules: max |Δp| ${diff}`);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
 test('worker: WorkerSession predicts what Session predicts, keeps error codes, cancels queued predictions, and dispose ends it', async () => {
   const { page, problems } = await cachePage();
   const r = await page.evaluate(async () => {
