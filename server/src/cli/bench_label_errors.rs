@@ -326,7 +326,15 @@ pub fn run(args: LabelErrorsArgs) -> anyhow::Result<()> {
         };
         let second_round = likely_errors(&second, k, &noisy.labels)?;
         let agreement = learner.neighbour_features(&noisy).map(|features| {
-            neighbour_agreement(features, &noisy.labels, noisy.item_len, NEIGHBOURS)
+            let started = std::time::Instant::now();
+            let a = neighbour_agreement(features, &noisy.labels, noisy.item_len, NEIGHBOURS);
+            eprintln!(
+                "neighbour agreement: {} items × {} values in {:.0} ms",
+                noisy.len(),
+                noisy.item_len,
+                started.elapsed().as_secs_f64() * 1e3
+            );
+            a
         });
         let queue = items(match &agreement {
             Some(a) => with_neighbours(second_round.clone(), a),
