@@ -91,6 +91,7 @@ export default {
       'kindling/webgpu$': path.join(root, 'pkg', 'webgpu', 'kindling.js'),
       'kindling/threads$': path.join(root, 'pkg', 'threads', 'kindling.js'),
       'kindling/worker$': path.join(root, 'pkg', 'worker', 'client.js'),
+      'kindling/web$': path.join(root, 'pkg', 'web', 'kindling.js'),
       kindling$: path.join(root, 'pkg', 'kindling.js'),
     },
   },

@@ -67,6 +67,14 @@ export interface LikelyErrorsOptions {
   worker?: KindlingWorker | Worker;
 }
 
+/** Options of `new KindlingWorker()`. */
+export interface KindlingWorkerOptions {
+  /** A worker running this package's `kindling/worker/entry.js` (default: one is started). */
+  worker?: Worker;
+  /** The CPU module (`kindling_bg.wasm`) compiled by this page, shared with the worker. */
+  cpuModule?: WebAssembly.Module;
+}
+
 /** An `Error` with a stable `code`, as the package's other errors. */
 function kindlingError(code: string, message: string): Error & { code: string } {
   const err = new Error(message) as Error & { code: string };
@@ -91,12 +99,20 @@ export class KindlingWorker {
   private closedWith: Error | null = null;
   private static readonly wrapped = new WeakMap<Worker, KindlingWorker>();
 
-  /** Starts a worker (or takes one that runs `kindling/worker/entry.js`). */
-  constructor(worker?: Worker) {
+  /**
+   * Starts a worker (or takes one that runs `kindling/worker/entry.js`: pass it, or
+   * `{ worker }`). `cpuModule`: the CPU module (`kindling_bg.wasm`) already compiled by this
+   * page, for the worker's CPU sessions to instantiate instead of fetching and compiling it
+   * again (a `WebAssembly.Module` crosses to a worker without a copy).
+   */
+  constructor(options: Worker | KindlingWorkerOptions = {}) {
+    const { worker, cpuModule } = options instanceof Worker ? { worker: options, cpuModule: undefined } : options;
     this.worker = worker ?? new Worker(new URL('./entry.js', import.meta.url), { type: 'module', name: 'kindling' });
     KindlingWorker.wrapped.set(this.worker, this);
     this.worker.onmessage = (event: MessageEvent<WorkerResponse>) => this.receive(event.data);
     this.worker.onerror = (event) => this.close(kindlingError('WORKER_FAILED', `the worker failed: ${event.message || 'could not start (is entry.js served?)'}`));
+    // First in the worker's queue: every session's request comes after it.
+    if (cpuModule) this.call({ type: 'cpuModule', module: cpuModule }).catch(() => {});
   }
 
   /** The `KindlingWorker` of `w` (one per `Worker`), or a new one. @internal */

@@ -19,6 +19,8 @@ type Session = Cpu.Session;
 
 /** Modules started so far, by kind. */
 const modules = new Map<'cpu' | 'threads' | 'webgpu', Promise<Module>>();
+/** The CPU module compiled by the page, when it sent one (`KindlingWorker`'s `cpuModule`). */
+let givenCpuModule: WebAssembly.Module | undefined;
 
 function started(kind: 'cpu' | 'threads' | 'webgpu'): Promise<Module> {
   let m = modules.get(kind);
@@ -28,8 +30,9 @@ function started(kind: 'cpu' | 'threads' | 'webgpu'): Promise<Module> {
       kind === 'cpu' ? import('../web/kindling.js')
         : kind === 'threads' ? (import(/* webpackChunkName: "kindling-threads" */ '../threads/kindling.js') as Promise<unknown> as Promise<Module>)
           : (import(/* webpackChunkName: "kindling-webgpu" */ '../webgpu/web/kindling.js') as Promise<unknown> as Promise<Module>);
+    const compiled = kind === 'cpu' ? givenCpuModule : undefined;
     m = imported.then(async (module) => {
-      await module.default();
+      await module.default(compiled ? { module_or_path: compiled } : undefined);
       return module;
     });
     // A module that failed to start may start on a later try (it was offline, say).
@@ -201,6 +204,11 @@ async function run(msg: Exclude<WorkerRequest, { type: 'cancel' }>): Promise<voi
     case 'dispose':
       sessions.get(msg.session)?.dispose();
       sessions.delete(msg.session);
+      post({ id: msg.id, type: 'done' });
+      return;
+    case 'cpuModule':
+      // Only before the CPU module started: a running one stays.
+      givenCpuModule ??= msg.module;
       post({ id: msg.id, type: 'done' });
       return;
     case 'likelyErrors': {

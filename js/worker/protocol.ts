@@ -67,6 +67,8 @@ export type WorkerRequest =
   | About<{ type: 'dispose' }>
   /** The module function `likelyErrors`, on no session. */
   | (Envelope & { type: 'likelyErrors'; features: Float32Array; size: number; given: Uint32Array; classes: number; folds?: number; neighbours?: boolean })
+  /** The CPU module compiled by the page: the worker's CPU sessions instantiate it. */
+  | (Envelope & { type: 'cpuModule'; module: WebAssembly.Module })
   /** Drop request `target` if it has not started. */
   | { id: number; type: 'cancel'; target: number };
 

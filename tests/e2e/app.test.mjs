@@ -89,6 +89,25 @@ test('label 20 items by keyboard: each on the server once, with suggestion, acce
   await context.close();
 });
 
+test('the page and the package\'s worker share one compiled CPU module: its wasm is downloaded once', async () => {
+  const problems = [];
+  const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+  const wasm = [];
+  // Requests of the page and of its dedicated workers (the service worker's precache aside).
+  context.on('request', (r) => {
+    if (r.url().endsWith('.wasm') && !r.serviceWorker()) wasm.push(new URL(r.url()).pathname);
+  });
+  const { page } = await openApp(problems, 'digits', { context });
+  await page.waitForFunction(() => window.kindlingApp?.modelVersion(), null, { timeout: 60_000 });
+  await waitSuggestion(page);
+  const cpu = fs.readdirSync(path.resolve('www/dist')).filter((f) => f.endsWith('.wasm'))
+    .map((f) => ({ f, size: fs.statSync(path.resolve('www/dist', f)).size })).sort((a, b) => a.size - b.size)[0].f;
+  console.log(`wasm requests: ${JSON.stringify(wasm)} (CPU module ${cpu})`);
+  assert.deepEqual(wasm.filter((p) => p === `/${cpu}`), [`/${cpu}`], 'the CPU module once: the worker instantiates the page\'s compiled module');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
 test('offline: label 30, reload offline, label 10 more, back online: all 40 on the server once', async () => {
   const problems = [];
   const since = Date.now();

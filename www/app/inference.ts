@@ -7,12 +7,13 @@
  * the worker as decoded `ImageBitmap`s (transferred), so the page never blocks on a model.
  * One job at a time: a newer one supersedes the older (its queued requests are cancelled).
  */
-import { Session, type DeviceChoice, type LikelyError, type LoadProgress, type Prediction } from 'kindling';
+import { Session, type DeviceChoice, type LikelyError, type LoadProgress, type Prediction } from 'kindling/web';
 import { KindlingWorker, WorkerSession, likelyErrors } from 'kindling/worker';
 import type { LoadedModel, LocalLabel, PredictItem, WorkerPrediction } from './predictions';
 import { SupersededError } from './errors';
 import { EmbeddingStore } from './embeddings';
 import { imageBlob } from './store';
+import { cpuModule } from './kindling-cpu';
 
 export { SupersededError };
 export type { LoadedModel };
@@ -48,7 +49,8 @@ async function modelInput(s: WorkerSession, items: PredictItem[]): Promise<Float
 
 /** The app's models, in the package's worker. */
 export class Inference {
-  private readonly worker = new KindlingWorker();
+  /** The page's compiled CPU module goes along: the worker's CPU sessions do not compile it again. */
+  private readonly worker = new KindlingWorker({ cpuModule });
   private session: WorkerSession | null = null;
   /** The backbone's hash (its first file's sha256) of the model in use, or null without one. */
   private backbone: string | null = null;

@@ -2,7 +2,8 @@
  * The labeling app: sign in with a token, pick a project, see its progress, label. Routes are
  * hash-based (`#/`, `#/p/{id}`, `#/p/{id}/label`, `#/p/{id}/label/{item}` to open one item first) so the service worker serves one shell for all.
  */
-import type { DeviceChoice } from 'kindling';
+import { Session, type DeviceChoice } from 'kindling/web';
+import './kindling-cpu';
 import { Api, ApiError, NetworkError, describe, type Me, type ProjectInfo, type ProjectProgress } from './api';
 import { $, table } from './dom';
 import { renderDashboard } from './dashboard';
@@ -105,7 +106,6 @@ async function signOut(): Promise<void> {
   // The model files the package cached (Session.clearCache), and the bucket of app versions
   // before the package cached them; the page reloads right after, which ends the worker and
   // the sync engines.
-  const { Session } = await import(/* webpackChunkName: "kindling-cpu" */ 'kindling');
   await Promise.all([Session.clearCache(), caches.delete('kindling-models-v1')]);
   localStorage.removeItem(TOKEN_KEY);
   localStorage.removeItem(ME_KEY);

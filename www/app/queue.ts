@@ -5,7 +5,8 @@
  * computed by the runtime (`rankQueue`, Rust `kindling::queue`): the same code
  * `kindling bench active-learning` measures.
  */
-import { rankQueue, type Strategy, type Uncertainty } from 'kindling';
+import { rankQueue, type Strategy, type Uncertainty } from 'kindling/web';
+import './kindling-cpu';
 
 export type { Strategy };
 

@@ -5,7 +5,8 @@
  * for a new sign-in. Tabs tell each other through a BroadcastChannel when they pushed.
  */
 import { nextBackoff, retryDelay } from './backoff';
-import { SyncClient, type LabelValue, type LocalLabel, type PullResponse, type PushRequest, type PushResponse, type SyncEffects } from 'kindling';
+import { SyncClient, type LabelValue, type LocalLabel, type PullResponse, type PushRequest, type PushResponse, type SyncEffects } from 'kindling/web';
+import './kindling-cpu';
 import { Api, ApiError, NetworkError, describe } from './api';
 import { Store } from './store';
 
