@@ -12,6 +12,9 @@ cargo fmt --all --check
 cargo clippy --workspace --profile "$KINDLING_PROFILE" --all-targets -- -D warnings
 cargo clippy -p kindling --target wasm32-unknown-unknown --profile "$KINDLING_PROFILE" \
   --features webgpu --lib -- -D warnings
+# Every feature set the crate documents builds: WebGPU without the CPU backend too.
+cargo clippy -p kindling --target wasm32-unknown-unknown --profile "$KINDLING_PROFILE" \
+  --no-default-features --features webgpu --lib -- -D warnings
 cargo test --workspace --profile "$KINDLING_PROFILE" --benches --no-run
 
 step "PostgreSQL for the server tests (private data directory and port)"

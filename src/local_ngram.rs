@@ -5,10 +5,11 @@
 //! only. Turned into an ordinary bundle, so it predicts through a normal session.
 
 use burn::module::Param;
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::{Tensor, TensorData};
 use thiserror::Error;
 
 use crate::bundle::{Bundle, BundleError, BundleInfo, InputSpec, TextInput, TokenizerKind};
+use crate::device::{DeviceError, cpu_device};
 use crate::model::{ArchConfig, Model, TextNgramConfig};
 use crate::text::NgramHasher;
 
@@ -24,6 +25,9 @@ pub enum LocalNgramError {
     /// The bundle could not be made.
     #[error(transparent)]
     Bundle(#[from] BundleError),
+    /// This build has no CPU backend to hold the model's tensors (a WebGPU-only build).
+    #[error(transparent)]
+    Device(#[from] DeviceError),
 }
 
 impl LocalNgramError {
@@ -33,6 +37,7 @@ impl LocalNgramError {
             LocalNgramError::TooFewClasses(_) => "LOCAL_HEAD_TOO_FEW",
             LocalNgramError::BadLabels(_) => "INVALID_ARGUMENT",
             LocalNgramError::Bundle(e) => e.code(),
+            LocalNgramError::Device(e) => e.code(),
         }
     }
 }
@@ -185,7 +190,8 @@ pub fn train_local_ngram(
         hidden_sizes: vec![],
         classes: k,
     };
-    let device = Device::flex();
+    // The CPU device only holds the tensors while the bundle is written.
+    let device = cpu_device(None)?.device;
     let mut model = arch.init(&device);
     model.embedding.weight = Param::from_tensor(Tensor::from_data(
         TensorData::new(emb, [config.buckets as usize, dim]),
