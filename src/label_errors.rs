@@ -259,11 +259,11 @@ pub const NEIGHBOURS: usize = 10;
 /// queue's order. Measured on TrashNet photos (EfficientNet-Lite0 embeddings, 10% of labels
 /// flipped, `kindling bench label-errors --backbone`): the README's "Likely label errors".
 pub fn with_neighbours(queue: Vec<Suspect>, agreement: &[f32]) -> Vec<Suspect> {
-    let n = queue.len();
-    let mut by_agreement: Vec<usize> = (0..n).collect();
-    by_agreement.sort_by(|&a, &b| agreement[a].total_cmp(&agreement[b]).then(a.cmp(&b)));
-    let mut place = vec![0usize; n];
-    for (p, &item) in by_agreement.iter().enumerate() {
+    let mut place = vec![0usize; queue.len()];
+    for (p, &item) in crate::neighbours::by_agreement(agreement)
+        .iter()
+        .enumerate()
+    {
         place[item] = p;
     }
     let mut ranked: Vec<(usize, usize, Suspect)> = queue

@@ -73,6 +73,14 @@ pub fn neighbour_agreement(features: &[f32], given: &[u32], size: usize, k: usiz
     agreement
 }
 
+/// Item indices by ascending agreement (least agreed-with label first), ties by index: the
+/// review order neighbour agreement gives on its own.
+pub fn by_agreement(agreement: &[f32]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..agreement.len()).collect();
+    order.sort_by(|&a, &b| agreement[a].total_cmp(&agreement[b]).then(a.cmp(&b)));
+    order
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -174,6 +174,14 @@ function expect<T extends WorkerResponse['type']>(answer: WorkerResponse, type: 
   return answer as Extract<WorkerResponse, { type: T }>;
 }
 
+/**
+ * A bundle source as the worker can read it: a URL resolved against this page (the worker would
+ * resolve it against its own script), or the bytes as given.
+ */
+function fromPage(source: string | ArrayBuffer | Uint8Array): string | ArrayBuffer | Uint8Array {
+  return typeof source === 'string' ? new URL(source, globalThis.location?.href).href : source;
+}
+
 /** The buffer to transfer for bytes given as an `ArrayBuffer` or a view. */
 function bufferOf(bytes: string | ArrayBuffer | Uint8Array): Transferable[] {
   if (typeof bytes === 'string') return [];
@@ -238,8 +246,7 @@ export class WorkerSession {
    */
   static load(source: string | Uint8Array | ArrayBuffer, options: WorkerLoadOptions = {}): Promise<WorkerSession> {
     const { worker, onProgress, ...wire } = options;
-    // The worker fetches relative to its own script: resolve against this page first.
-    const from = typeof source === 'string' ? new URL(source, globalThis.location?.href).href : source;
+    const from = fromPage(source);
     return WorkerSession.make((session) => ({ type: 'load', session, source: from, options: wire }), bufferOf(from), worker, onProgress);
   }
 
@@ -303,7 +310,7 @@ export class WorkerSession {
   /** Swaps in the head of another version of this model, like `Session.replaceHead`. */
   async replaceHead(source: string | Uint8Array | ArrayBuffer, options: WorkerFetchOptions = {}): Promise<void> {
     const { onProgress, ...wire } = options;
-    const from = typeof source === 'string' ? new URL(source, globalThis.location?.href).href : source;
+    const from = fromPage(source);
     this.info = expect(await this.call({ type: 'replaceHead', session: this.id, source: from, options: wire }, bufferOf(from), onProgress), 'loaded').info;
   }
 

@@ -24,7 +24,7 @@ use kindling::label_errors::{
     NEIGHBOURS, likely_errors, out_of_fold_probabilities, second_round_left_out, with_neighbours,
 };
 use kindling::local_head::LocalHeadConfig;
-use kindling::neighbours::neighbour_agreement;
+use kindling::neighbours::{by_agreement, neighbour_agreement};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{RngExt, SeedableRng};
@@ -342,11 +342,7 @@ pub fn run(args: LabelErrorsArgs) -> anyhow::Result<()> {
         });
         let two_rounds = items(second_round);
         let first_round = items(first);
-        let by_agreement = agreement.map(|a| {
-            let mut order: Vec<usize> = (0..noisy.len()).collect();
-            order.sort_by(|&x, &y| a[x].total_cmp(&a[y]).then(x.cmp(&y)));
-            order
-        });
+        let by_agreement = agreement.as_deref().map(by_agreement);
         // Two plain scores of the first round's probabilities for comparison (the queue divides
         // self-confidence by the class's mean): ascending self-confidence, and descending margin
         // of the most likely other class over it.
