@@ -22,7 +22,7 @@ const models = path.join(root, 'artifacts', 'models');
 function dedupeWasm(compilation, assets) {
   const groups = new Map();
   for (const name of Object.keys(assets).filter((f) => f.endsWith('.wasm')).sort()) {
-    const digest = crypto.createHash('sha256').update(assets[name].source()).digest('hex');
+    const digest = sha256(assets[name].source());
     groups.set(digest, [...(groups.get(digest) ?? []), name]);
   }
   const isModule = (f) => f.endsWith('.module.wasm');
@@ -40,10 +40,32 @@ function dedupeWasm(compilation, assets) {
   }
 }
 
+/** sha256 of a file's bytes. */
+const sha256 = (bytes) => crypto.createHash('sha256').update(bytes).digest('hex');
+
+/**
+ * The output names of the CPU modules' builds, found by content: `{ simd128: [...], relaxed:
+ * [...] }` — the one-thread and the threaded module's wasm of each build (pkg/ and
+ * pkg/threads/: `kindling_bg.wasm` is SIMD128, `kindling_relaxed_bg.wasm` relaxed SIMD).
+ */
+function cpuBuilds(assets) {
+  const byDigest = new Map(Object.keys(assets).filter((f) => f.endsWith('.wasm')).map((f) => [sha256(assets[f].source()), f]));
+  const out = { simd128: [], relaxed: [] };
+  for (const dir of ['pkg', 'pkg/threads']) {
+    for (const [build, file] of [['simd128', 'kindling_bg.wasm'], ['relaxed', 'kindling_relaxed_bg.wasm']]) {
+      const name = byDigest.get(sha256(fs.readFileSync(path.join(root, dir, file))));
+      if (!name) throw new Error(`${dir}/${file} is not among the build's assets`);
+      out[build].push(name);
+    }
+  }
+  return out;
+}
+
 /**
  * Prepends the app shell's file list and a version (a hash of the files' contents) to sw.js,
  * so the service worker precaches exactly this deploy, and a new deploy is a new sw.js. The
- * WebGPU module's files are listed apart (`lazy`): cached when a device first uses them.
+ * WebGPU module's files are listed apart (`lazy`): cached when a device first uses them; so
+ * are the CPU modules' two builds (`builds`): a device precaches the one its engine runs.
  */
 class PrecacheManifest {
   apply(compiler) {
@@ -62,8 +84,11 @@ class PrecacheManifest {
             .sort();
           const hash = crypto.createHash('sha256');
           for (const f of shell) hash.update(f).update(assets[f].source());
-          const files = shell.filter((f) => !lazy.has(f));
-          const manifest = { version: hash.digest('hex').slice(0, 16), files: ['./', ...files], lazy: [...lazy].sort() };
+          // The CPU modules' two builds: a device precaches the one it runs (sw.ts).
+          const builds = cpuBuilds(assets);
+          const variants = new Set(Object.values(builds).flat());
+          const files = shell.filter((f) => !lazy.has(f) && !variants.has(f));
+          const manifest = { version: hash.digest('hex').slice(0, 16), files: ['./', ...files], lazy: [...lazy].sort(), builds };
           const sw = assets['sw.js'].source().toString();
           compilation.updateAsset('sw.js', new webpack.sources.RawSource(
             `self.__KINDLING_PRECACHE__=${JSON.stringify(manifest)};\n${sw}`));

@@ -3,7 +3,8 @@
 # TypeScript types from wasm-bindgen:
 #   pkg/                  `kindling`: the CPU module (burn flex) — what a CPU-only page downloads
 #   pkg/web/              `kindling/web`: the same CPU module bound for plain ES modules (no
-#                         bundler: `<script type="module">`, a CDN), with an `init()` to call
+#                         bundler: `<script type="module">`, a CDN), with an `init()` to call;
+#                         pkg/kindling_relaxed_bg.wasm is its relaxed-SIMD build (same glue)
 #   pkg/webgpu/           `kindling/webgpu`: the same API with the WebGPU backend added (it runs
 #                         on the CPU too), for pages that choose WebGPU
 #   pkg/webgpu/web/       `kindling/webgpu/web`: the WebGPU module for plain ES modules (`init()`)
@@ -41,18 +42,42 @@ variant() {
 }
 
 # Binds (wasm-bindgen) and optionally optimizes a built module into the folder $1.
+# Extra arguments go to wasm-opt (the features of a build beyond the common ones).
 bind() {
-  local out="$1" target="$2" wasm="$3"
+  local out="$1" target="$2" wasm="$3"; shift 3
   step "wasm-bindgen --target $target → $out"
   wasm-bindgen --target "$target" --out-dir "$out" --out-name kindling "$wasm"
   if [ "$OPT" = 1 ]; then
     step "wasm-opt -O3 (npm binaryen) $out"
     node_modules/.bin/wasm-opt -O3 --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int \
-      --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
+      --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue "$@" \
       "$out/kindling_bg.wasm" -o "$out/kindling_bg.wasm"
   fi
 }
 variant pkg pkg/web --no-default-features --features cpu
+
+# Fails unless two wasm-bindgen glues are the same code (a relaxed-SIMD build ships only its
+# wasm, bound by the SIMD128 build's glue). Comments naming closure shims by table index may
+# differ.
+same_glue() {
+  cmp -s <(grep -v '// Cast intrinsic' "$1") <(grep -v '// Cast intrinsic' "$2") \
+    || { echo "relaxed SIMD build: its JS glue differs from $2" >&2; exit 1; }
+}
+
+# The same CPU module with relaxed SIMD (`f32x4.relaxed_madd`: one fused multiply-add in the
+# kernels) for engines that validate it (`cpuWasmUrl()` of kindling/worker picks it): only the
+# kindling crate gets +relaxed-simd (`cargo rustc --`), so the dependencies stay the SIMD128
+# build's (one crate recompiles; macerator's own relaxed path does not build). Same JS glue as
+# kindling/web, checked: only the wasm ships, as pkg/kindling_relaxed_bg.wasm.
+step "cargo rustc (wasm32, $PROFILE, cpu, +relaxed-simd)"
+cargo rustc -p kindling --lib --target wasm32-unknown-unknown --profile "$PROFILE" \
+  --no-default-features --features cpu -- -C target-feature=+simd128,+relaxed-simd
+RELAXED_TMP="$(mktemp -d)"
+bind "$RELAXED_TMP" web "$WASM" --enable-relaxed-simd
+same_glue "$RELAXED_TMP/kindling.js" pkg/web/kindling.js
+mv "$RELAXED_TMP/kindling_bg.wasm" pkg/kindling_relaxed_bg.wasm
+rm -rf "$RELAXED_TMP"
+
 variant pkg/webgpu pkg/webgpu/web --features webgpu
 
 # A `web` binding's wasm is the bundler binding's, byte for byte: ship it once, and point the
@@ -69,15 +94,28 @@ share_wasm pkg/webgpu/web
 
 # The threaded CPU module: std rebuilt with atomics (nightly), shared memory up to 4 GiB, imported
 # (wasm-bindgen gives every thread the same memory); the link args apply to kindling alone.
-step "cargo +nightly build (wasm32, $PROFILE, threads)"
 THREADS_TARGET="$CARGO_TARGET_DIR-threads"
-CARGO_TARGET_DIR="$THREADS_TARGET" \
-  RUSTFLAGS='-C target-feature=+simd128,+atomics,+bulk-memory,+mutable-globals --cfg getrandom_backend="wasm_js" -C link-arg=--max-memory=4294967296' \
-  cargo +nightly rustc -p kindling --lib --target wasm32-unknown-unknown --profile "$PROFILE" \
-  --no-default-features --features threads -Z build-std=panic_abort,std -- \
-  -C link-arg=--shared-memory -C link-arg=--import-memory -C link-arg=--export=__wasm_init_tls \
-  -C link-arg=--export=__tls_size -C link-arg=--export=__tls_align -C link-arg=--export=__tls_base
-bind pkg/threads web "$THREADS_TARGET/wasm32-unknown-unknown/$PROFILE/kindling.wasm"
+THREADS_WASM="$THREADS_TARGET/wasm32-unknown-unknown/$PROFILE/kindling.wasm"
+# Builds the threaded module; extra arguments go to rustc for the kindling crate alone.
+threads_build() {
+  CARGO_TARGET_DIR="$THREADS_TARGET" \
+    RUSTFLAGS='-C target-feature=+simd128,+atomics,+bulk-memory,+mutable-globals --cfg getrandom_backend="wasm_js" -C link-arg=--max-memory=4294967296' \
+    cargo +nightly rustc -p kindling --lib --target wasm32-unknown-unknown --profile "$PROFILE" \
+    --no-default-features --features threads -Z build-std=panic_abort,std -- \
+    -C link-arg=--shared-memory -C link-arg=--import-memory -C link-arg=--export=__wasm_init_tls \
+    -C link-arg=--export=__tls_size -C link-arg=--export=__tls_align -C link-arg=--export=__tls_base "$@"
+}
+step "cargo +nightly build (wasm32, $PROFILE, threads)"
+threads_build
+bind pkg/threads web "$THREADS_WASM" --enable-threads
+# Its relaxed-SIMD build, as for the one-thread module: pkg/threads/kindling_relaxed_bg.wasm.
+step "cargo +nightly build (wasm32, $PROFILE, threads, +relaxed-simd)"
+threads_build -C target-feature=+relaxed-simd
+RELAXED_TMP="$(mktemp -d)"
+bind "$RELAXED_TMP" web "$THREADS_WASM" --enable-relaxed-simd --enable-threads
+same_glue "$RELAXED_TMP/kindling.js" pkg/threads/kindling.js
+mv "$RELAXED_TMP/kindling_bg.wasm" pkg/threads/kindling_relaxed_bg.wasm
+rm -rf "$RELAXED_TMP"
 # wasm-bindgen-rayon's worker imports the module as '../../..' (the folder): name its entry.
 # No "type": "module" here: that would make bundlers require a fully specified '../../..'.
 echo '{ "main": "kindling.js" }' > pkg/threads/package.json
@@ -102,7 +140,7 @@ cat > pkg/package.json <<JSON
     "./threads": { "types": "./threads/kindling.d.ts", "default": "./threads/kindling.js" },
     "./package.json": "./package.json"
   },
-  "files": ["kindling.js", "kindling_bg.js", "kindling_bg.wasm", "kindling.d.ts", "kindling_bg.wasm.d.ts", "snippets", "web", "worker", "webgpu", "threads", "README.md"],
+  "files": ["kindling.js", "kindling_bg.js", "kindling_bg.wasm", "kindling_relaxed_bg.wasm", "kindling.d.ts", "kindling_bg.wasm.d.ts", "snippets", "web", "worker", "webgpu", "threads", "README.md"],
   "sideEffects": ["./kindling.js", "./snippets/*", "./webgpu/kindling.js", "./webgpu/snippets/*", "./threads/kindling.js", "./threads/snippets/**"],
   "license": "MIT OR Apache-2.0"
 }
@@ -111,4 +149,4 @@ step "tsc: kindling/worker (js/worker → pkg/worker)"
 npx tsc -p tsconfig.package.json
 cp docs/package-readme.md pkg/README.md
 step "sizes"
-node scripts/wasm-sizes.mjs pkg/kindling_bg.wasm pkg/webgpu/kindling_bg.wasm pkg/threads/kindling_bg.wasm
+node scripts/wasm-sizes.mjs pkg/kindling_bg.wasm pkg/kindling_relaxed_bg.wasm pkg/webgpu/kindling_bg.wasm pkg/threads/kindling_bg.wasm pkg/threads/kindling_relaxed_bg.wasm

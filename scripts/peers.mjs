@@ -72,13 +72,13 @@ export function installHelpers(page) {
 
 /**
  * In a page of the built demo (which exposes the `Session` class): loads peers/NAME/ on
- * `device`, predicts `batch` seeded inputs, and returns `{ device, inputLength, probs, ms }` — `ms` the
+ * `device` (on the CPU: the `cpuBuild` given, `'relaxed'` or `'simd128'`, else the browser's), predicts `batch` seeded inputs, and returns `{ device, inputLength, probs, ms }` — `ms` the
  * median of `runs` timed predictions (null when `runs` is 0).
  */
-export async function runKindling(page, { name, device, batch, runs, seed }) {
+export async function runKindling(page, { name, device, batch, runs, seed, cpuBuild }) {
   await installHelpers(page);
-  return page.evaluate(async ({ name, device, batch, runs, seed }) => {
-    const { Session } = await window.kindlingModule(device);
+  return page.evaluate(async ({ name, device, batch, runs, seed, cpuBuild }) => {
+    const { Session } = await window.kindlingModule(device, { cpuBuild });
     const session = await Session.load(`peers/${name}/`, { device });
     const input = window.peers.input(batch * session.inputLength, seed);
     const first = await session.predict(input, batch);
@@ -86,7 +86,7 @@ export async function runKindling(page, { name, device, batch, runs, seed }) {
     const out = { device: session.device, inputLength: session.inputLength, probs: Array.from(first.probs), ms };
     session.dispose();
     return out;
-  }, { name, device, batch, runs, seed });
+  }, { name, device, batch, runs, seed, cpuBuild });
 }
 
 /**

@@ -3,8 +3,9 @@
  * the methods of `Session` (asynchronous where `Session`'s are not); inputs are transferred to
  * the worker rather than copied, errors arrive as `KindlingError`s with their `code`, queued
  * requests are cancellable with an `AbortSignal`. Inside the worker each session runs on the
- * module its options ask for: CPU (`kindling/web`), CPU threads (`kindling/threads`, when the
- * page is cross-origin isolated) or WebGPU (`kindling/webgpu/web`).
+ * module its options ask for: CPU (`kindling/web`, its relaxed-SIMD build where the browser has
+ * relaxed SIMD), CPU threads (`kindling/threads`, when the page is cross-origin isolated) or
+ * WebGPU (`kindling/webgpu/web`).
  *
  * ```js
  * import { WorkerSession } from 'kindling/worker';
@@ -21,6 +22,7 @@ import type { LocalHeadOptions, SessionInfo, TextNgramOptions, WireFetchOptions,
 
 export type { LocalHeadOptions, TextNgramOptions } from './protocol.js';
 export { webgpuAdapterPresent } from './adapter.js';
+export { cpuBuild, cpuWasmUrl, relaxedSimdSupported, threadsWasmUrl, type CpuBuild } from './cpu-wasm.js';
 
 /** Distributes `Omit` over a union (each request type keeps its own fields). */
 type Body<T> = T extends unknown ? Omit<T, 'id'> : never;

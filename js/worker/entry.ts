@@ -1,14 +1,15 @@
 /**
  * The worker behind `KindlingWorker` / `WorkerSession`: any number of sessions, each on the
- * module its options ask for — `kindling/web` (CPU, one thread), `kindling/threads` (CPU on a
- * pool of threads, when the page is cross-origin isolated) or `kindling/webgpu/web` — each
- * module fetched and started the first time a session needs it. Requests run one at a time in
- * arrival order; a request cancelled before it starts is answered `ABORTED`. Results go back
- * transferred (not copied).
+ * module its options ask for — `kindling/web` (CPU, one thread; its relaxed-SIMD build where
+ * the engine has relaxed SIMD), `kindling/threads` (CPU on a pool of threads, when the page is
+ * cross-origin isolated) or `kindling/webgpu/web` — each module fetched and started the first
+ * time a session needs it. Requests run one at a time in arrival order; a request cancelled
+ * before it starts is answered `ABORTED`. Results go back transferred (not copied).
  */
 /// <reference lib="webworker" />
 import type * as Cpu from '../web/kindling.js';
 import { webgpuAdapterPresent } from './adapter.js';
+import { cpuWasmUrl, threadsWasmUrl } from './cpu-wasm.js';
 import type { SessionInfo, WireLoadOptions, WorkerRequest, WorkerResponse } from './protocol.js';
 
 declare const self: DedicatedWorkerGlobalScope;
@@ -30,9 +31,11 @@ function started(kind: 'cpu' | 'threads' | 'webgpu'): Promise<Module> {
       kind === 'cpu' ? import('../web/kindling.js')
         : kind === 'threads' ? (import(/* webpackChunkName: "kindling-threads" */ '../threads/kindling.js') as Promise<unknown> as Promise<Module>)
           : (import(/* webpackChunkName: "kindling-webgpu" */ '../webgpu/web/kindling.js') as Promise<unknown> as Promise<Module>);
-    const compiled = kind === 'cpu' ? givenCpuModule : undefined;
+    // The CPU modules: the page's compiled copy, else this browser's build (relaxed SIMD where
+    // it validates); the WebGPU module has one build.
+    const source = kind === 'cpu' ? givenCpuModule ?? cpuWasmUrl() : kind === 'threads' ? threadsWasmUrl() : undefined;
     m = imported.then(async (module) => {
-      await module.default(compiled ? { module_or_path: compiled } : undefined);
+      await module.default(source ? { module_or_path: source } : undefined);
       return module;
     });
     // A module that failed to start may start on a later try (it was offline, say).

@@ -1,12 +1,14 @@
 //! Four `f32` lanes: WebAssembly SIMD128 when the build has `+simd128` (the browser package),
-//! a plain array elsewhere (native builds, where LLVM turns it into the host's vector code).
+//! with relaxed SIMD's fused multiply-add when it also has `+relaxed-simd` (the package's
+//! `kindling_relaxed_bg.wasm`, for engines that validate it), a plain array elsewhere (native
+//! builds, where LLVM turns it into the host's vector code).
 //! The kernels are written once against this type, so native tests check the code that runs
 //! in the browser.
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod lanes {
     use core::arch::wasm32::{
-        f32x4_add, f32x4_mul, f32x4_pmax, f32x4_pmin, f32x4_splat, v128, v128_load, v128_store,
+        f32x4_add, f32x4_max, f32x4_pmax, f32x4_pmin, f32x4_splat, v128, v128_load, v128_store,
     };
 
     /// Four `f32` lanes in one SIMD128 register.
@@ -46,10 +48,19 @@ mod lanes {
             unsafe { v128_store(dst.as_mut_ptr() as *mut v128, self.0) }
         }
 
-        /// `self + a · b`, lane by lane (a multiply and an add: SIMD128 has no fused form).
+        /// `self + a · b`, lane by lane: a multiply and an add (SIMD128 has no fused form).
+        #[cfg(not(target_feature = "relaxed-simd"))]
         #[inline(always)]
         pub fn mul_add(self, a: Self, b: Self) -> Self {
-            Self(f32x4_add(self.0, f32x4_mul(a.0, b.0)))
+            Self(f32x4_add(self.0, core::arch::wasm32::f32x4_mul(a.0, b.0)))
+        }
+
+        /// `self + a · b`, lane by lane: relaxed SIMD's `f32x4.relaxed_madd`, one fused
+        /// multiply-add where the CPU has one (rounded once or twice, as the engine chooses).
+        #[cfg(target_feature = "relaxed-simd")]
+        #[inline(always)]
+        pub fn mul_add(self, a: Self, b: Self) -> Self {
+            Self(core::arch::wasm32::f32x4_relaxed_madd(a.0, b.0, self.0))
         }
 
         /// `self + other`, lane by lane.
@@ -62,6 +73,13 @@ mod lanes {
         #[inline(always)]
         pub fn max(self, lo: Self) -> Self {
             Self(f32x4_pmax(self.0, lo.0))
+        }
+
+        /// The larger of each pair of lanes; NaN when either is NaN (`f32x4.max`), as burn's
+        /// max pooling lets a NaN win.
+        #[inline(always)]
+        pub fn max_or_nan(self, other: Self) -> Self {
+            Self(f32x4_max(self.0, other.0))
         }
 
         /// Each lane limited to `[lo, hi]`; a NaN lane stays NaN (pseudo-min/max keep the
@@ -132,6 +150,21 @@ mod lanes {
             }))
         }
 
+        /// The larger of each pair of lanes; NaN when either is NaN.
+        #[inline(always)]
+        pub fn max_or_nan(self, other: Self) -> Self {
+            Self(std::array::from_fn(|i| {
+                let (a, b) = (self.0[i], other.0[i]);
+                if a.is_nan() || b.is_nan() {
+                    f32::NAN
+                } else if b > a {
+                    b
+                } else {
+                    a
+                }
+            }))
+        }
+
         /// Each lane limited to `[lo, hi]`; a NaN lane stays NaN.
         #[inline(always)]
         pub fn clamp(self, lo: Self, hi: Self) -> Self {
@@ -162,5 +195,14 @@ mod tests {
             .store(&mut out);
         assert_eq!(&out[..3], &[1.0, 0.0, 6.0]);
         assert!(out[3].is_nan(), "relu6 keeps NaN, as burn's clamp does");
+        F32x4::load(&[1.0, f32::NAN, -3.0, 2.0])
+            .max_or_nan(F32x4::load(&[0.5, 1.0, -2.0, f32::NAN]))
+            .store(&mut out);
+        assert_eq!(&out[..1], &[1.0]);
+        assert_eq!(out[2], -2.0);
+        assert!(
+            out[1].is_nan() && out[3].is_nan(),
+            "NaN wins on either side"
+        );
     }
 }

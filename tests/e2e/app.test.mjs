@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import * as helpers from './app-helpers.mjs';
 import { labelOne, pending, readyOffline, waitSuggestion } from './app-helpers.mjs';
 import { closeAll, launchChromium, watch } from './browser.mjs';
+import { distWasm } from './dist-wasm.mjs';
 import { FaultProxy } from './fault-proxy.mjs';
 import { KindlingServer } from './kindling-server.mjs';
 
@@ -89,23 +90,59 @@ test('label 20 items by keyboard: each on the server once, with suggestion, acce
   await context.close();
 });
 
-test('the page and the package\'s worker share one compiled CPU module: its wasm is downloaded once', async () => {
-  const problems = [];
+/** The www/dist path of each CPU build (`{ simd128, relaxed }`). */
+function cpuBuildFiles() {
+  const [simd128, relaxed] = distWasm('kindling_bg.wasm', 'kindling_relaxed_bg.wasm');
+  return { simd128: `/${simd128}`, relaxed: `/${relaxed}` };
+}
+
+/**
+ * Opens the labeling view in a fresh context and returns the `.wasm` paths the page and its
+ * dedicated workers requested (the service worker's precache aside) by its first suggestion.
+ */
+async function wasmRequestsUntilSuggestion(problems, initScript) {
   const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+  if (initScript) await context.addInitScript(initScript);
   const wasm = [];
-  // Requests of the page and of its dedicated workers (the service worker's precache aside).
   context.on('request', (r) => {
     if (r.url().endsWith('.wasm') && !r.serviceWorker()) wasm.push(new URL(r.url()).pathname);
   });
   const { page } = await openApp(problems, 'digits', { context });
   await page.waitForFunction(() => window.kindlingApp?.modelVersion(), null, { timeout: 60_000 });
   await waitSuggestion(page);
-  const cpu = fs.readdirSync(path.resolve('www/dist')).filter((f) => f.endsWith('.wasm'))
-    .map((f) => ({ f, size: fs.statSync(path.resolve('www/dist', f)).size })).sort((a, b) => a.size - b.size)[0].f;
-  console.log(`wasm requests: ${JSON.stringify(wasm)} (CPU module ${cpu})`);
-  assert.deepEqual(wasm.filter((p) => p === `/${cpu}`), [`/${cpu}`], 'the CPU module once: the worker instantiates the page\'s compiled module');
-  assert.deepEqual(problems, []);
   await context.close();
+  return wasm;
+}
+
+test('the page and the package\'s worker share one compiled CPU module: its relaxed-SIMD build, downloaded once', async () => {
+  const problems = [];
+  const cpu = cpuBuildFiles();
+  assert.ok(cpu.simd128 && cpu.relaxed && cpu.simd128 !== cpu.relaxed, `both CPU builds ship: ${JSON.stringify(cpu)}`);
+  const wasm = await wasmRequestsUntilSuggestion(problems);
+  console.log(`wasm requests: ${JSON.stringify(wasm)} (CPU builds ${JSON.stringify(cpu)})`);
+  assert.deepEqual(wasm.filter((p) => p === cpu.relaxed), [cpu.relaxed], 'the relaxed-SIMD module once: the worker instantiates the page\'s compiled module');
+  assert.deepEqual(wasm.filter((p) => p === cpu.simd128), [], 'Chromium validates relaxed SIMD: the SIMD128 build is not fetched');
+  assert.deepEqual(problems, []);
+});
+
+test('a browser without relaxed SIMD gets the SIMD128 build of the CPU module, and suggestions', async () => {
+  const problems = [];
+  const cpu = cpuBuildFiles();
+  // What an engine without relaxed SIMD answers: a module with a relaxed-SIMD opcode (0xfd
+  // prefix, 0x100–0x113) does not validate. Chromium has no switch to turn relaxed SIMD off.
+  const withoutRelaxedSimd = () => {
+    const validate = WebAssembly.validate;
+    WebAssembly.validate = (bytes) => {
+      const b = new Uint8Array(bytes.buffer ?? bytes, bytes.byteOffset ?? 0, bytes.byteLength);
+      for (let i = 0; i + 2 < b.length; i++) if (b[i] === 0xfd && (b[i + 1] & 0x80) && b[i + 2] === 0x02) return false;
+      return validate(bytes);
+    };
+  };
+  const wasm = await wasmRequestsUntilSuggestion(problems, withoutRelaxedSimd);
+  console.log(`wasm requests: ${JSON.stringify(wasm)}`);
+  assert.deepEqual(wasm.filter((p) => p === cpu.simd128), [cpu.simd128], 'the SIMD128 module, once');
+  assert.deepEqual(wasm.filter((p) => p === cpu.relaxed), [], 'the relaxed-SIMD module is never fetched');
+  assert.deepEqual(problems, []);
 });
 
 test('offline: label 30, reload offline, label 10 more, back online: all 40 on the server once', async () => {

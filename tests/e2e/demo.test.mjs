@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { serve } from '../../scripts/serve-static.mjs';
 import { launchChromium, watch } from './browser.mjs';
+import { distWasm } from './dist-wasm.mjs';
 
 const DIST = path.resolve('www/dist');
 const ARTIFACTS = path.resolve('artifacts/screenshots');
@@ -42,17 +43,13 @@ async function openDemo(query = '') {
 }
 
 /**
- * The built bundler-target wasm modules (webpack names them `<hash>.module.wasm`; the threaded
- * module, `--target web`, is a plain `<hash>.wasm` asset): the CPU one (`kindling`) and the
- * WebGPU one (`kindling/webgpu`).
+ * The wasm files a demo page may fetch: the CPU module's build Chromium runs (relaxed SIMD:
+ * `kindling/web` with `cpuWasmUrl()`) and the WebGPU module (`kindling/webgpu`, the bundler
+ * build: `<hash>.module.wasm`).
  */
 function wasmModules() {
-  const files = fs.readdirSync(DIST).filter((f) => f.endsWith('.module.wasm'))
-    .map((f) => ({ f, size: fs.statSync(path.join(DIST, f)).size }))
-    .sort((a, b) => a.size - b.size);
-  assert.equal(files.length, 2, `two bundler wasm modules in www/dist: ${files.map((x) => x.f)}`);
-  assert.ok(files[1].size > 3 * files[0].size, 'the WebGPU module is the larger one');
-  return { cpu: files[0].f, webgpu: files[1].f };
+  const [cpu, webgpu] = distWasm('kindling_relaxed_bg.wasm', 'webgpu/kindling_bg.wasm');
+  return { cpu, webgpu };
 }
 
 /** Draws a "7" on the pad with the mouse. */

@@ -34,7 +34,7 @@ before(() => {
   const [packed] = JSON.parse(run('npm', ['pack', path.join(ROOT, 'pkg'), '--pack-destination', WORK, '--json'], ROOT));
   tarball = path.join(WORK, packed.filename);
   const files = packed.files.map((f) => f.path);
-  for (const f of ['README.md', 'kindling.js', 'kindling_bg.wasm', 'web/kindling.js', 'worker/client.js', 'worker/client.d.ts', 'worker/entry.js', 'webgpu/kindling_bg.wasm', 'webgpu/web/kindling.js', 'threads/kindling.js']) {
+  for (const f of ['README.md', 'kindling.js', 'kindling_bg.wasm', 'kindling_relaxed_bg.wasm', 'threads/kindling_relaxed_bg.wasm', 'web/kindling.js', 'worker/client.js', 'worker/client.d.ts', 'worker/entry.js', 'webgpu/kindling_bg.wasm', 'webgpu/web/kindling.js', 'threads/kindling.js']) {
     assert.ok(files.includes(f), `the tarball holds ${f}`);
   }
   // The `web` bindings load the bundler folders' wasm (the same bytes): one copy each.
@@ -119,7 +119,9 @@ async function cachePage() {
   await page.goto(`${plainBase}digit.png`); // same origin, nothing running
   await page.evaluate(async () => {
     const { default: init, Session } = await import('/node_modules/kindling/web/kindling.js');
-    await init();
+    const { cpuWasmUrl } = await import('/node_modules/kindling/worker/client.js');
+    // This browser's build, as WorkerSession's worker picks it (relaxed SIMD in Chromium).
+    await init({ module_or_path: cpuWasmUrl() });
     window.load = async (url, options = {}) => {
       const events = [];
       try {
@@ -215,7 +217,7 @@ test('cache: a new version URL reads its own manifest and shares weights by hash
   await page.close();
 });
 
-test('no bundler: kindling/web and kindling/webgpu/web load the bundler folders\' wasm and predict alike', async () => {
+test('no bundler: kindling/web (relaxed-SIMD build, by cpuWasmUrl) and kindling/webgpu/web load the bundler folders\' wasm and predict alike', async () => {
   const { page, problems } = await cachePage();
   const r = await page.evaluate(async () => {
     const out = {};
@@ -231,9 +233,9 @@ test('no bundler: kindling/web and kindling/webgpu/web load the bundler folders\
     return { ...out, wasm };
   });
   assert.ok(!r.web.backends.includes('webgpu') && r.webgpu.backends.includes('webgpu'), `${r.web.backends} / ${r.webgpu.backends}`);
-  assert.deepEqual(r.wasm.sort(), ['/node_modules/kindling/kindling_bg.wasm', '/node_modules/kindling/webgpu/kindling_bg.wasm']);
+  assert.deepEqual(r.wasm.sort(), ['/node_modules/kindling/kindling_relaxed_bg.wasm', '/node_modules/kindling/webgpu/kindling_bg.wasm']);
   const diff = Math.max(...r.web.probs.map((p, i) => Math.abs(p - r.webgpu.probs[i])));
-  assert.ok(diff <= 1e-6, `the same CPU kernels in both modules: max |Δp| ${diff}`);
+  assert.ok(diff <= 1e-6, `the same CPU kernels in both modules (fused multiply-adds in one): max |Δp| ${diff}`);
   assert.deepEqual(problems, []);
   await page.close();
 });

@@ -1,20 +1,22 @@
 /**
- * The service worker: keeps the app shell (HTML, scripts, the CPU wasm module) in the Cache API
- * so the app starts with no network. Pages are network-first (a new deploy shows up when
- * online); hashed assets are cache-first. The WebGPU module (`lazy`) is cached the first time a
- * device fetches it, and a device that used it gets the next deploy's copy at install, so it
- * stays available offline. API calls are never cached here: labels live in IndexedDB and model
- * files in the worker's own cache.
+ * The service worker: keeps the app shell (HTML, scripts, the CPU wasm module this engine runs)
+ * in the Cache API so the app starts with no network. Pages are network-first (a new deploy
+ * shows up when online); hashed assets are cache-first. The WebGPU module (`lazy`) is cached
+ * the first time a device fetches it, and a device that used it gets the next deploy's copy at
+ * install, so it stays available offline. API calls are never cached here: labels live in
+ * IndexedDB and model files in the worker's own cache.
  */
 /// <reference lib="webworker" />
-export {};
+import { cpuBuild, type CpuBuild } from 'kindling/worker';
 declare const self: ServiceWorkerGlobalScope;
 
 /**
  * The files of this deploy and its id, prepended to this file by the build (webpack.config.js):
- * `files` are precached, `lazy` (the WebGPU module) cached on first use.
+ * `files` are precached, `lazy` (the WebGPU module) cached on first use, and of the CPU
+ * modules' builds (`builds`: the one-thread and the threaded module's wasm) the one this engine
+ * runs (the page and the package's worker pick it the same way).
  */
-interface Precache { version: string; files: string[]; lazy: string[]; }
+interface Precache { version: string; files: string[]; lazy: string[]; builds: Record<CpuBuild, string[]>; }
 const PRECACHE = (self as unknown as { __KINDLING_PRECACHE__: Precache }).__KINDLING_PRECACHE__;
 const PREFIX = 'kindling-shell-';
 const SHELL = PREFIX + PRECACHE.version;
@@ -34,7 +36,8 @@ self.addEventListener('install', (event) => {
   event.waitUntil((async () => {
     const cache = await caches.open(SHELL);
     const lazy = (await lazyUsedBefore()) ? PRECACHE.lazy : [];
-    await cache.addAll([...PRECACHE.files, ...lazy].map((f) => new Request(f, { cache: 'reload' })));
+    const cpu = PRECACHE.builds[cpuBuild()];
+    await cache.addAll([...PRECACHE.files, ...cpu, ...lazy].map((f) => new Request(f, { cache: 'reload' })));
     if (lazy.length > 0) await cache.put(LAZY_USED, new Response('1'));
     await self.skipWaiting();
   })());

@@ -3,9 +3,9 @@
  * uncertainty, the device that ran and the latency. All text goes through textContent.
  */
 import type { DeviceChoice, Prediction, Session } from 'kindling';
-import { WorkerSession } from 'kindling/worker';
+import { relaxedSimdSupported, WorkerSession, type CpuBuild } from 'kindling/worker';
 import { probabilityRow } from '../shared/bars';
-import { kindlingFor, type Kindling } from '../shared/kindling-module';
+import { kindlingFor } from '../shared/kindling-module';
 import type { WorkerRequest } from './session-worker';
 
 declare global {
@@ -13,7 +13,9 @@ declare global {
     /** The demo's live session, for scripts/bench-browser.mjs. */
     kindlingSession?: Session;
     /** The package module for a device (CPU or WebGPU), for the benchmark and test scripts. */
-    kindlingModule?: (device: DeviceChoice) => Promise<Kindling>;
+    kindlingModule?: typeof kindlingFor;
+    /** The CPU build this browser runs by default (`relaxed` where relaxed SIMD validates). */
+    kindlingCpuBuild?: CpuBuild;
     /** Runs a session in a fresh Web Worker (www/demo/session-worker.ts), for the scripts. */
     kindlingInWorker?: (request: WorkerRequest) => Promise<unknown>;
     /** The package's `WorkerSession` as webpack bundles it, for the test scripts. */
@@ -164,6 +166,7 @@ el<HTMLInputElement>('file').addEventListener('change', (e) => {
 });
 
 window.kindlingModule = kindlingFor;
+window.kindlingCpuBuild = relaxedSimdSupported() ? 'relaxed' : 'simd128';
 window.kindlingWorkerSession = WorkerSession;
 window.kindlingInWorker = (request) => new Promise((resolve) => {
   const worker = new Worker(new URL('./session-worker.ts', import.meta.url), { name: 'demo-session' });

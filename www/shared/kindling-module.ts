@@ -1,11 +1,12 @@
 /**
- * Which of the package's modules a script loads: `kindling` (CPU, one thread, ~1 MB gzip),
- * `kindling/threads` (CPU on a pool of Web Workers; only in a Web Worker of a cross-origin
- * isolated page) or `kindling/webgpu` (the same API with the WebGPU backend, ~5 MB gzip). A
- * script that runs on the CPU never downloads the WebGPU code.
+ * Which of the package's modules a script loads: `kindling/web` (CPU, one thread, ~1 MB gzip;
+ * its relaxed-SIMD build where the engine has relaxed SIMD), `kindling/threads` (CPU on a pool
+ * of Web Workers; only in a Web Worker of a cross-origin isolated page) or `kindling/webgpu`
+ * (the same API with the WebGPU backend, ~5 MB gzip). A script that runs on the CPU never
+ * downloads the WebGPU code.
  */
 import type { DeviceChoice } from 'kindling';
-import { webgpuAdapterPresent } from 'kindling/worker';
+import { cpuWasmUrl, threadsWasmUrl, webgpuAdapterPresent, type CpuBuild } from 'kindling/worker';
 
 /** The package's API (every module exports it). */
 export type Kindling = typeof import('kindling');
@@ -19,14 +20,19 @@ export function threadsPossible(): boolean {
 export interface ModuleOptions {
   /** CPU threads where they are possible (default `navigator.hardwareConcurrency`; 1 = none). */
   threads?: number;
+  /**
+   * The CPU modules' build (default: this engine's, relaxed SIMD where it validates); a page or
+   * worker runs one build of each module: the first call's.
+   */
+  cpuBuild?: CpuBuild;
 }
 
 /** The CPU module: the threaded one with its pool started where possible, else the plain one. */
-async function cpuModule(threads: number | undefined): Promise<Kindling> {
+async function cpuModule({ threads, cpuBuild }: ModuleOptions): Promise<Kindling> {
   if (threads !== 1 && threadsPossible()) {
     try {
       const threaded = await import(/* webpackChunkName: "kindling-threads" */ 'kindling/threads');
-      await threaded.default();
+      await threaded.default({ module_or_path: threadsWasmUrl(cpuBuild) });
       await threaded.initThreads(threads);
       return threaded;
     } catch (err) {
@@ -34,7 +40,9 @@ async function cpuModule(threads: number | undefined): Promise<Kindling> {
       console.warn('kindling: the threaded module did not start, using one thread:', err);
     }
   }
-  return import(/* webpackChunkName: "kindling-cpu" */ 'kindling');
+  const plain = await import(/* webpackChunkName: "kindling-cpu" */ 'kindling/web');
+  await plain.default({ module_or_path: cpuWasmUrl(cpuBuild) });
+  return plain;
 }
 
 /**
@@ -43,11 +51,11 @@ async function cpuModule(threads: number | undefined): Promise<Kindling> {
  * When the WebGPU module cannot be fetched (offline, never cached), `auto` runs on the CPU.
  */
 export async function kindlingFor(device: DeviceChoice, options: ModuleOptions = {}): Promise<Kindling> {
-  if (device === 'cpu' || (device === 'auto' && !(await webgpuAdapterPresent()))) return cpuModule(options.threads);
+  if (device === 'cpu' || (device === 'auto' && !(await webgpuAdapterPresent()))) return cpuModule(options);
   try {
     return await import(/* webpackChunkName: "kindling-webgpu" */ 'kindling/webgpu');
   } catch (err) {
     if (device === 'webgpu') throw err;
-    return cpuModule(options.threads);
+    return cpuModule(options);
   }
 }

@@ -377,19 +377,21 @@ pub(crate) fn accuracy_of(head: &kindling::Model, test: &Dataset) -> f64 {
     .0
 }
 
-/// A backbone bundle's CPU session and the sha256 of its (first) backbone file, which keys
-/// the embedding cache.
+/// A backbone bundle's CPU session and what keys the embedding cache: the sha256 of its
+/// (first) backbone file and its input spec (the same weights read 128 or 256 tokens, 224 or
+/// 160 pixels, and embed differently).
 fn backbone_session(dir: &Path) -> anyhow::Result<(Bundle, Session, String)> {
     let base = super::bundle::read_bundle(dir)?;
     let session = pollster::block_on(Session::load(&base, DeviceChoice::Cpu))?;
-    let sha = base
-        .manifest()
+    let manifest = base.manifest();
+    let sha = manifest
         .backbone
         .as_ref()
         .and_then(|b| b.files.first())
         .map(|f| f.sha256.clone())
         .unwrap_or_default();
-    Ok((base, session, sha))
+    let key = format!("{sha} {}", serde_json::to_string(&manifest.input)?);
+    Ok((base, session, key))
 }
 
 /// The train and test embeddings (from `cache` when there) of the photo folder `root`
