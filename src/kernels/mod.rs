@@ -50,11 +50,11 @@ impl CpuNetwork {
     /// `[batch, input_len]` (normalized) → `[batch, outputs]`: logits of a classifier, the
     /// embeddings of a backbone — what [`Model::forward`] gives.
     pub fn forward(&self, input: &[f32], batch: usize) -> Vec<f32> {
-        match self {
+        parallel::busy_pool(|| match self {
             CpuNetwork::EfficientNet(n) => n.forward(input, batch),
             CpuNetwork::Cnn(n) => n.forward(input, batch),
             CpuNetwork::Mlp(n) => n.forward(input, batch),
-        }
+        })
     }
 
     /// Values per item of the output.

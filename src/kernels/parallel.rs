@@ -64,6 +64,42 @@ where
     (0..count).map(f).collect()
 }
 
+/// Runs `f` — a whole forward pass — on the pool while its other threads poll for the pass's
+/// parallel work instead of going to sleep between its loops. A sleeping pool thread is woken
+/// through `Atomics.notify` in the browser, tens of microseconds per loop on this kind of
+/// machine, which is the whole loop's worth of work for a small layer; polling threads pick a
+/// split up at once. They poll only while `f` runs (then they sleep as before). Without a pool
+/// of several threads, `f` just runs.
+pub fn busy_pool<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    #[cfg(any(feature = "threads", not(target_arch = "wasm32")))]
+    if rayon::current_num_threads() > 1 {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let done = &AtomicBool::new(false);
+        return rayon::scope(|s| {
+            let owner = rayon::current_thread_index();
+            for _ in 1..rayon::current_num_threads() {
+                s.spawn(move |_| {
+                    // The thread that runs `f` may pick a poller up while it waits inside `f`
+                    // (a join whose other half was stolen): that one must return at once, or
+                    // it would wait for the end of the pass it is part of.
+                    if rayon::current_thread_index() == owner {
+                        return;
+                    }
+                    while !done.load(Ordering::Acquire) {
+                        if rayon::yield_now() != Some(rayon::Yield::Executed) {
+                            std::hint::spin_loop();
+                        }
+                    }
+                });
+            }
+            let out = f();
+            done.store(true, Ordering::Release);
+            out
+        });
+    }
+    f()
+}
+
 /// Threads the pool has (1 without one).
 pub fn threads() -> usize {
     #[cfg(any(feature = "threads", not(target_arch = "wasm32")))]
