@@ -278,42 +278,36 @@ mod tests {
         });
     }
 
+    /// `f()` on a new thread, or `None` when it has not returned within `secs` seconds.
+    fn within<T: Send + 'static>(secs: u64, f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+        let (answer, answered) = mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = answer.send(f());
+        });
+        answered.recv_timeout(Duration::from_secs(secs)).ok()
+    }
+
     #[test]
     fn a_poller_on_a_thread_that_holds_a_passs_state_returns_at_once() {
         use std::sync::atomic::AtomicBool;
-        let (answer, answered) = mpsc::channel();
-        std::thread::spawn(move || {
+        let on_an_item = within(10, || {
             let _item = pool::Busy::enter(); // this thread is computing an item of a pass
-            let never = AtomicBool::new(false);
-            let _ = answer.send(pool::poll_until(&never));
+            pool::poll_until(&AtomicBool::new(false))
         });
         assert_eq!(
-            answered.recv_timeout(Duration::from_secs(10)),
-            Ok(false),
+            on_an_item,
+            Some(false),
             "it must not wait for a pass that cannot end before it returns"
         );
-        let (answer, answered) = mpsc::channel();
-        std::thread::spawn(move || {
-            let done = AtomicBool::new(true);
-            let _ = answer.send(pool::poll_until(&done));
-        });
-        assert_eq!(
-            answered.recv_timeout(Duration::from_secs(10)),
-            Ok(true),
-            "an idle thread polls"
-        );
+        let idle = within(10, || pool::poll_until(&AtomicBool::new(true)));
+        assert_eq!(idle, Some(true), "an idle thread polls");
     }
 
     #[test]
     fn busy_pool_passes_compute_the_same_on_pools_of_2_to_8_threads_and_finish() {
         for threads in [2, 3, 4, 8] {
-            let (done, finished) = mpsc::channel();
-            std::thread::spawn(move || {
-                passes(threads, 2000);
-                let _ = done.send(());
-            });
             assert!(
-                finished.recv_timeout(Duration::from_secs(60)).is_ok(),
+                within(60, move || passes(threads, 2000)).is_some(),
                 "{threads} threads: 2,000 passes did not finish in 60 s (a poller waiting on its own pass)"
             );
         }
