@@ -56,12 +56,17 @@ bind() {
 }
 variant pkg pkg/web --no-default-features --features cpu
 
-# Fails unless two wasm-bindgen glues are the same code (a relaxed-SIMD build ships only its
-# wasm, bound by the SIMD128 build's glue). Comments naming closure shims by table index may
-# differ.
-same_glue() {
-  cmp -s <(grep -v '// Cast intrinsic' "$1") <(grep -v '// Cast intrinsic' "$2") \
-    || { echo "relaxed SIMD build: its JS glue differs from $2" >&2; exit 1; }
+# Ships a relaxed-SIMD build's wasm $1 as $3, bound by the SIMD128 build's glue $2: fails unless
+# its own wasm-bindgen glue is the same code (comments naming closure shims by table index may
+# differ). Extra arguments go to wasm-opt.
+ship_relaxed() {
+  local wasm="$1" glue="$2" dest="$3"; shift 3
+  local tmp; tmp="$(mktemp -d)"
+  bind "$tmp" web "$wasm" --enable-relaxed-simd "$@"
+  cmp -s <(grep -v '// Cast intrinsic' "$tmp/kindling.js") <(grep -v '// Cast intrinsic' "$glue") \
+    || { echo "relaxed SIMD build: its JS glue differs from $glue" >&2; exit 1; }
+  mv "$tmp/kindling_bg.wasm" "$dest"
+  rm -rf "$tmp"
 }
 
 # The same CPU module with relaxed SIMD (`f32x4.relaxed_madd`: one fused multiply-add in the
@@ -72,11 +77,7 @@ same_glue() {
 step "cargo rustc (wasm32, $PROFILE, cpu, +relaxed-simd)"
 cargo rustc -p kindling --lib --target wasm32-unknown-unknown --profile "$PROFILE" \
   --no-default-features --features cpu -- -C target-feature=+simd128,+relaxed-simd
-RELAXED_TMP="$(mktemp -d)"
-bind "$RELAXED_TMP" web "$WASM" --enable-relaxed-simd
-same_glue "$RELAXED_TMP/kindling.js" pkg/web/kindling.js
-mv "$RELAXED_TMP/kindling_bg.wasm" pkg/kindling_relaxed_bg.wasm
-rm -rf "$RELAXED_TMP"
+ship_relaxed "$WASM" pkg/web/kindling.js pkg/kindling_relaxed_bg.wasm
 
 variant pkg/webgpu pkg/webgpu/web --features webgpu
 
@@ -111,11 +112,7 @@ bind pkg/threads web "$THREADS_WASM" --enable-threads
 # Its relaxed-SIMD build, as for the one-thread module: pkg/threads/kindling_relaxed_bg.wasm.
 step "cargo +nightly build (wasm32, $PROFILE, threads, +relaxed-simd)"
 threads_build -C target-feature=+relaxed-simd
-RELAXED_TMP="$(mktemp -d)"
-bind "$RELAXED_TMP" web "$THREADS_WASM" --enable-relaxed-simd --enable-threads
-same_glue "$RELAXED_TMP/kindling.js" pkg/threads/kindling.js
-mv "$RELAXED_TMP/kindling_bg.wasm" pkg/threads/kindling_relaxed_bg.wasm
-rm -rf "$RELAXED_TMP"
+ship_relaxed "$THREADS_WASM" pkg/threads/kindling.js pkg/threads/kindling_relaxed_bg.wasm --enable-threads
 # wasm-bindgen-rayon's worker imports the module as '../../..' (the folder): name its entry.
 # No "type": "module" here: that would make bundlers require a fully specified '../../..'.
 echo '{ "main": "kindling.js" }' > pkg/threads/package.json

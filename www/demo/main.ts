@@ -3,7 +3,7 @@
  * uncertainty, the device that ran and the latency. All text goes through textContent.
  */
 import type { DeviceChoice, Prediction, Session } from 'kindling';
-import { relaxedSimdSupported, WorkerSession, type CpuBuild } from 'kindling/worker';
+import { cpuBuild, WorkerSession, type CpuBuild } from 'kindling/worker';
 import { probabilityRow } from '../shared/bars';
 import { kindlingFor } from '../shared/kindling-module';
 import type { WorkerRequest } from './session-worker';
@@ -166,7 +166,7 @@ el<HTMLInputElement>('file').addEventListener('change', (e) => {
 });
 
 window.kindlingModule = kindlingFor;
-window.kindlingCpuBuild = relaxedSimdSupported() ? 'relaxed' : 'simd128';
+window.kindlingCpuBuild = cpuBuild();
 window.kindlingWorkerSession = WorkerSession;
 window.kindlingInWorker = (request) => new Promise((resolve) => {
   const worker = new Worker(new URL('./session-worker.ts', import.meta.url), { name: 'demo-session' });
