@@ -207,6 +207,7 @@ pub fn train_local_ngram(
         name: name.to_string(),
         version: "local".into(),
         input: InputSpec::Text(TextInput {
+            lexical: None,
             tokenizer: TokenizerKind::HashedNgrams,
             max_tokens: config.max_features,
             lowercase: true,

@@ -8,7 +8,7 @@ use serde::Serialize;
 use thiserror::Error;
 
 use crate::bundle::{Bundle, BundleError, Manifest};
-use crate::bundle::{InputSpec, TokenizerKind};
+use crate::bundle::{InputSpec, TextInput, TokenizerKind};
 use std::sync::{Arc, OnceLock};
 
 use crate::device::{Backend, DeviceChoice, DeviceError, SelectedDevice, select_device};
@@ -205,6 +205,32 @@ impl Session {
         self.manifest.backbone.as_ref().map(|b| b.embedding_size())
     }
 
+    /// Values at the start of each embedding that form its vector (what distances, neighbours
+    /// and the local head read): all of them, except for a text backbone that carries the
+    /// texts' word ids after the sentence embedding (`lexical`), whose ids are not a vector.
+    pub fn vector_size(&self) -> Option<usize> {
+        let backbone = self.manifest.backbone.as_ref()?;
+        let ids = match &backbone.architecture {
+            crate::model::ArchConfig::MiniLmL6(c) => c.lexical.map_or(0, |l| l.features),
+            _ => 0,
+        };
+        Some(backbone.embedding_size() - ids)
+    }
+
+    /// The vector part ([`Session::vector_size`]) of each of the embeddings in `rows`.
+    pub fn vectors(&self, rows: &[f32]) -> Result<Vec<f32>, SessionError> {
+        let (Some(size), Some(vector)) = (self.embedding_size(), self.vector_size()) else {
+            return Err(SessionError::NoBackbone);
+        };
+        if size == vector {
+            return Ok(rows.to_vec());
+        }
+        Ok(rows
+            .chunks(size)
+            .flat_map(|row| row[..vector.min(row.len())].iter().copied())
+            .collect())
+    }
+
     /// The backend that runs this session.
     pub fn backend(&self) -> Backend {
         self.device.backend
@@ -226,12 +252,23 @@ impl Session {
         check_values(input, batch, self.manifest.input.len(), || {
             self.describe_item()
         })?;
-        if let Some(tokenizer) = &self.tokenizer {
+        if let (Some(tokenizer), InputSpec::Text(spec)) = (&self.tokenizer, &self.manifest.input) {
             let vocab = tokenizer.ids();
-            if let Some(index) = input
-                .iter()
-                .position(|v| v.fract() != 0.0 || *v < 0.0 || *v >= vocab as f32)
-            {
+            let lexical = spec.lexical.map_or(0, |l| l.buckets);
+            let row = spec.row_len();
+            if let Some(index) = input.iter().enumerate().position(|(i, v)| {
+                let bound = if i % row < spec.max_tokens {
+                    vocab
+                } else {
+                    lexical
+                };
+                v.fract() != 0.0 || *v < 0.0 || *v >= bound as f32
+            }) {
+                let vocab = if index % row < spec.max_tokens {
+                    vocab
+                } else {
+                    lexical
+                };
                 return Err(SessionError::InvalidTokenId {
                     index,
                     value: input[index],
@@ -260,9 +297,9 @@ impl Session {
         else {
             return Err(SessionError::NotText(self.describe_item()));
         };
-        let mut out = vec![0.0f32; texts.len() * spec.max_tokens];
-        for (row, text) in out.chunks_mut(spec.max_tokens).zip(texts) {
-            tokenizer.encode_into(text.as_ref(), row)?;
+        let mut out = vec![0.0f32; texts.len() * spec.row_len()];
+        for (row, text) in out.chunks_mut(spec.row_len()).zip(texts) {
+            tokenizer.encode_row(spec, text.as_ref(), row)?;
         }
         Ok(out)
     }
@@ -276,17 +313,25 @@ impl Session {
     ) -> Result<(Vec<f32>, [usize; 2]), SessionError> {
         self.check_input(input, batch)?;
         let per_item = self.manifest.input.len();
-        if self.tokenizer.is_some() {
+        if let (Some(_), InputSpec::Text(spec)) = (&self.tokenizer, &self.manifest.input) {
+            // Lexical ids (after the tokens) are kept whole: the backbone finds them at the end.
+            let tokens = spec.max_tokens;
             let longest = input
                 .chunks(per_item)
-                .map(|row| row.iter().rposition(|v| *v != 0.0).map_or(1, |i| i + 1))
+                .map(|row| {
+                    row[..tokens]
+                        .iter()
+                        .rposition(|v| *v != 0.0)
+                        .map_or(1, |i| i + 1)
+                })
                 .max()
                 .unwrap_or(1);
             let values: Vec<f32> = input
                 .chunks(per_item)
-                .flat_map(|row| row[..longest].iter().copied())
+                .flat_map(|row| row[..longest].iter().chain(&row[tokens..]).copied())
                 .collect();
-            return Ok((values, [batch, longest]));
+            let width = longest + per_item - tokens;
+            return Ok((values, [batch, width]));
         }
         let mut values = input.to_vec();
         normalize(&self.manifest.input, &mut values);
@@ -441,6 +486,31 @@ impl TextEncoder {
         let ids = self.encode(text, row.len())?;
         for (slot, id) in row.iter_mut().zip(ids) {
             *slot = id as f32;
+        }
+        Ok(())
+    }
+
+    /// Writes one model input row of `text` for `spec` (`row.len()` = `spec.row_len()`, zeros
+    /// beforehand): its token ids, then its lexical ids if the spec has them.
+    pub fn encode_row(
+        &self,
+        spec: &TextInput,
+        text: &str,
+        row: &mut [f32],
+    ) -> Result<(), TextError> {
+        let (tokens, lexical) = row.split_at_mut(spec.max_tokens);
+        self.encode_into(text, tokens)?;
+        if let Some(l) = &spec.lexical {
+            let hasher = NgramHasher {
+                buckets: l.buckets as u32,
+                lowercase: spec.lowercase,
+            };
+            for (slot, id) in lexical
+                .iter_mut()
+                .zip(hasher.encode_words(text, l.features))
+            {
+                *slot = id as f32;
+            }
         }
         Ok(())
     }

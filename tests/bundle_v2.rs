@@ -22,6 +22,7 @@ fn head_arch(input: usize) -> ArchConfig {
         hidden_sizes: vec![16],
         classes: 3,
         dropout: 0.0,
+        lexical: None,
     })
 }
 

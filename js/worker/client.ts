@@ -220,6 +220,12 @@ export class WorkerSession {
   get inputLength(): number { return this.info.inputLength; }
   /** Size of the embeddings `embed` returns, `null` for a model without a backbone. */
   get embeddingSize(): number | null { return this.info.embeddingSize; }
+  /**
+   * Values at the start of each embedding that form its vector (what distances and the local
+   * head read): `embeddingSize`, except for a text backbone that carries each text's hashed
+   * word ids after its sentence embedding; `null` without a backbone.
+   */
+  get vectorSize(): number | null { return this.info.vectorSize; }
   /** Labeled items the local head was fitted on (0: none). */
   get localHeadTrainedOn(): number { return this.trained; }
 

@@ -119,6 +119,7 @@ function info(s: Session): SessionInfo {
     manifest: s.manifest,
     inputLength: s.inputLength,
     embeddingSize: s.embeddingSize ?? null,
+    vectorSize: s.vectorSize ?? null,
   };
 }
 

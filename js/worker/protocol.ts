@@ -81,6 +81,7 @@ export interface SessionInfo {
   manifest: Manifest;
   inputLength: number;
   embeddingSize: number | null;
+  vectorSize: number | null;
 }
 
 /** The worker answers. */

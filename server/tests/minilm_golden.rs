@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use kindling::bundle::WeightsDtype;
+use kindling::model::LexicalConfig;
 use kindling::{Bundle, DeviceChoice, Session};
 use kindling_server::backbone::import_minilm::import_minilm_l6;
 use kindling_server::backbone::{BackboneFiles, minilm_bundle};
@@ -70,7 +71,8 @@ fn imported() -> &'static (Bundle, BackboneFiles) {
             &device,
         )
         .expect("the checkpoint imports");
-        minilm_bundle(net, 128, "2026-12-02T00:00:00Z".into()).unwrap()
+        // As `kindling backbone import` makes it: the texts' words ride along.
+        minilm_bundle(net, 128, Some(LEXICAL), "2026-12-02T00:00:00Z".into()).unwrap()
     })
 }
 
@@ -82,10 +84,50 @@ fn session(dtype: WeightsDtype) -> Session {
     pollster::block_on(Session::load(&bundle, DeviceChoice::Cpu)).unwrap()
 }
 
+/// The lexical ids the imported backbone carries (the import's defaults).
+const LEXICAL: LexicalConfig = LexicalConfig {
+    buckets: kindling::model::lexical::DEFAULT_BUCKETS,
+    features: kindling::model::lexical::DEFAULT_FEATURES,
+};
+
+/// The sentence embeddings of `texts` (each row's first 384 values; the lexical ids follow).
 fn embed(session: &Session, texts: &[&str]) -> Vec<Vec<f32>> {
     let ids = session.encode_texts(texts).unwrap();
     let out = pollster::block_on(session.embed(&ids, texts.len())).unwrap();
-    out.chunks(384).map(<[f32]>::to_vec).collect()
+    let size = session.embedding_size().unwrap();
+    assert_eq!(size, 384 + LEXICAL.features);
+    out.chunks(size).map(|row| row[..384].to_vec()).collect()
+}
+
+#[test]
+fn the_embedding_carries_the_texts_word_and_bigram_ids_after_the_sentence() {
+    let session = session(WeightsDtype::F32);
+    let texts = ["Free money now!!! Click here", "Meeting moved to Tuesday"];
+    let ids = session.encode_texts(&texts).unwrap();
+    let out = pollster::block_on(session.embed(&ids, texts.len())).unwrap();
+    let size = session.embedding_size().unwrap();
+    let hasher = kindling::text::NgramHasher {
+        buckets: LEXICAL.buckets as u32,
+        lowercase: true,
+    };
+    for (row, text) in out.chunks(size).zip(texts) {
+        let words = hasher.encode_words(text, LEXICAL.features);
+        assert!(!words.is_empty());
+        let carried: Vec<u32> = row[384..384 + words.len()]
+            .iter()
+            .map(|v| *v as u32)
+            .collect();
+        assert_eq!(carried, words, "{text}");
+        assert!(
+            row[384 + words.len()..].iter().all(|v| *v == 0.0),
+            "padding after the ids"
+        );
+        let norm: f32 = row[..384].iter().map(|v| v * v).sum::<f32>().sqrt();
+        assert!(
+            (norm - 1.0).abs() < 1e-4,
+            "the sentence part is unit length: {norm}"
+        );
+    }
 }
 
 fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
@@ -111,13 +153,13 @@ fn token_ids_match_huggingface_tokenizers() {
         .chain(reference.sentences.iter().map(|s| (&s.text, &s.ids)));
     for (text, expected) in cases {
         let row = session.encode_texts(&[text.as_str()]).unwrap();
-        let ids: Vec<u32> = row
+        let ids: Vec<u32> = row[..reference.max_tokens]
             .iter()
             .take_while(|v| **v != 0.0)
             .map(|v| *v as u32)
             .collect();
         assert_eq!(&ids, expected, "token ids of {text:?}");
-        assert_eq!(row.len(), reference.max_tokens);
+        assert_eq!(row.len(), reference.max_tokens + LEXICAL.features);
     }
 }
 
@@ -197,11 +239,15 @@ fn hostile_text_tokenizes_without_panics_and_is_cut() {
         "   \t\n ",
     ];
     let ids = session.encode_texts(&texts).unwrap();
-    let rows: Vec<&[f32]> = ids.chunks(128).collect();
+    let rows: Vec<&[f32]> = ids.chunks(128 + LEXICAL.features).collect();
     assert_eq!(rows.len(), texts.len());
     assert!(
         rows[0].iter().all(|v| *v != 0.0),
-        "1 MB of text fills all 128 ids"
+        "1 MB of text fills all 128 token ids and all the word ids"
+    );
+    assert!(
+        rows[4][128..].iter().all(|v| *v == 0.0),
+        "empty text has no word ids"
     );
     assert_eq!(rows[0][127], 102.0, "and still ends with [SEP]");
     assert_eq!(
@@ -236,18 +282,22 @@ fn a_text_backbone_without_its_vocabulary_is_refused_with_a_code() {
     use kindling::model::{ArchConfig, MiniLmConfig, MlpConfig, Model};
     use kindling_server::backbone::{backbone_files, minilm_input};
     let device = burn::tensor::Device::flex();
-    let config = MiniLmConfig { max_tokens: 8 };
+    let config = MiniLmConfig {
+        max_tokens: 8,
+        lexical: None,
+    };
     let files = backbone_files(Model::MiniLmL6(config.init(&device)), None).unwrap();
     let head = MlpConfig {
         input_size: 384,
         hidden_sizes: vec![],
         classes: 2,
         dropout: 0.0,
+        lexical: None,
     };
     let info = BundleInfo {
         name: "no-vocab".into(),
         version: "1".into(),
-        input: minilm_input(8),
+        input: minilm_input(8, None),
         labels: vec!["a".into(), "b".into()],
         metrics: None,
         created_at: "2026-12-02T00:00:00Z".into(),
@@ -263,4 +313,35 @@ fn a_text_backbone_without_its_vocabulary_is_refused_with_a_code() {
     .unwrap();
     let err = pollster::block_on(Session::load(&bundle, DeviceChoice::Cpu)).unwrap_err();
     assert_eq!(err.code(), "NO_VOCABULARY", "{err}");
+}
+
+#[test]
+fn word_ids_the_input_and_the_backbone_disagree_on_are_refused() {
+    let (bundle, _) = imported();
+    let reparse = |edit: &dyn Fn(&mut serde_json::Value)| {
+        let mut m: serde_json::Value = serde_json::from_str(&bundle.manifest().to_json()).unwrap();
+        edit(&mut m);
+        Bundle::from_parts(m.to_string().as_bytes(), bundle.weights().to_vec())
+            .map_err(|e| e.code())
+    };
+    assert!(
+        reparse(&|_| {}).is_ok(),
+        "the imported manifest itself parses"
+    );
+    let no_ids = |m: &mut serde_json::Value| {
+        m["input"].as_object_mut().unwrap().remove("lexical");
+    };
+    assert_eq!(
+        reparse(&no_ids).err(),
+        Some("BUNDLE_INCONSISTENT"),
+        "input without the ids"
+    );
+    let other_buckets = |m: &mut serde_json::Value| {
+        m["input"]["lexical"]["buckets"] = 1024.into();
+    };
+    assert_eq!(
+        reparse(&other_buckets).err(),
+        Some("BUNDLE_INCONSISTENT"),
+        "other buckets"
+    );
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::BundleError;
-use crate::model::{ArchConfig, KNOWN_ARCHITECTURES};
+use crate::model::{ArchConfig, KNOWN_ARCHITECTURES, LexicalConfig};
 
 /// The bundle format version this runtime writes: 2 adds an optional shared `backbone`.
 pub const FORMAT_VERSION: u32 = 2;
@@ -81,6 +81,17 @@ pub struct TextInput {
     /// Hash buckets of `hashed_ngrams` (ids `1..buckets`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub buckets: Option<usize>,
+    /// Hashed word and bigram ids after the token ids of each row, for a text backbone that
+    /// carries them (`crate::model::lexical`); the same as the backbone's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lexical: Option<LexicalConfig>,
+}
+
+impl TextInput {
+    /// Values per item: `max_tokens` ids, then the lexical ids if any.
+    pub fn row_len(&self) -> usize {
+        self.max_tokens + self.lexical.map_or(0, |l| l.features)
+    }
 }
 
 /// How a source image is fitted to the input size.
@@ -148,7 +159,7 @@ impl InputSpec {
         match self {
             InputSpec::Image(i) => i.width * i.height * i.channels,
             InputSpec::Tabular(t) => t.features.len(),
-            InputSpec::Text(t) => t.max_tokens,
+            InputSpec::Text(t) => t.row_len(),
         }
     }
 
@@ -384,6 +395,23 @@ impl Manifest {
                         ));
                     }
                     _ => {}
+                }
+                let backbone_lexical = match self.backbone.as_ref().map(|b| &b.architecture) {
+                    Some(ArchConfig::MiniLmL6(c)) => c.lexical,
+                    _ => None,
+                };
+                if t.lexical != backbone_lexical {
+                    return Err(BundleError::Inconsistent(
+                        "the text input's `lexical` ids differ from the backbone's".into(),
+                    ));
+                }
+                if let ArchConfig::Mlp(head) = &self.architecture
+                    && let Some(l) = &head.lexical
+                    && Some(l.lexical) != t.lexical
+                {
+                    return Err(BundleError::Inconsistent(
+                        "the head's `lexical` ids differ from the text input's".into(),
+                    ));
                 }
                 return check_weights_format(&self.weights);
             }

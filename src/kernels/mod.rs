@@ -35,13 +35,14 @@ pub enum CpuNetwork {
 
 impl CpuNetwork {
     /// Packs `model` (reading its weights off its device), or `Ok(None)` for an architecture
-    /// the kernels do not cover (`text_ngram`, `minilm_l6`).
+    /// the kernels do not cover (`text_ngram`, `minilm_l6`, an `mlp` with lexical input).
     pub async fn from_model(model: &Model) -> Result<Option<CpuNetwork>, UnsupportedNetwork> {
         Ok(Some(match model {
             Model::EfficientNetLite0(net) => {
                 CpuNetwork::EfficientNet(EfficientNetCpu::from_network(net).await?)
             }
             Model::Cnn(net) => CpuNetwork::Cnn(CnnCpu::from_network(net).await?),
+            Model::Mlp(net) if net.lexical().is_some() => return Ok(None),
             Model::Mlp(net) => CpuNetwork::Mlp(MlpCpu::from_network(net).await?),
             Model::TextNgram(_) | Model::MiniLmL6(_) => return Ok(None),
         }))
@@ -148,6 +149,7 @@ mod tests {
             hidden_sizes: vec![13, 9],
             classes: 4,
             dropout: 0.0,
+            lexical: None,
         }));
     }
 }

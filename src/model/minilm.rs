@@ -13,6 +13,7 @@ use burn::tensor::{Device, Int, Tensor};
 use serde::{Deserialize, Serialize};
 
 use super::error::ModelError;
+use super::lexical::LexicalConfig;
 
 /// Size of the sentence embedding (the hidden width).
 pub const EMBEDDING_SIZE: usize = 384;
@@ -37,16 +38,33 @@ pub struct MiniLmConfig {
     /// Maximum tokens per text, `[CLS]` and `[SEP]` included (128 for all-MiniLM-L6-v2's
     /// tokenizer; at most 512).
     pub max_tokens: usize,
+    /// Hashed word and bigram ids that follow the token ids in each input row and are passed
+    /// through after the sentence embedding (see [`super::lexical`]); absent: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lexical: Option<LexicalConfig>,
 }
 
 impl MiniLmConfig {
-    /// Values per input item: one token id per position (`[PAD]` = 0 after `[SEP]`).
+    /// Values per input item: one token id per position (`[PAD]` = 0 after `[SEP]`), then the
+    /// lexical ids if any.
     pub fn input_len(&self) -> usize {
-        self.max_tokens
+        self.max_tokens + self.lexical_len()
+    }
+
+    /// Values per output item: the sentence embedding, then the lexical ids if any.
+    pub fn embedding_len(&self) -> usize {
+        EMBEDDING_SIZE + self.lexical_len()
+    }
+
+    fn lexical_len(&self) -> usize {
+        self.lexical.map_or(0, |l| l.features)
     }
 
     /// Checks the length is within the position embeddings.
     pub fn validate(&self) -> Result<(), ModelError> {
+        if let Some(lexical) = &self.lexical {
+            lexical.validate()?;
+        }
         if !(3..=MAX_POSITIONS).contains(&self.max_tokens) {
             return Err(ModelError::MaxTokensOutOfRange {
                 found: self.max_tokens,
@@ -60,6 +78,7 @@ impl MiniLmConfig {
     /// Builds the network with freshly initialized weights.
     pub fn init(&self, device: &Device) -> MiniLm {
         MiniLm {
+            lexical: self.lexical_len(),
             words: EmbeddingConfig::new(VOCAB_SIZE, EMBEDDING_SIZE).init(device),
             positions: EmbeddingConfig::new(MAX_POSITIONS, EMBEDDING_SIZE).init(device),
             norm: LayerNormConfig::new(EMBEDDING_SIZE)
@@ -85,12 +104,28 @@ pub struct MiniLm {
     pub norm: LayerNorm,
     /// The 6 post-norm transformer layers.
     pub encoder: TransformerEncoder,
+    /// Lexical ids at the end of each input row, passed through (0: none).
+    #[module(skip)]
+    pub lexical: usize,
 }
 
 impl MiniLm {
     /// Token ids `[batch, length]` (as floats; `[PAD]` = 0 marks padding; any `length` up to
-    /// 512) → L2-normalized sentence embeddings `[batch, 384]`.
+    /// 512), then the config's lexical ids → L2-normalized sentence embeddings `[batch, 384]`,
+    /// then the lexical ids as they came.
     pub fn forward(&self, input: Tensor<2>) -> Tensor<2> {
+        if self.lexical == 0 {
+            return self.sentences(input);
+        }
+        let [batch, width] = input.dims();
+        let split = width - self.lexical;
+        let tokens = input.clone().slice([0..batch, 0..split]);
+        let ids = input.slice([0..batch, split..width]);
+        Tensor::cat(vec![self.sentences(tokens), ids], 1)
+    }
+
+    /// Token ids `[batch, length]` → sentence embeddings `[batch, 384]`.
+    fn sentences(&self, input: Tensor<2>) -> Tensor<2> {
         let [batch, length] = input.dims();
         let ids: Tensor<2, Int> = input.int();
         let padding = ids.clone().equal_elem(0);

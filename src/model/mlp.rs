@@ -7,6 +7,7 @@ use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 use super::error::{ModelError, dropout_in_range, positive};
+use super::lexical::LexicalHeadConfig;
 
 /// Config of the `mlp` architecture.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -22,6 +23,10 @@ pub struct MlpConfig {
     /// Dropout probability after each hidden layer while training.
     #[serde(default)]
     pub dropout: f64,
+    /// The input rows are a sentence embedding followed by hashed word ids, expanded into a
+    /// bag of words before the first layer (see [`super::lexical`]); absent: a plain vector.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lexical: Option<LexicalHeadConfig>,
 }
 
 impl MlpConfig {
@@ -32,14 +37,36 @@ impl MlpConfig {
         for (i, &h) in self.hidden_sizes.iter().enumerate() {
             positive(&format!("hidden_sizes[{i}]"), h)?;
         }
+        if let Some(lexical) = &self.lexical {
+            lexical.validate()?;
+            if lexical.row_len() != self.input_size {
+                return Err(ModelError::ZeroSize {
+                    field: format!(
+                        "input_size ({} given; a lexical head reads {} sentence values and {} ids)",
+                        self.input_size, lexical.sentence, lexical.lexical.features
+                    ),
+                });
+            }
+        }
         dropout_in_range(self.dropout)
+    }
+
+    /// Width of the first layer's input: the input, or its expansion for a lexical head.
+    pub fn first_layer_len(&self) -> usize {
+        self.lexical.map_or(self.input_size, |l| l.dense_len())
     }
 
     /// Builds the network with freshly initialized weights (call [`Self::validate`] first).
     pub fn init(&self, device: &Device) -> Mlp {
         Mlp {
-            layers: super::linear_stack(self.input_size, &self.hidden_sizes, self.classes, device),
+            layers: super::linear_stack(
+                self.first_layer_len(),
+                &self.hidden_sizes,
+                self.classes,
+                device,
+            ),
             dropout: DropoutConfig::new(self.dropout).init(),
+            lexical: self.lexical,
         }
     }
 }
@@ -49,6 +76,8 @@ impl MlpConfig {
 pub struct Mlp {
     layers: Vec<Linear>,
     dropout: Dropout,
+    #[module(skip)]
+    lexical: Option<LexicalHeadConfig>,
 }
 
 impl Mlp {
@@ -58,6 +87,7 @@ impl Mlp {
         Mlp {
             layers,
             dropout: DropoutConfig::new(0.0).init(),
+            lexical: None,
         }
     }
 
@@ -96,10 +126,18 @@ impl Mlp {
         &self.layers
     }
 
+    /// The lexical input of this head, if it has one (see [`MlpConfig::lexical`]).
+    pub fn lexical(&self) -> Option<&LexicalHeadConfig> {
+        self.lexical.as_ref()
+    }
+
     /// `[batch, input_size]` → logits `[batch, classes]`.
     pub fn forward(&self, input: Tensor<2>) -> Tensor<2> {
         let last = self.layers.len() - 1;
-        let mut x = input;
+        let mut x = match &self.lexical {
+            Some(lexical) => lexical.expand(input),
+            None => input,
+        };
         for (i, layer) in self.layers.iter().enumerate() {
             x = layer.forward(x);
             if i < last {

@@ -4,6 +4,7 @@
 mod cnn;
 pub mod efficientnet;
 mod error;
+pub mod lexical;
 pub mod minilm;
 mod mlp;
 pub mod text_ngram;
@@ -11,6 +12,7 @@ pub mod text_ngram;
 pub use cnn::{Cnn, CnnConfig, PoolKind};
 pub use efficientnet::{EfficientNetLite, EfficientNetLiteConfig};
 pub use error::ModelError;
+pub use lexical::{LexicalConfig, LexicalHeadConfig};
 pub use minilm::{MiniLm, MiniLmConfig};
 pub use mlp::{Mlp, MlpConfig};
 pub use text_ngram::{TextNgram, TextNgramConfig};
@@ -97,7 +99,7 @@ impl ArchConfig {
             ArchConfig::Cnn(c) => c.classes,
             ArchConfig::TextNgram(c) => c.classes,
             ArchConfig::EfficientNetLite0(_) => efficientnet::EMBEDDING_SIZE,
-            ArchConfig::MiniLmL6(_) => minilm::EMBEDDING_SIZE,
+            ArchConfig::MiniLmL6(c) => c.embedding_len(),
         }
     }
 

@@ -54,6 +54,17 @@ impl NgramHasher {
     /// its character n-grams), at most `max_features` (a long text is read only as far as
     /// needed).
     pub fn encode(&self, text: &str, max_features: usize) -> Vec<u32> {
+        self.hash(text, max_features, true)
+    }
+
+    /// The ids of `text`'s words and word bigrams only (no character n-grams), in text order,
+    /// at most `max_features`: the lexical features a text backbone carries
+    /// (`crate::model::lexical`).
+    pub fn encode_words(&self, text: &str, max_features: usize) -> Vec<u32> {
+        self.hash(text, max_features, false)
+    }
+
+    fn hash(&self, text: &str, max_features: usize, char_ngrams: bool) -> Vec<u32> {
         let mut out = Vec::with_capacity(max_features.min(text.len() * 4 + 4));
         let mut previous = String::new();
         let mut padded: Vec<char> = Vec::new();
@@ -75,6 +86,11 @@ impl NgramHasher {
                 && !push(self.bucket(fnv1a(Kind::Bigram, &[previous.as_bytes(), word.as_bytes()])))
             {
                 return false;
+            }
+            if !char_ngrams {
+                previous.clear();
+                previous.push_str(word);
+                return true;
             }
             padded.clear();
             padded.push('<');
@@ -123,6 +139,16 @@ mod tests {
         assert_eq!(ids.len(), 1 + 9 + 1 + 1 + 12);
         assert!(ids.iter().all(|&i| (1..1 << 16).contains(&i)));
         assert_eq!(ids, HASHER.encode("free money", 1000), "lower-cased first");
+    }
+
+    #[test]
+    fn words_only_gives_the_words_and_bigrams_of_the_full_encoding() {
+        let all = HASHER.encode("Free MONEY now", 1000);
+        let words = HASHER.encode_words("Free MONEY now", 1000);
+        assert_eq!(words.len(), 3 + 2);
+        assert!(words.iter().all(|id| all.contains(id)));
+        assert_eq!(words[0], all[0], "the first word comes first");
+        assert_eq!(HASHER.encode_words("a b c d", 3).len(), 3);
     }
 
     #[test]

@@ -181,6 +181,15 @@ impl Session {
         Ok(inner.as_ref().ok_or_else(disposed)?.embedding_size())
     }
 
+    /// How many values at the start of each embedding form its vector (what distances and
+    /// the local head read): `embeddingSize`, except for a text backbone that carries the
+    /// texts' hashed word ids after the sentence embedding; `undefined` without a backbone.
+    #[wasm_bindgen(getter, js_name = vectorSize)]
+    pub fn vector_size(&self) -> Result<Option<usize>, JsValue> {
+        let inner = self.inner.borrow();
+        Ok(inner.as_ref().ok_or_else(disposed)?.vector_size())
+    }
+
     /// The backbone's embeddings of `batchSize` items (as for `predict`): a `Float32Array`
     /// `[batch, embeddingSize]`. Rejects with `NO_BACKBONE` for a model without one.
     #[wasm_bindgen(unchecked_return_type = "Promise<Float32Array>")]
@@ -217,7 +226,8 @@ impl Session {
         })
     }
 
-    /// Fits (or refits, warm-started) the local head on labeled embeddings: `labels[i]` is the
+    /// Fits (or refits, warm-started) the local head on labeled embeddings (as `embed` returns
+    /// them; it reads their first `vectorSize` values): `labels[i]` is the
     /// class index of the `i`-th embedding. Runs on the CPU, offline; the published head is
     /// untouched. Resolves to `{trainedOn, ms}`. Rejects with `LOCAL_HEAD_TOO_FEW` below two
     /// classes.
@@ -251,8 +261,10 @@ impl Session {
             let started = now_ms();
             let s = session.ok_or_else(disposed)?;
             let size = s
-                .embedding_size()
+                .vector_size()
                 .ok_or_else(|| KindlingError::from(session::SessionError::NoBackbone))?;
+            // The local head reads the embeddings' vectors (not a text's word ids).
+            let x = s.vectors(&x).map_err(KindlingError::from)?;
             let classes = s.manifest().labels.len();
             let device = cpu_device(None).map_err(KindlingError::from)?.device;
             let warm = local.borrow().clone();
@@ -298,15 +310,17 @@ impl Session {
                     "no local head yet: call trainLocalHead first",
                 )
             })?;
-            if values.len() != batch_size * head.size {
+            let size = s.embedding_size().unwrap_or(head.size);
+            if values.len() != batch_size * size {
                 return Err(KindlingError::from(session::SessionError::InputLength {
-                    expected: batch_size * head.size,
+                    expected: batch_size * size,
                     got: values.len(),
                     batch: batch_size,
-                    per_item: head.size,
-                    shape: format!("{}-d embedding", head.size),
+                    per_item: size,
+                    shape: format!("{size}-value embedding"),
                 }));
             }
+            let values = s.vectors(&values).map_err(KindlingError::from)?;
             let device = cpu_device(None).map_err(KindlingError::from)?.device;
             let probs = head
                 .probabilities(&values, &device)

@@ -17,6 +17,7 @@ pub fn mlp_config(hidden: usize) -> ArchConfig {
         hidden_sizes: vec![hidden],
         classes: 3,
         dropout: 0.1,
+        lexical: None,
     })
 }
 
@@ -65,12 +66,14 @@ pub fn info_for(arch: &ArchConfig) -> BundleInfo {
             max_tokens: c.max_features,
             lowercase: true,
             buckets: Some(c.buckets),
+            lexical: None,
         }),
         ArchConfig::MiniLmL6(c) => InputSpec::Text(kindling::bundle::TextInput {
             tokenizer: kindling::bundle::TokenizerKind::WordPiece,
             max_tokens: c.max_tokens,
             lowercase: true,
             buckets: None,
+            lexical: c.lexical,
         }),
     };
     BundleInfo {

@@ -86,19 +86,23 @@ async function embedInBrowser(page, device, dtype) {
     const t1 = performance.now();
     await s.embed(long, 1);
     const msLong = performance.now() - t1;
-    const result = { backend: s.device, values: Array.from(out), ms, msLong };
+    const result = { backend: s.device, values: Array.from(out), size: s.embeddingSize, vector: s.vectorSize, ms, msLong };
     s.dispose();
     return result;
   }, { device, dtype, texts: REFERENCE.sentences.map((s) => s.text) });
 }
 
-function maxDiff(values) {
+/** Largest difference of the sentence embeddings (each row's first 384 values) from numpy's. */
+function maxDiff(values, size) {
   let worst = 0;
   REFERENCE.sentences.forEach((s, i) => {
-    s.embedding.forEach((v, j) => { worst = Math.max(worst, Math.abs(values[i * 384 + j] - v)); });
+    s.embedding.forEach((v, j) => { worst = Math.max(worst, Math.abs(values[i * size + j] - v)); });
   });
   return worst;
 }
+
+/** The hashed word ids each row carries after its sentence embedding. */
+const wordIds = (out) => REFERENCE.sentences.map((_, i) => out.values.slice(i * out.size + out.vector, (i + 1) * out.size));
 
 test('MiniLM embeddings in Chromium match the numpy reference on the CPU and on WebGPU', async () => {
   const problems = [];
@@ -106,10 +110,19 @@ test('MiniLM embeddings in Chromium match the numpy reference on the CPU and on 
   watch(page, problems);
   await page.goto(`http://127.0.0.1:${statics.address().port}/demo.html`);
   await page.waitForFunction(() => window.kindlingSession !== undefined, null, { timeout: 60_000 });
+  let ids = null;
   for (const [device, dtype, backend, bound] of [['cpu', 'f32', 'cpu-simd', 1e-4], ['webgpu', 'f32', 'webgpu', 1e-4], ['cpu', 'f16', 'cpu-simd', 5e-3]]) {
     const out = await embedInBrowser(page, device, dtype);
     assert.equal(out.backend, backend);
-    const diff = maxDiff(out.values);
+    // The imported backbone carries each text's hashed words after its 384 sentence values,
+    // unchanged on every device (they are ids: a head expands them into a bag of words).
+    assert.equal(out.vector, 384);
+    assert.ok(out.size > 384, `embedding size ${out.size}`);
+    const here = wordIds(out);
+    assert.ok(here.every((row) => row[0] >= 1 && row.every((v) => Number.isInteger(v))), 'word ids after the sentence values');
+    if (ids) assert.deepEqual(here, ids, `${backend} ${dtype}: the same word ids as on the CPU`);
+    ids = here;
+    const diff = maxDiff(out.values, out.size);
     console.log(`minilm ${backend} ${dtype}: max |Δ| = ${diff.toExponential(2)}; ${REFERENCE.sentences.length} sentences ${out.ms.toFixed(0)} ms; one 128-token text ${out.msLong.toFixed(0)} ms`);
     assert.ok(diff < bound, `${backend} ${dtype}: max |Δ| ${diff} ≥ ${bound}`);
   }

@@ -215,8 +215,11 @@ export class Inference {
       let features: Float32Array;
       let size: number;
       if (backbone) {
-        ({ ids, values: features } = await this.embedItems(s, backbone, labeled.map((l) => l.item), signal));
-        size = s.embeddingSize!;
+        let rows: Float32Array;
+        ({ ids, values: rows } = await this.embedItems(s, backbone, labeled.map((l) => l.item), signal));
+        // The embeddings' vectors only: a text backbone's rows end in hashed word ids.
+        size = s.vectorSize!;
+        features = vectorsOf(rows, s.embeddingSize!, size);
       } else {
         const readable = readableBy(s, labeled.map((l) => l.item));
         ids = [];
@@ -297,7 +300,8 @@ export class Inference {
     const known = await this.embeddings.getMany(backbone, readable.map((i) => i.id));
     for (const item of readable) {
       const e = known.get(item.id);
-      if (e) {
+      // A row of another size was stored for another input spec of the same weights.
+      if (e && e.length === size) {
         values.set(e, ids.length * size);
         ids.push(item.id);
       } else {
@@ -317,4 +321,13 @@ export class Inference {
     }
     return { ids, values: values.subarray(0, ids.length * size) };
   }
+}
+
+/** The first `vector` values of each `size`-value row of `rows`. */
+function vectorsOf(rows: Float32Array, size: number, vector: number): Float32Array {
+  if (size === vector) return rows;
+  const n = rows.length / size;
+  const out = new Float32Array(n * vector);
+  for (let i = 0; i < n; i++) out.set(rows.subarray(i * size, i * size + vector), i * vector);
+  return out;
 }

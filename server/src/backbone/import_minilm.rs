@@ -52,7 +52,10 @@ pub fn import_minilm_l6(
         });
     }
     let mut ckpt = Checkpoint::open_safetensors(weights, NOT_USED)?;
-    let config = MiniLmConfig { max_tokens };
+    let config = MiniLmConfig {
+        max_tokens,
+        lexical: None,
+    };
     config.validate()?;
     let mut net = config.init(device);
 

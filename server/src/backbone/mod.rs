@@ -14,7 +14,9 @@ use kindling::bundle::{
     BundleError, ImageInput, InputSpec, ResizeMode, TextInput, TokenizerKind, VOCAB_METADATA_KEY,
     WeightsDtype,
 };
-use kindling::model::{ArchConfig, EfficientNetLiteConfig, MiniLmConfig, MlpConfig, Model};
+use kindling::model::{
+    ArchConfig, EfficientNetLiteConfig, LexicalConfig, MiniLmConfig, MlpConfig, Model,
+};
 use kindling::{Bundle, bundle::BundleInfo, bundle::model_to_burnpack};
 
 use import::ImportedEfficientNet;
@@ -23,31 +25,42 @@ use import_minilm::ImportedMiniLm;
 /// The name all-MiniLM-L6-v2 goes by in manifests.
 pub const MINILM_L6: &str = "all-minilm-l6-v2";
 
-/// The input spec of all-MiniLM-L6-v2: uncased WordPiece, `max_tokens` ids per text.
-pub fn minilm_input(max_tokens: usize) -> InputSpec {
+/// The input spec of all-MiniLM-L6-v2: uncased WordPiece, `max_tokens` ids per text, then
+/// the `lexical` word and bigram ids if given.
+pub fn minilm_input(max_tokens: usize, lexical: Option<LexicalConfig>) -> InputSpec {
     InputSpec::Text(TextInput {
         tokenizer: TokenizerKind::WordPiece,
         max_tokens,
         lowercase: true,
         buckets: None,
+        lexical,
     })
 }
 
 /// The imported text encoder as a format-2 bundle: the backbone (f32 attached, f16 returned to
 /// be written beside it; both carry the vocabulary) under an untrained one-class placeholder
-/// head. Heads are trained over it by `kindling train --backbone` or a project's jobs.
+/// head. Heads are trained over it by `kindling train --backbone` or a project's jobs. With
+/// `lexical`, each text also carries its hashed words and bigrams (the embedding is the
+/// sentence embedding, then those ids: see `kindling::model::lexical`); the weights file is the
+/// same either way.
 pub fn minilm_bundle(
     imported: ImportedMiniLm,
     max_tokens: usize,
+    lexical: Option<LexicalConfig>,
     created_at: String,
 ) -> Result<(Bundle, BackboneFiles), BundleError> {
     let files = backbone_files(Model::MiniLmL6(imported.encoder), Some(&imported.vocab))?;
-    let size = kindling::model::minilm::EMBEDDING_SIZE;
+    let config = MiniLmConfig {
+        max_tokens,
+        lexical,
+    };
+    let size = config.embedding_len();
     let head_arch = ArchConfig::Mlp(MlpConfig {
         input_size: size,
         hidden_sizes: vec![],
         classes: 1,
         dropout: 0.0,
+        lexical: None,
     });
     let device = burn::tensor::Device::flex();
     let mut linear = burn::nn::LinearConfig::new(size, 1).init(&device);
@@ -63,7 +76,7 @@ pub fn minilm_bundle(
     let info = BundleInfo {
         name: MINILM_L6.into(),
         version: "untrained".into(),
-        input: minilm_input(max_tokens),
+        input: minilm_input(max_tokens, lexical),
         labels: vec!["untrained".into()],
         metrics: Some(metrics),
         created_at,
@@ -73,7 +86,7 @@ pub fn minilm_bundle(
         head_arch,
         Model::Mlp(kindling::model::Mlp::from_layers(vec![linear])),
         MINILM_L6.into(),
-        ArchConfig::MiniLmL6(MiniLmConfig { max_tokens }),
+        ArchConfig::MiniLmL6(config),
         files.clone(),
     )?;
     Ok((bundle, files))
@@ -181,6 +194,7 @@ pub fn imagenet_bundle(
         input_size: kindling::model::efficientnet::EMBEDDING_SIZE,
         hidden_sizes: vec![],
         classes: imported.classes,
+        lexical: None,
         dropout: 0.0,
     });
     let info = BundleInfo {
@@ -233,6 +247,7 @@ pub fn untrained_head_bundle(
         hidden_sizes: vec![],
         classes,
         dropout: 0.0,
+        lexical: None,
     });
     let mut metrics = kindling::bundle::Metrics::default();
     metrics

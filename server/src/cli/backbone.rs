@@ -52,6 +52,14 @@ pub enum BackboneCommand {
         /// cut; 128 as all-MiniLM-L6-v2's tokenizer, at most 512).
         #[arg(long, default_value_t = 128)]
         max_tokens: usize,
+        /// Hash buckets of the word and bigram ids a text backbone carries beside its sentence
+        /// embedding, which heads trained over it read too (0: no lexical ids, the embedding
+        /// alone).
+        #[arg(long, default_value_t = kindling::model::lexical::DEFAULT_BUCKETS)]
+        lexical_buckets: usize,
+        /// Word and bigram ids kept per text (its first ones) when `--lexical-buckets` is not 0.
+        #[arg(long, default_value_t = kindling::model::lexical::DEFAULT_FEATURES)]
+        lexical_features: usize,
         /// Output bundle directory.
         #[arg(long)]
         out: PathBuf,
@@ -68,6 +76,8 @@ pub fn run(cmd: BackboneCommand) -> anyhow::Result<()> {
             image_size,
             vocab,
             max_tokens,
+            lexical_buckets,
+            lexical_features,
             out,
         } => {
             let arch = arch.unwrap_or(if weights.extension().is_some_and(|e| e == "safetensors") {
@@ -81,8 +91,12 @@ pub fn run(cmd: BackboneCommand) -> anyhow::Result<()> {
                     "a text backbone needs --vocab (the vocab.txt beside model.safetensors)",
                 )?;
                 let imported = import_minilm_l6(&weights, &vocab, max_tokens, &device)?;
+                let lexical = (lexical_buckets > 0).then_some(kindling::model::LexicalConfig {
+                    buckets: lexical_buckets,
+                    features: lexical_features,
+                });
                 let (bundle, files) =
-                    minilm_bundle(imported, max_tokens, crate::clock::now_rfc3339())?;
+                    minilm_bundle(imported, max_tokens, lexical, crate::clock::now_rfc3339())?;
                 return write_imported(&bundle, &files, &out);
             }
             let imported = import_efficientnet_lite0(&weights, image_size, &device)?;

@@ -75,6 +75,11 @@ pub struct BenchPhotosArgs {
     /// Cache embeddings here (keyed by backbone hash and photo list); none: recompute.
     #[arg(long, env = "KINDLING_EMBEDDING_CACHE")]
     pub cache: Option<PathBuf>,
+    /// The backbone's input spec, set by `run`: a text backbone that carries the texts' words
+    /// gets the server's lexical head (`HeadConfig::for_input`; `--hidden` and `--steps` are
+    /// then not read, `--weight-decay` is).
+    #[arg(skip)]
+    pub backbone_input: Option<InputSpec>,
 }
 
 /// What is trained on the labels at each step.
@@ -99,6 +104,19 @@ fn weight_decay(args: &BenchPhotosArgs) -> f32 {
 fn head_config(args: &BenchPhotosArgs, seed: u64) -> Learner {
     if args.arch.as_deref() == Some("text_ngram") {
         return Learner::TextNgram(seed);
+    }
+    if let Some(input) = &args.backbone_input
+        && input.text().is_some_and(|t| t.lexical.is_some())
+    {
+        let config = HeadConfig {
+            seed,
+            ..HeadConfig::default()
+        }
+        .for_input(input);
+        return Learner::Head(HeadConfig {
+            weight_decay: args.weight_decay.unwrap_or(config.weight_decay),
+            ..config
+        });
     }
     Learner::Head(HeadConfig {
         hidden: args.hidden.clone(),
@@ -409,12 +427,13 @@ pub(crate) fn embedded_photo_splits(
 }
 
 /// Runs `kindling bench photos`.
-pub fn run(args: BenchPhotosArgs) -> anyhow::Result<()> {
+pub fn run(mut args: BenchPhotosArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let (backbone, sha) = match (&args.backbone, args.arch.as_deref()) {
         (_, Some("text_ngram")) => (None, String::new()),
         (Some(dir), None) => {
             let (base, session, sha) = backbone_session(dir)?;
+            args.backbone_input = Some(base.manifest().input.clone());
             (Some((base, session)), sha)
         }
         (None, None) => anyhow::bail!("give --backbone (or --arch text_ngram)"),
@@ -577,25 +596,30 @@ pub fn run(args: BenchPhotosArgs) -> anyhow::Result<()> {
         ),
     )?;
 
-    let learner = if args.arch.as_deref() == Some("text_ngram") {
-        "text_ngram trained from scratch with a project job's options".to_string()
-    } else {
-        format!(
-            "embedding {} natively; head: hidden {:?}, {} steps, weight decay {}{}",
+    let learner = match head_config(&args, 0) {
+        Learner::TextNgram(_) => {
+            "text_ngram trained from scratch with a project job's options".to_string()
+        }
+        Learner::Head(c) => format!(
+            "embedding {} natively; head: hidden {:?}, {} steps, weight decay {}{}{}",
             if embed_ms > 0.0 {
                 format!("{embed_ms:.1} ms per {item}")
             } else {
                 "cached".into()
             },
-            args.hidden,
-            args.steps,
-            weight_decay(&args),
+            c.hidden,
+            c.steps,
+            c.weight_decay,
+            c.lexical.map_or(String::new(), |l| format!(
+                ", reading the words too ({} buckets, {} ids per text, sentence × {})",
+                l.lexical.buckets, l.lexical.features, l.sentence_scale
+            )),
             if args.flip {
                 ", mirrored photos too (training + test-time average)"
             } else {
                 ""
             }
-        )
+        ),
     };
     println!(
         "\n{}: {} train / {} test {item}s, {} classes; {learner}",

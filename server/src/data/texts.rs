@@ -16,6 +16,7 @@ pub const NGRAM_FEATURES: usize = 2048;
 /// The input spec of a `text_ngram` model: hashed n-grams, lower-cased.
 pub fn ngram_input() -> InputSpec {
     InputSpec::Text(TextInput {
+        lexical: None,
         tokenizer: TokenizerKind::HashedNgrams,
         max_tokens: NGRAM_FEATURES,
         lowercase: true,

@@ -33,6 +33,7 @@ pub fn preset(name: &str, input: &InputSpec, classes: usize) -> anyhow::Result<A
             anyhow::bail!("texts train `--arch text_ngram`, or a head on a text `--backbone`")
         }
         ("mlp", _) => ArchConfig::Mlp(MlpConfig {
+            lexical: None,
             input_size: input.len(),
             hidden_sizes: vec![256, 128],
             classes,

@@ -77,7 +77,7 @@ impl ItemEncoder {
     fn item_len(&self) -> usize {
         match self {
             ItemEncoder::Image(spec) => spec.channels * spec.width * spec.height,
-            ItemEncoder::Text { spec, .. } => spec.max_tokens,
+            ItemEncoder::Text { spec, .. } => spec.row_len(),
         }
     }
 
@@ -108,9 +108,9 @@ impl ItemEncoder {
                     .map_err(|e| format!("{}: {e}", e.code()))
                 }),
             ItemEncoder::Text { spec, tokenizer } => {
-                let mut values = vec![0.0f32; spec.max_tokens];
+                let mut values = vec![0.0f32; spec.row_len()];
                 tokenizer
-                    .encode_into(&String::from_utf8_lossy(content), &mut values)
+                    .encode_row(spec, &String::from_utf8_lossy(content), &mut values)
                     .map_err(|e| format!("{}: {e}", e.code()))?;
                 Ok(values)
             }
