@@ -121,6 +121,13 @@ impl Mlp {
         self
     }
 
+    /// The same dense layers reading `lexical` rows (expanded before the first layer, which
+    /// must be [`LexicalHeadConfig::dense_len`] wide), or plain vectors with `None`: a head
+    /// trained on expanded rows becomes one that reads the rows themselves.
+    pub fn with_lexical(self, lexical: Option<LexicalHeadConfig>) -> Mlp {
+        Mlp { lexical, ..self }
+    }
+
     /// The dense layers, first to last (ReLU between them; the last gives the logits).
     pub fn layers(&self) -> &[Linear] {
         &self.layers

@@ -9,8 +9,8 @@ use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Device, Int, Tensor, TensorData};
-use kindling::model::lexical::DEFAULT_SENTENCE_SCALE;
-use kindling::model::{ArchConfig, LexicalHeadConfig, MlpConfig, Model};
+use kindling::model::lexical::sentence_scale_for;
+use kindling::model::{ArchConfig, LexicalHeadConfig, Mlp, MlpConfig, Model};
 
 use crate::data::Dataset;
 use crate::train::fit_normalization;
@@ -98,7 +98,7 @@ impl HeadConfig {
     /// 0.5 s for 100 labels natively (linear: 14 ms).
     ///
     /// A text backbone that carries the texts' words (`lexical` ids) gets a linear head over
-    /// the sentence embedding (scaled by [`DEFAULT_SENTENCE_SCALE`]) beside the bag of words,
+    /// the sentence embedding (scaled by [`sentence_scale_for`] the label count) beside the bag of words,
     /// unnormalized, weight decay [`LEXICAL_WEIGHT_DECAY`], learning rate
     /// [`LEXICAL_LEARNING_RATE`], 200 steps: see the README's text benchmark.
     pub fn for_input(self, input: &kindling::bundle::InputSpec) -> HeadConfig {
@@ -108,10 +108,11 @@ impl HeadConfig {
                 steps: 200,
                 learning_rate: LEXICAL_LEARNING_RATE,
                 weight_decay: LEXICAL_WEIGHT_DECAY,
+                // `fit_head` sets the scale for the number of labels it trains on.
                 lexical: Some(LexicalHeadConfig {
                     sentence: kindling::model::minilm::EMBEDDING_SIZE,
                     lexical,
-                    sentence_scale: DEFAULT_SENTENCE_SCALE,
+                    sentence_scale: sentence_scale_for(1),
                 }),
                 ..self
             };
@@ -153,19 +154,54 @@ pub fn fit_head(
     device: &Device,
 ) -> anyhow::Result<(ArchConfig, Model)> {
     anyhow::ensure!(!data.is_empty(), "no labeled embeddings to train a head on");
+    let config = &HeadConfig {
+        lexical: config.lexical.map(|l| LexicalHeadConfig {
+            sentence_scale: sentence_scale_for(data.len()),
+            ..l
+        }),
+        ..config.clone()
+    };
     let arch = config.architecture(data.item_len, data.classes.len());
     arch.validate()?;
-    // A lexical head reads ids: its inputs are not normalized (both parts are unit-length).
+    let (width, values) = match &config.lexical {
+        // A lexical head's rows are expanded once, here, and the dense layers trained on the
+        // expansion (not re-expanded at every step); its inputs are not normalized (both parts
+        // are unit-length).
+        Some(lexical) => {
+            let rows = Tensor::<2>::from_data(
+                TensorData::new(data.items.clone(), [data.len(), data.item_len]),
+                device,
+            );
+            let dense = lexical.expand(rows).into_data();
+            (
+                lexical.dense_len(),
+                dense
+                    .try_into_vec::<f32>()
+                    .map_err(|e| anyhow::anyhow!("{e:?}"))?,
+            )
+        }
+        None => (data.item_len, data.items.clone()),
+    };
     let spec = (config.lexical.is_none()).then(|| fit_normalization(data));
-    let mut values = data.items.clone();
+    let mut values = values;
     if let Some(spec) = &spec {
         kindling::preprocess::normalize(spec, &mut values);
     }
+    let dense_arch = HeadConfig {
+        lexical: None,
+        ..config.clone()
+    }
+    .architecture(width, data.classes.len());
 
     let ad = device.clone().autodiff();
     ad.seed(config.seed);
-    let mut model = arch.init(&ad)?;
-    let x = Tensor::<2>::from_data(TensorData::new(values, [data.len(), data.item_len]), &ad);
+    let mut model = dense_arch.init(&ad)?;
+    if config.lexical.is_some() {
+        // A linear head over a bag of words starts at zero: a random start would leave noise
+        // on every word no label says anything about (weight decay is light).
+        model = zeroed(model);
+    }
+    let x = Tensor::<2>::from_data(TensorData::new(values, [data.len(), width]), &ad);
     let labels: Vec<i64> = data.labels.iter().map(|&l| i64::from(l)).collect();
     let y = Tensor::<1, Int>::from_data(TensorData::new(labels, [data.len()]), &ad);
     let loss_fn = CrossEntropyLossConfig::new().init(&ad);
@@ -181,7 +217,7 @@ pub fn fit_head(
         unreachable!("a head is an mlp")
     };
     let Some(spec) = spec else {
-        return Ok((arch, Model::Mlp(head)));
+        return Ok((arch, Model::Mlp(head.with_lexical(config.lexical))));
     };
     let kindling::bundle::InputSpec::Tabular(norm) = &spec else {
         unreachable!("embeddings are tabular")
@@ -190,6 +226,26 @@ pub fn fit_head(
         arch,
         Model::Mlp(head.fold_input_normalization(&norm.mean, &norm.std)),
     ))
+}
+
+/// `model` (a linear `mlp`) with every weight and bias zero.
+fn zeroed(model: Model) -> Model {
+    let Model::Mlp(mlp) = model else {
+        return model;
+    };
+    let layers = mlp
+        .layers()
+        .iter()
+        .map(|l| {
+            let mut l = l.clone();
+            l.weight = burn::module::Param::from_tensor(l.weight.val().zeros_like());
+            l.bias = l
+                .bias
+                .map(|b| burn::module::Param::from_tensor(b.val().zeros_like()));
+            l
+        })
+        .collect();
+    Model::Mlp(Mlp::from_layers(layers))
 }
 
 #[cfg(test)]
@@ -279,6 +335,11 @@ mod tests {
         };
         assert_eq!(mlp.input_size, sentence + lexical.features);
         assert_eq!(mlp.first_layer_len(), sentence + lexical.buckets);
+        assert_eq!(
+            mlp.lexical.map(|l| l.sentence_scale),
+            Some(sentence_scale_for(40)),
+            "the scale for 40 labels"
+        );
         let x = Tensor::<2>::from_data(
             TensorData::new(data.items.clone(), [40, data.item_len]),
             &device,

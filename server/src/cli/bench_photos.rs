@@ -611,8 +611,9 @@ pub fn run(mut args: BenchPhotosArgs) -> anyhow::Result<()> {
             c.steps,
             c.weight_decay,
             c.lexical.map_or(String::new(), |l| format!(
-                ", reading the words too ({} buckets, {} ids per text, sentence × {})",
-                l.lexical.buckets, l.lexical.features, l.sentence_scale
+                ", reading the words too ({} buckets, {} ids per text, sentence × max(0.35, \
+                 35 / labels))",
+                l.lexical.buckets, l.lexical.features
             )),
             if args.flip {
                 ", mirrored photos too (training + test-time average)"
