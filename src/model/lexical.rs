@@ -115,14 +115,7 @@ pub fn bag_of_words(ids: Tensor<2>, buckets: usize) -> Tensor<2> {
         IndexingUpdateOp::Add,
     );
     let counts = counts.slice_fill([0..batch, 0..1], 0.0);
-    let bag = counts.log1p();
-    let norm = bag
-        .clone()
-        .powi_scalar(2)
-        .sum_dim(1)
-        .sqrt()
-        .clamp_min(1e-12);
-    bag.div(norm)
+    super::unit_rows(counts.log1p())
 }
 
 #[cfg(test)]

@@ -144,12 +144,6 @@ impl MiniLm {
             .sum_dim(1)
             .div(counts)
             .reshape([batch, EMBEDDING_SIZE]);
-        let norm = pooled
-            .clone()
-            .powi_scalar(2)
-            .sum_dim(1)
-            .sqrt()
-            .clamp_min(1e-12);
-        pooled.div(norm)
+        super::unit_rows(pooled)
     }
 }

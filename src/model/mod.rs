@@ -38,6 +38,12 @@ pub(crate) fn linear_stack(
         .collect()
 }
 
+/// Each row of `x` scaled to unit L2 length (a zero row stays zero).
+pub(crate) fn unit_rows(x: Tensor<2>) -> Tensor<2> {
+    let norm = x.clone().powi_scalar(2).sum_dim(1).sqrt().clamp_min(1e-12);
+    x.div(norm)
+}
+
 /// The architecture names this build understands, as they appear in `{"arch": ...}`.
 pub const KNOWN_ARCHITECTURES: &[&str] = &[
     "mlp",

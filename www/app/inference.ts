@@ -297,7 +297,10 @@ export class Inference {
     const values = new Float32Array(items.length * size);
     const missing: PredictItem[] = [];
     const readable = readableBy(s, items);
-    const known = await this.embeddings.getMany(backbone, readable.map((i) => i.id));
+    // The same backbone file reads another input spec (more tokens, word ids, another photo
+    // size) into other embeddings: stored under both.
+    const key = `${backbone} ${JSON.stringify(s.manifest.input)}`;
+    const known = await this.embeddings.getMany(key, readable.map((i) => i.id));
     for (const item of readable) {
       const e = known.get(item.id);
       // A row of another size was stored for another input spec of the same weights.
@@ -317,7 +320,7 @@ export class Inference {
         values.set(e, ids.length * size);
         ids.push(item.id);
       }
-      await this.embeddings.putMany(backbone, fresh);
+      await this.embeddings.putMany(key, fresh);
     }
     return { ids, values: values.subarray(0, ids.length * size) };
   }

@@ -253,6 +253,19 @@ mod tests {
     use super::*;
     use crate::backbone::embed::embedding_spec;
 
+    /// The class `head` gives each item of `data`.
+    fn classes_of(head: &Model, data: &Dataset, device: &Device) -> Vec<i64> {
+        let x = Tensor::<2>::from_data(
+            TensorData::new(data.items.clone(), [data.len(), data.item_len]),
+            device,
+        );
+        head.forward(x)
+            .argmax(1)
+            .into_data()
+            .iter::<i64>()
+            .collect()
+    }
+
     /// Two well-separated clusters in 16-d, far from the origin and unevenly scaled: the head
     /// separates them, and reads raw (un-normalized) embeddings after folding.
     #[test]
@@ -277,13 +290,7 @@ mod tests {
         };
         let device = Device::flex();
         let (_, head) = fit_head(&data, &HeadConfig::default(), &device).unwrap();
-        let x = Tensor::<2>::from_data(TensorData::new(data.items.clone(), [40, 16]), &device);
-        let predicted: Vec<i64> = head
-            .forward(x)
-            .argmax(1)
-            .into_data()
-            .iter::<i64>()
-            .collect();
+        let predicted = classes_of(&head, &data, &device);
         for (p, l) in predicted.iter().zip(&data.labels) {
             assert_eq!(*p, i64::from(*l));
         }
@@ -340,16 +347,7 @@ mod tests {
             Some(sentence_scale_for(40)),
             "the scale for 40 labels"
         );
-        let x = Tensor::<2>::from_data(
-            TensorData::new(data.items.clone(), [40, data.item_len]),
-            &device,
-        );
-        let predicted: Vec<i64> = head
-            .forward(x)
-            .argmax(1)
-            .into_data()
-            .iter::<i64>()
-            .collect();
+        let predicted = classes_of(&head, &data, &device);
         let right = predicted
             .iter()
             .zip(&data.labels)

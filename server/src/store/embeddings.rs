@@ -1,10 +1,20 @@
-//! `embeddings`: backbone outputs per item content (sha256) and backbone file (sha256).
+//! `embeddings`: backbone outputs per item content (sha256) and representation — the backbone
+//! file's sha256 with the input spec it reads ([`representation_key`]; the `backbone_sha256`
+//! column holds it).
 
 use std::collections::HashMap;
 
 use sqlx::Row;
 
 use super::{Db, now_ms};
+
+/// What a stored embedding was computed by: the sha256 of the backbone file's sha256 and the
+/// input spec's JSON. The same weights embed differently at 128 or 256 tokens, with or without
+/// a text's word ids, at 160 or 224 pixels; rows stored under the file's hash alone (before
+/// 2026-12-05) are simply not found, and recomputed once.
+pub fn representation_key(backbone_sha256: &str, input_spec_json: &str) -> String {
+    kindling::bundle::sha256_hex(format!("{backbone_sha256} {input_spec_json}").as_bytes())
+}
 
 /// Keys per query (bind parameters stay well under SQLite's and PostgreSQL's limits).
 const CHUNK: usize = 500;
@@ -68,4 +78,27 @@ pub async fn store(
             .await?;
     }
     w.commit().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::representation_key;
+
+    #[test]
+    fn the_same_backbone_file_reading_another_input_spec_is_another_representation() {
+        let tokens_128 = r#"{"kind":"text","max_tokens":128}"#;
+        let tokens_256 = r#"{"kind":"text","max_tokens":256}"#;
+        assert_eq!(
+            representation_key("abc", tokens_128),
+            representation_key("abc", tokens_128)
+        );
+        assert_ne!(
+            representation_key("abc", tokens_128),
+            representation_key("abc", tokens_256)
+        );
+        assert_ne!(
+            representation_key("abc", tokens_128),
+            representation_key("abd", tokens_128)
+        );
+    }
 }

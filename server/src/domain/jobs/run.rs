@@ -253,6 +253,12 @@ async fn train_head(
         .backbone()
         .map(|b| b.file.sha256.clone())
         .context("the backbone file is not attached")?;
+    // The same weights read another input spec (128 or 256 tokens, with or without word ids, a
+    // 160- or 224-pixel photo) into other embeddings: the store keys them by both.
+    let backbone_sha = store::embeddings::representation_key(
+        &backbone_sha,
+        &serde_json::to_string(&bundle.manifest().input)?,
+    );
     let size = bundle
         .manifest()
         .backbone
