@@ -20,6 +20,7 @@ pub mod device;
 pub mod kernels;
 pub mod label_errors;
 pub mod local_head;
+pub mod local_lexical_head;
 pub mod local_ngram;
 pub mod model;
 pub mod neighbours;

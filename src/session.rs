@@ -217,6 +217,20 @@ impl Session {
         Some(backbone.embedding_size() - ids)
     }
 
+    /// The head input a lexical head would read on this backbone (the sentence embedding, then
+    /// the texts' word ids; `sentence_scale` 1 until fitted), if it carries words.
+    pub fn lexical_head(&self) -> Option<crate::model::LexicalHeadConfig> {
+        let backbone = self.manifest.backbone.as_ref()?;
+        let crate::model::ArchConfig::MiniLmL6(c) = &backbone.architecture else {
+            return None;
+        };
+        Some(crate::model::LexicalHeadConfig {
+            sentence: crate::model::minilm::EMBEDDING_SIZE,
+            lexical: c.lexical?,
+            sentence_scale: 1.0,
+        })
+    }
+
     /// The vector part ([`Session::vector_size`]) of each of the embeddings in `rows`.
     pub fn vectors(&self, rows: &[f32]) -> Result<Vec<f32>, SessionError> {
         let (Some(size), Some(vector)) = (self.embedding_size(), self.vector_size()) else {

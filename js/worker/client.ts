@@ -303,10 +303,10 @@ export class WorkerSession {
    * Fits (or refits, warm-started) the local head on labeled embeddings, like
    * `Session.trainLocalHead` (both arrays are copied).
    */
-  async trainLocalHead(embeddings: Float32Array, labels: Uint32Array, options: LocalHeadOptions = {}): Promise<{ trainedOn: number; ms: number }> {
+  async trainLocalHead(embeddings: Float32Array, labels: Uint32Array, options: LocalHeadOptions = {}): Promise<{ trainedOn: number; ms: number; words: boolean }> {
     const answer = expect(await this.call({ type: 'trainLocalHead', session: this.id, embeddings, labels, options }), 'fitted');
     this.trained = answer.trainedOn;
-    return { trainedOn: answer.trainedOn, ms: answer.ms };
+    return { trainedOn: answer.trainedOn, ms: answer.ms, words: answer.words };
   }
 
   /** Forgets the local head, like `Session.clearLocalHead`. */

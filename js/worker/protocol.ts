@@ -90,7 +90,7 @@ export type WorkerResponse =
   | { id: number; type: 'loaded'; info: SessionInfo }
   | { id: number; type: 'predicted'; prediction: Prediction }
   | { id: number; type: 'values'; values: Float32Array }
-  | { id: number; type: 'fitted'; trainedOn: number; ms: number }
+  | { id: number; type: 'fitted'; trainedOn: number; ms: number; words: boolean }
   | { id: number; type: 'ranked'; ranked: LikelyError[] }
   | { id: number; type: 'done' }
   | { id: number; type: 'error'; code: string; message: string };

@@ -17,15 +17,37 @@ use super::threads::{self, Threads};
 use crate::bundle::{InputSpec, WeightsDtype};
 use crate::device::{DeviceChoice, cpu_device};
 use crate::local_head::{LinearHead, LocalHeadConfig, fit_linear_head};
+use crate::local_lexical_head::{
+    LexicalFit, LexicalLocalHead, WORDS_FROM_LABELS, fit_lexical_head,
+};
 use crate::preprocess::image_from_rgba;
 use crate::session;
+
+/// The local head a session holds: over the embeddings' vectors, or (a text backbone that
+/// carries the words, from [`WORDS_FROM_LABELS`] labels) over the words too.
+#[derive(Debug)]
+enum LocalHead {
+    /// See [`LinearHead`].
+    Vectors(LinearHead),
+    /// See [`LexicalLocalHead`].
+    Words(LexicalLocalHead),
+}
+
+impl LocalHead {
+    fn trained_on(&self) -> usize {
+        match self {
+            LocalHead::Vectors(h) => h.trained_on,
+            LocalHead::Words(h) => h.trained_on,
+        }
+    }
+}
 
 /// A model loaded from a bundle, on the device it reports.
 #[wasm_bindgen]
 pub struct Session {
     inner: RefCell<Option<Rc<session::Session>>>,
     /// The head fitted here on labeled embeddings (`trainLocalHead`), if any.
-    local: Rc<RefCell<Option<Rc<LinearHead>>>>,
+    local: Rc<RefCell<Option<Rc<LocalHead>>>>,
     device: &'static str,
     fallback_reason: Option<String>,
     threads: Threads,
@@ -227,11 +249,14 @@ impl Session {
     }
 
     /// Fits (or refits, warm-started) the local head on labeled embeddings (as `embed` returns
-    /// them; it reads their first `vectorSize` values): `labels[i]` is the
-    /// class index of the `i`-th embedding. Runs on the CPU, offline; the published head is
-    /// untouched. Resolves to `{trainedOn, ms}`. Rejects with `LOCAL_HEAD_TOO_FEW` below two
-    /// classes.
-    #[wasm_bindgen(js_name = trainLocalHead, unchecked_return_type = "Promise<{ trainedOn: number; ms: number }>")]
+    /// them): `labels[i]` is the class index of the `i`-th embedding. It reads their first
+    /// `vectorSize` values — and, on a text backbone that carries the texts' words, from 50
+    /// labels on the words too, as the server's heads do (`steps` then counts refits only: a
+    /// first fit over the words takes 200; `learningRate` and `weightDecay` apply to the
+    /// vector-only head). Runs on the CPU, offline; the published head is untouched. Resolves to
+    /// `{trainedOn, ms, words}` (`words`: it reads the words). Rejects with `LOCAL_HEAD_TOO_FEW`
+    /// below two classes.
+    #[wasm_bindgen(js_name = trainLocalHead, unchecked_return_type = "Promise<{ trainedOn: number; ms: number; words: boolean }>")]
     pub fn train_local_head(
         &self,
         embeddings: Float32Array,
@@ -263,19 +288,51 @@ impl Session {
             let size = s
                 .vector_size()
                 .ok_or_else(|| KindlingError::from(session::SessionError::NoBackbone))?;
-            // The local head reads the embeddings' vectors (not a text's word ids).
-            let x = s.vectors(&x).map_err(KindlingError::from)?;
             let classes = s.manifest().labels.len();
-            let device = cpu_device(None).map_err(KindlingError::from)?.device;
             let warm = local.borrow().clone();
-            let head = fit_linear_head(&x, &y, size, classes, config, warm.as_deref(), &device)
-                .await
-                .map_err(|e| KindlingError::new(e.code(), e.to_string()))?;
-            let trained_on = head.trained_on;
+            let head = match s.lexical_head() {
+                Some(lexical) if y.len() >= WORDS_FROM_LABELS => {
+                    let warm = match warm.as_deref() {
+                        Some(LocalHead::Words(h)) => Some(h),
+                        _ => None,
+                    };
+                    LocalHead::Words(
+                        fit_lexical_head(
+                            &x,
+                            &y,
+                            lexical,
+                            classes,
+                            LexicalFit {
+                                steps: config.steps,
+                                ..LexicalFit::default()
+                            },
+                            warm,
+                        )
+                        .map_err(|e| KindlingError::new(e.code(), e.to_string()))?,
+                    )
+                }
+                _ => {
+                    // The embeddings' vectors only (not a text's word ids).
+                    let x = s.vectors(&x).map_err(KindlingError::from)?;
+                    let warm = match warm.as_deref() {
+                        Some(LocalHead::Vectors(h)) => Some(h),
+                        _ => None,
+                    };
+                    let device = cpu_device(None).map_err(KindlingError::from)?.device;
+                    LocalHead::Vectors(
+                        fit_linear_head(&x, &y, size, classes, config, warm, &device)
+                            .await
+                            .map_err(|e| KindlingError::new(e.code(), e.to_string()))?,
+                    )
+                }
+            };
+            let trained_on = head.trained_on();
+            let words = matches!(head, LocalHead::Words(_));
             *local.borrow_mut() = Some(Rc::new(head));
             let out = js_sys::Object::new();
             Reflect::set(&out, &"trainedOn".into(), &(trained_on as f64).into())?;
             Reflect::set(&out, &"ms".into(), &(now_ms() - started).into())?;
+            Reflect::set(&out, &"words".into(), &words.into())?;
             Ok(out.into())
         })
     }
@@ -289,7 +346,7 @@ impl Session {
     /// Labeled items the local head was fitted on (0: none).
     #[wasm_bindgen(getter, js_name = localHeadTrainedOn)]
     pub fn local_head_trained_on(&self) -> usize {
-        self.local.borrow().as_ref().map_or(0, |h| h.trained_on)
+        self.local.borrow().as_ref().map_or(0, |h| h.trained_on())
     }
 
     /// Predicts from `batchSize` embeddings with the local head (see `trainLocalHead`), as
@@ -310,7 +367,9 @@ impl Session {
                     "no local head yet: call trainLocalHead first",
                 )
             })?;
-            let size = s.embedding_size().unwrap_or(head.size);
+            let size = s
+                .embedding_size()
+                .ok_or_else(|| KindlingError::from(session::SessionError::NoBackbone))?;
             if values.len() != batch_size * size {
                 return Err(KindlingError::from(session::SessionError::InputLength {
                     expected: batch_size * size,
@@ -320,12 +379,15 @@ impl Session {
                     shape: format!("{size}-value embedding"),
                 }));
             }
-            let values = s.vectors(&values).map_err(KindlingError::from)?;
-            let device = cpu_device(None).map_err(KindlingError::from)?.device;
-            let probs = head
-                .probabilities(&values, &device)
-                .await
-                .map_err(|e| KindlingError::new(e.code(), e.to_string()))?;
+            let probs = match head.as_ref() {
+                LocalHead::Words(h) => h.probabilities(&values),
+                LocalHead::Vectors(h) => {
+                    let values = s.vectors(&values).map_err(KindlingError::from)?;
+                    let device = cpu_device(None).map_err(KindlingError::from)?.device;
+                    h.probabilities(&values, &device).await
+                }
+            }
+            .map_err(|e| KindlingError::new(e.code(), e.to_string()))?;
             Ok(s.prediction(probs, top_k))
         })
     }

@@ -175,6 +175,14 @@ test('label emails offline: the local head suggests from the labels made here, a
     null, { timeout: 120_000 });
   const again = await suggestionsRight(page, labeled);
   assert.ok(again.right >= 0.75 * again.of, `after the offline reload: ${again.right} of ${again.of}`);
+  assert.doesNotMatch(await page.textContent('#model-info'), /reading the words/, 'below 50 labels the local head reads the sentence embeddings');
+  // From 50 labels the local head reads the emails' words too, as the server's heads do.
+  for (let i = 0; i < 30; i++) labeled.push((await labelTruly(page)).id);
+  await page.waitForFunction(() => window.kindlingApp.localHead() >= 50
+    && /reading the words too/.test(document.querySelector('#model-info')?.textContent ?? ''), null, { timeout: 60_000 });
+  const words = await suggestionsRight(page, labeled);
+  console.log(`text local head after 50 offline labels, reading the words: ${words.right}/${words.of} held emails suggested right (${await page.textContent('#model-info')})`);
+  assert.ok(words.right >= 0.85 * words.of, `the local head over the words names ${words.right} of ${words.of} emails`);
   await page.screenshot({ path: path.join(ARTIFACTS, 'app-texts.png'), fullPage: true });
   await context.setOffline(false);
   await page.waitForSelector('#pending[data-count="0"]', { timeout: 20_000 });

@@ -140,12 +140,13 @@ export class Inference {
 
   /**
    * Fits the local head on `labeled` and predicts `items` with it (version `local:<v>`), like
-   * `predict`; `onFitted` hears how many labels it learned from and how long it took.
+   * `predict`; `onFitted` hears how many labels it learned from, how long it took and whether
+   * it reads the texts' words too.
    */
   local(
     labeled: LocalLabel[],
     items: PredictItem[],
-    onFitted: (trainedOn: number, ms: number) => void,
+    onFitted: (trainedOn: number, ms: number, words?: boolean) => void,
     onBatch: (results: WorkerPrediction[], version: string) => void,
   ): Promise<void> {
     return this.run(async (signal) => {
@@ -160,7 +161,7 @@ export class Inference {
       const steps = s.localHeadTrainedOn > 0 ? 20 : 100;
       const fitted = await s.trainLocalHead(values, Uint32Array.from(ids, (id) => classOf.get(id)!), { steps });
       if (signal.aborted) return;
-      onFitted(fitted.trainedOn, fitted.ms);
+      onFitted(fitted.trainedOn, fitted.ms, fitted.words);
       await this.stream(signal, version, items, BATCH_PHOTOS, s, onBatch, async (batch) => {
         const { ids, values } = await this.embedItems(s, backbone, batch, signal);
         return ids.length === 0 ? null : { ids, out: await s.predictLocal(values, ids.length, { topK: 5, signal }) };

@@ -72,7 +72,7 @@ export interface ModelRunner {
   readonly model: LoadedModel | null;
   load(base: string, token: string, device: DeviceChoice, version: string, onProgress: (loaded: number, total: number) => void): Promise<LoadedModel>;
   predict(items: PredictItem[], onBatch: (results: WorkerPrediction[], version: string) => void): Promise<void>;
-  local(labeled: LocalLabel[], items: PredictItem[], onFitted: (trainedOn: number, ms: number) => void, onBatch: (results: WorkerPrediction[], version: string) => void): Promise<void>;
+  local(labeled: LocalLabel[], items: PredictItem[], onFitted: (trainedOn: number, ms: number, words?: boolean) => void, onBatch: (results: WorkerPrediction[], version: string) => void): Promise<void>;
   scratch(labeled: LocalLabel[], items: PredictItem[], classes: string[], onFitted: (trainedOn: number, ms: number) => void, onBatch: (results: WorkerPrediction[], version: string) => void): Promise<void>;
 }
 
@@ -196,7 +196,7 @@ export class LabelingController {
   private localFit: Promise<void> | null = null;
   private localDirty = false;
   /** Labeled items the local head was last fitted on, and how long that took. */
-  private local = { trainedOn: 0, ms: 0 };
+  private local = { trainedOn: 0, ms: 0, words: false };
   /** Labels of the last local fit whose re-predictions of the held items all arrived. */
   private localComplete = 0;
   /** A text project with no model yet: a `text_ngram` is trained in the worker from the labels. */
@@ -348,7 +348,7 @@ export class LabelingController {
       const fallback = model.fallbackReason ? ` (WebGPU unavailable: ${model.fallbackReason})` : '';
       const threads = model.threads > 1 ? ` × ${model.threads} threads` : '';
       this.modelInfo = `Model ${model.version} on ${model.device}${threads}${fallback}`;
-      this.local = { trainedOn: 0, ms: 0 };
+      this.local = { trainedOn: 0, ms: 0, words: false };
       this.localComplete = 0;
       this.showModelInfo();
       this.renderOfflineReserve();
@@ -457,9 +457,9 @@ export class LabelingController {
     const items = this.heldForPrediction();
     const version = scratch ? 'local:scratch' : `local:${model!.version}`;
     let fitted = 0;
-    const onFitted = (trainedOn: number, ms: number) => {
+    const onFitted = (trainedOn: number, ms: number, words = false) => {
       fitted = trainedOn;
-      this.local = { trainedOn, ms };
+      this.local = { trainedOn, ms, words };
       // From here on, suggestions (and the labels that record them) are the local head's.
       this.predVersion = version;
       this.showModelInfo();
@@ -618,7 +618,7 @@ export class LabelingController {
   /** The model in use, and the local head when it makes the suggestions. */
   private showModelInfo(): void {
     const local = this.predVersion?.startsWith('local:')
-      ? ` · learning from your labels (${this.local.trainedOn}, fitted in ${Math.round(this.local.ms)} ms)`
+      ? ` · learning from your labels (${this.local.trainedOn}${this.local.words ? ', reading the words too' : ''}, fitted in ${Math.round(this.local.ms)} ms)`
       : '';
     this.screen.showModelInfo(`${this.modelInfo}${local}`);
   }

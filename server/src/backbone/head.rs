@@ -2,15 +2,17 @@
 //! layer) with burn's autodiff and Adam with weight decay, a fixed number of steps — stable
 //! from a handful of labels up to thousands, seconds on a CPU. The per-feature normalization
 //! fitted on the labeled embeddings is folded into the head's first layer, so the head reads
-//! the backbone's raw output.
+//! the backbone's raw output. Heads over a text's words too are linear and fitted over sparse
+//! rows by `kindling::local_lexical_head` (the browser's local head is the same code).
 
 use burn::module::Module;
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Device, Int, Tensor, TensorData};
+use kindling::local_lexical_head::{LexicalFit, fit_lexical_head};
 use kindling::model::lexical::sentence_scale_for;
-use kindling::model::{ArchConfig, LexicalHeadConfig, Mlp, MlpConfig, Model};
+use kindling::model::{ArchConfig, LexicalHeadConfig, MlpConfig, Model};
 
 use crate::data::Dataset;
 use crate::train::fit_normalization;
@@ -59,13 +61,6 @@ pub const TEXT_HIDDEN: [usize; 1] = [512];
 /// Full-batch steps of heads on text embeddings.
 pub const TEXT_STEPS: usize = 300;
 
-/// Weight decay of heads that read a text's words beside its sentence embedding.
-pub const LEXICAL_WEIGHT_DECAY: f32 = 1e-4;
-
-/// Adam's learning rate for heads that read a text's words (their inputs are unit-length, not
-/// standardized).
-pub const LEXICAL_LEARNING_RATE: f64 = 0.1;
-
 impl HeadConfig {
     /// The head for `labels` labeled items: linear (softmax regression) below
     /// [`HIDDEN_FROM_LABELS`], one hidden layer of 512 (300 steps) from there. Measured on
@@ -98,16 +93,16 @@ impl HeadConfig {
     /// 0.5 s for 100 labels natively (linear: 14 ms).
     ///
     /// A text backbone that carries the texts' words (`lexical` ids) gets a linear head over
-    /// the sentence embedding (scaled by [`sentence_scale_for`] the label count) beside the bag of words,
-    /// unnormalized, weight decay [`LEXICAL_WEIGHT_DECAY`], learning rate
-    /// [`LEXICAL_LEARNING_RATE`], 200 steps: see the README's text benchmark.
+    /// the sentence embedding (scaled by [`sentence_scale_for`] the label count) beside the bag
+    /// of words, unnormalized, as [`LexicalFit::default`] fits it (weight decay 1e-4, learning
+    /// rate 0.1, 200 steps): see the README's text benchmark.
     pub fn for_input(self, input: &kindling::bundle::InputSpec) -> HeadConfig {
         if let Some(lexical) = input.text().and_then(|t| t.lexical) {
             return HeadConfig {
                 hidden: vec![],
-                steps: 200,
-                learning_rate: LEXICAL_LEARNING_RATE,
-                weight_decay: LEXICAL_WEIGHT_DECAY,
+                steps: LexicalFit::default().steps,
+                learning_rate: f64::from(LexicalFit::default().learning_rate),
+                weight_decay: LexicalFit::default().weight_decay,
                 // `fit_head` sets the scale for the number of labels it trains on.
                 lexical: Some(LexicalHeadConfig {
                     sentence: kindling::model::minilm::EMBEDDING_SIZE,
@@ -148,60 +143,44 @@ impl HeadConfig {
 
 /// Trains a head on the embeddings in `data` (every item is used), on `device` (plain; the
 /// autodiff wrapper is made here). Returns the architecture and the head, normalization folded.
+/// A head over a text's words too (`config.lexical`) is fitted by
+/// `kindling::local_lexical_head` over sparse rows instead, as the browser fits its own.
 pub fn fit_head(
     data: &Dataset,
     config: &HeadConfig,
     device: &Device,
 ) -> anyhow::Result<(ArchConfig, Model)> {
     anyhow::ensure!(!data.is_empty(), "no labeled embeddings to train a head on");
-    let config = &HeadConfig {
-        lexical: config.lexical.map(|l| LexicalHeadConfig {
-            sentence_scale: sentence_scale_for(data.len()),
-            ..l
-        }),
-        ..config.clone()
-    };
+    if let Some(lexical) = config.lexical {
+        // Linear, over sparse rows, from zero (a random start would leave noise on every word
+        // no label says anything about): the browser's local head is the same code.
+        anyhow::ensure!(config.hidden.is_empty(), "a head over the words is linear");
+        let fit = LexicalFit {
+            steps: config.steps,
+            learning_rate: config.learning_rate as f32,
+            weight_decay: config.weight_decay,
+        };
+        let head = fit_lexical_head(
+            &data.items,
+            &data.labels,
+            lexical,
+            data.classes.len(),
+            fit,
+            None,
+        )
+        .map_err(|e| anyhow::anyhow!("{}: {e}", e.code()))?;
+        let (arch, mlp) = head.to_model(device);
+        return Ok((arch, Model::Mlp(mlp)));
+    }
     let arch = config.architecture(data.item_len, data.classes.len());
-    arch.validate()?;
-    let (width, values) = match &config.lexical {
-        // A lexical head's rows are expanded once, here, and the dense layers trained on the
-        // expansion (not re-expanded at every step); its inputs are not normalized (both parts
-        // are unit-length).
-        Some(lexical) => {
-            let rows = Tensor::<2>::from_data(
-                TensorData::new(data.items.clone(), [data.len(), data.item_len]),
-                device,
-            );
-            let dense = lexical.expand(rows).into_data();
-            (
-                lexical.dense_len(),
-                dense
-                    .try_into_vec::<f32>()
-                    .map_err(|e| anyhow::anyhow!("{e:?}"))?,
-            )
-        }
-        None => (data.item_len, data.items.clone()),
-    };
-    let spec = (config.lexical.is_none()).then(|| fit_normalization(data));
-    let mut values = values;
-    if let Some(spec) = &spec {
-        kindling::preprocess::normalize(spec, &mut values);
-    }
-    let dense_arch = HeadConfig {
-        lexical: None,
-        ..config.clone()
-    }
-    .architecture(width, data.classes.len());
+    let spec = fit_normalization(data);
+    let mut values = data.items.clone();
+    kindling::preprocess::normalize(&spec, &mut values);
 
     let ad = device.clone().autodiff();
     ad.seed(config.seed);
-    let mut model = dense_arch.init(&ad)?;
-    if config.lexical.is_some() {
-        // A linear head over a bag of words starts at zero: a random start would leave noise
-        // on every word no label says anything about (weight decay is light).
-        model = zeroed(model);
-    }
-    let x = Tensor::<2>::from_data(TensorData::new(values, [data.len(), width]), &ad);
+    let mut model = arch.init(&ad)?;
+    let x = Tensor::<2>::from_data(TensorData::new(values, [data.len(), data.item_len]), &ad);
     let labels: Vec<i64> = data.labels.iter().map(|&l| i64::from(l)).collect();
     let y = Tensor::<1, Int>::from_data(TensorData::new(labels, [data.len()]), &ad);
     let loss_fn = CrossEntropyLossConfig::new().init(&ad);
@@ -216,9 +195,6 @@ pub fn fit_head(
     let Model::Mlp(head) = model.valid() else {
         unreachable!("a head is an mlp")
     };
-    let Some(spec) = spec else {
-        return Ok((arch, Model::Mlp(head.with_lexical(config.lexical))));
-    };
     let kindling::bundle::InputSpec::Tabular(norm) = &spec else {
         unreachable!("embeddings are tabular")
     };
@@ -226,26 +202,6 @@ pub fn fit_head(
         arch,
         Model::Mlp(head.fold_input_normalization(&norm.mean, &norm.std)),
     ))
-}
-
-/// `model` (a linear `mlp`) with every weight and bias zero.
-fn zeroed(model: Model) -> Model {
-    let Model::Mlp(mlp) = model else {
-        return model;
-    };
-    let layers = mlp
-        .layers()
-        .iter()
-        .map(|l| {
-            let mut l = l.clone();
-            l.weight = burn::module::Param::from_tensor(l.weight.val().zeros_like());
-            l.bias = l
-                .bias
-                .map(|b| burn::module::Param::from_tensor(b.val().zeros_like()));
-            l
-        })
-        .collect();
-    Model::Mlp(Mlp::from_layers(layers))
 }
 
 #[cfg(test)]
@@ -308,7 +264,7 @@ mod tests {
         let input = crate::backbone::minilm_input(8, Some(lexical));
         let config = HeadConfig::for_labels(40, 1).for_input(&input);
         assert_eq!(config.hidden, Vec::<usize>::new(), "linear");
-        assert_eq!(config.weight_decay, LEXICAL_WEIGHT_DECAY);
+        assert_eq!(config.weight_decay, LexicalFit::default().weight_decay);
         let sentence = kindling::model::minilm::EMBEDDING_SIZE;
         let mut items = Vec::new();
         let mut labels = Vec::new();
