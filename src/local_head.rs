@@ -99,21 +99,18 @@ async fn read(t: Tensor<2>) -> Result<Vec<f32>, LocalHeadError> {
         .map_err(LocalHeadError::Read)
 }
 
-/// Fits a linear head on `labels.len()` embeddings of `size` values (row-major), `classes`
-/// outputs, on `device`; starts from `warm` when it has the same shape.
-pub async fn fit_linear_head(
-    embeddings: &[f32],
+/// Checks that `values` values are `labels.len()` items of `size`, every label a class index,
+/// and at least two items of two classes.
+pub(crate) fn check_labeled(
+    values: usize,
     labels: &[u32],
     size: usize,
     classes: usize,
-    config: LocalHeadConfig,
-    warm: Option<&LinearHead>,
-    device: &Device,
-) -> Result<LinearHead, LocalHeadError> {
+) -> Result<(), LocalHeadError> {
     let n = labels.len();
-    if size == 0 || embeddings.len() != n * size {
+    if size == 0 || values != n * size {
         return Err(LocalHeadError::Shape {
-            got: embeddings.len(),
+            got: values,
             items: n,
             size,
         });
@@ -128,6 +125,22 @@ pub async fn fit_linear_head(
     if n < 2 || distinct < 2 {
         return Err(LocalHeadError::TooFew);
     }
+    Ok(())
+}
+
+/// Fits a linear head on `labels.len()` embeddings of `size` values (row-major), `classes`
+/// outputs, on `device`; starts from `warm` when it has the same shape.
+pub async fn fit_linear_head(
+    embeddings: &[f32],
+    labels: &[u32],
+    size: usize,
+    classes: usize,
+    config: LocalHeadConfig,
+    warm: Option<&LinearHead>,
+    device: &Device,
+) -> Result<LinearHead, LocalHeadError> {
+    let n = labels.len();
+    check_labeled(embeddings.len(), labels, size, classes)?;
     // Per-feature standardization (host side: one pass, n × size).
     let mut mean = vec![0.0f64; size];
     let mut sq = vec![0.0f64; size];

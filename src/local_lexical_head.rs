@@ -11,7 +11,7 @@ use burn::module::Param;
 use burn::nn::LinearConfig;
 use burn::tensor::{Device, Tensor, TensorData};
 
-use crate::local_head::LocalHeadError;
+use crate::local_head::{LocalHeadError, check_labeled};
 use crate::model::lexical::sentence_scale_for;
 use crate::model::{ArchConfig, LexicalHeadConfig, Mlp, MlpConfig};
 
@@ -191,23 +191,7 @@ pub fn fit_lexical_head(
 ) -> Result<LexicalLocalHead, LocalHeadError> {
     let n = labels.len();
     let size = lexical.row_len();
-    if rows.len() != n * size {
-        return Err(LocalHeadError::Shape {
-            got: rows.len(),
-            items: n,
-            size,
-        });
-    }
-    if let Some(&label) = labels.iter().find(|&&l| l as usize >= classes) {
-        return Err(LocalHeadError::Label { label, classes });
-    }
-    let distinct = labels
-        .iter()
-        .collect::<std::collections::BTreeSet<_>>()
-        .len();
-    if n < 2 || distinct < 2 {
-        return Err(LocalHeadError::TooFew);
-    }
+    check_labeled(rows.len(), labels, size, classes)?;
     let lexical = LexicalHeadConfig {
         sentence_scale: sentence_scale_for(n),
         ..lexical
