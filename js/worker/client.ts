@@ -301,7 +301,7 @@ export class WorkerSession {
 
   /**
    * Fits (or refits, warm-started) the local head on labeled embeddings, like
-   * `Session.trainLocalHead` (both arrays are copied).
+   * `Session.trainLocalHead` (both arrays are copied); `words`: it reads a text's words too.
    */
   async trainLocalHead(embeddings: Float32Array, labels: Uint32Array, options: LocalHeadOptions = {}): Promise<{ trainedOn: number; ms: number; words: boolean }> {
     const answer = expect(await this.call({ type: 'trainLocalHead', session: this.id, embeddings, labels, options }), 'fitted');
