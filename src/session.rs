@@ -209,26 +209,21 @@ impl Session {
     /// and the local head read): all of them, except for a text backbone that carries the
     /// texts' word ids after the sentence embedding (`lexical`), whose ids are not a vector.
     pub fn vector_size(&self) -> Option<usize> {
-        let backbone = self.manifest.backbone.as_ref()?;
-        let ids = match &backbone.architecture {
-            crate::model::ArchConfig::MiniLmL6(c) => c.lexical.map_or(0, |l| l.features),
-            _ => 0,
-        };
-        Some(backbone.embedding_size() - ids)
+        let ids = self.lexical_head().map_or(0, |l| l.lexical.features);
+        Some(self.embedding_size()? - ids)
     }
 
-    /// The head input a lexical head would read on this backbone (the sentence embedding, then
-    /// the texts' word ids; `sentence_scale` 1 until fitted), if it carries words.
+    /// What a lexical head reads on this backbone (the sentence embedding, then the texts' word
+    /// ids; not fitted yet), if it carries words.
     pub fn lexical_head(&self) -> Option<crate::model::LexicalHeadConfig> {
         let backbone = self.manifest.backbone.as_ref()?;
         let crate::model::ArchConfig::MiniLmL6(c) = &backbone.architecture else {
             return None;
         };
-        Some(crate::model::LexicalHeadConfig {
-            sentence: crate::model::minilm::EMBEDDING_SIZE,
-            lexical: c.lexical?,
-            sentence_scale: 1.0,
-        })
+        Some(crate::model::LexicalHeadConfig::unfitted(
+            crate::model::minilm::EMBEDDING_SIZE,
+            c.lexical?,
+        ))
     }
 
     /// The vector part ([`Session::vector_size`]) of each of the embeddings in `rows`.
@@ -268,25 +263,25 @@ impl Session {
         })?;
         if let (Some(tokenizer), InputSpec::Text(spec)) = (&self.tokenizer, &self.manifest.input) {
             let vocab = tokenizer.ids();
-            let lexical = spec.lexical.map_or(0, |l| l.buckets);
+            let buckets = spec.lexical.map_or(0, |l| l.buckets);
             let row = spec.row_len();
-            if let Some(index) = input.iter().enumerate().position(|(i, v)| {
-                let bound = if i % row < spec.max_tokens {
+            // Token ids come first in a row, then the lexical ids (below `buckets`).
+            let bound = |i: usize| {
+                if i % row < spec.max_tokens {
                     vocab
                 } else {
-                    lexical
-                };
-                v.fract() != 0.0 || *v < 0.0 || *v >= bound as f32
-            }) {
-                let vocab = if index % row < spec.max_tokens {
-                    vocab
-                } else {
-                    lexical
-                };
+                    buckets
+                }
+            };
+            if let Some(index) = input
+                .iter()
+                .enumerate()
+                .position(|(i, v)| v.fract() != 0.0 || *v < 0.0 || *v >= bound(i) as f32)
+            {
                 return Err(SessionError::InvalidTokenId {
                     index,
                     value: input[index],
-                    vocab,
+                    vocab: bound(index),
                 });
             }
         }

@@ -274,6 +274,15 @@ fn ids_outside_the_vocabulary_are_refused_with_a_code() {
     ids[1] = 1.5;
     let err = pollster::block_on(session.embed(&ids, 1)).unwrap_err();
     assert_eq!(err.code(), "INPUT_TOKEN_ID", "{err}");
+    // A word id is bounded by the buckets, not the vocabulary: 20,000 is a token id but no
+    // word id; the error names the bound that applies.
+    let mut ids = session.encode_texts(&["hello"]).unwrap();
+    ids[130] = 20_000.0;
+    let err = pollster::block_on(session.embed(&ids, 1)).unwrap_err();
+    assert_eq!(err.code(), "INPUT_TOKEN_ID", "{err}");
+    assert!(err.to_string().contains("16384"), "{err}");
+    ids[130] = 16_383.0;
+    assert!(pollster::block_on(session.embed(&ids, 1)).is_ok());
 }
 
 #[test]

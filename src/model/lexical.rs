@@ -69,6 +69,16 @@ pub fn sentence_scale_for(labels: usize) -> f32 {
 }
 
 impl LexicalHeadConfig {
+    /// A head reading `sentence` embedding values, then `lexical` ids, before it is fitted:
+    /// the fit sets `sentence_scale` for its label count ([`sentence_scale_for`]).
+    pub fn unfitted(sentence: usize, lexical: LexicalConfig) -> LexicalHeadConfig {
+        LexicalHeadConfig {
+            sentence,
+            lexical,
+            sentence_scale: 1.0,
+        }
+    }
+
     /// Values per row the head reads: the embedding and the ids.
     pub fn row_len(&self) -> usize {
         self.sentence + self.lexical.features

@@ -87,26 +87,23 @@ impl NgramHasher {
             {
                 return false;
             }
-            if !char_ngrams {
-                previous.clear();
-                previous.push_str(word);
-                return true;
-            }
-            padded.clear();
-            padded.push('<');
-            padded.extend(word.chars());
-            padded.push('>');
-            for n in 3..=5 {
-                for window in padded.windows(n) {
-                    chars.clear();
-                    chars.extend(window);
-                    if !push(self.bucket(fnv1a(Kind::Chars, &[chars.as_bytes()]))) {
-                        return false;
+            previous.clear();
+            previous.push_str(word);
+            if char_ngrams {
+                padded.clear();
+                padded.push('<');
+                padded.extend(word.chars());
+                padded.push('>');
+                for n in 3..=5 {
+                    for window in padded.windows(n) {
+                        chars.clear();
+                        chars.extend(window);
+                        if !push(self.bucket(fnv1a(Kind::Chars, &[chars.as_bytes()]))) {
+                            return false;
+                        }
                     }
                 }
             }
-            previous.clear();
-            previous.push_str(word);
             true
         });
         out

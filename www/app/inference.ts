@@ -304,7 +304,7 @@ export class Inference {
     const known = await this.embeddings.getMany(key, readable.map((i) => i.id));
     for (const item of readable) {
       const e = known.get(item.id);
-      // A row of another size was stored for another input spec of the same weights.
+      // A stored row of another length (a damaged entry) is recomputed.
       if (e && e.length === size) {
         values.set(e, ids.length * size);
         ids.push(item.id);

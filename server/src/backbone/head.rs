@@ -11,7 +11,6 @@ use burn::optim::decay::WeightDecayConfig;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use kindling::local_lexical_head::{LexicalFit, fit_lexical_head};
-use kindling::model::lexical::sentence_scale_for;
 use kindling::model::{ArchConfig, LexicalHeadConfig, MlpConfig, Model};
 
 use crate::data::Dataset;
@@ -93,7 +92,7 @@ impl HeadConfig {
     /// 0.5 s for 100 labels natively (linear: 14 ms).
     ///
     /// A text backbone that carries the texts' words (`lexical` ids) gets a linear head over
-    /// the sentence embedding (scaled by [`sentence_scale_for`] the label count) beside the bag
+    /// the sentence embedding (scaled by `kindling::model::lexical::sentence_scale_for` the label count) beside the bag
     /// of words, unnormalized, as [`LexicalFit::default`] fits it (weight decay 1e-4, learning
     /// rate 0.1, 200 steps): see the README's text benchmark.
     pub fn for_input(self, input: &kindling::bundle::InputSpec) -> HeadConfig {
@@ -103,12 +102,10 @@ impl HeadConfig {
                 steps: LexicalFit::default().steps,
                 learning_rate: f64::from(LexicalFit::default().learning_rate),
                 weight_decay: LexicalFit::default().weight_decay,
-                // `fit_head` sets the scale for the number of labels it trains on.
-                lexical: Some(LexicalHeadConfig {
-                    sentence: kindling::model::minilm::EMBEDDING_SIZE,
+                lexical: Some(LexicalHeadConfig::unfitted(
+                    kindling::model::minilm::EMBEDDING_SIZE,
                     lexical,
-                    sentence_scale: sentence_scale_for(1),
-                }),
+                )),
                 ..self
             };
         }
@@ -300,7 +297,7 @@ mod tests {
         assert_eq!(mlp.first_layer_len(), sentence + lexical.buckets);
         assert_eq!(
             mlp.lexical.map(|l| l.sentence_scale),
-            Some(sentence_scale_for(40)),
+            Some(kindling::model::lexical::sentence_scale_for(40)),
             "the scale for 40 labels"
         );
         let predicted = classes_of(&head, &data, &device);
