@@ -215,6 +215,15 @@ fn head_on(pool: &Split, labeled: &[usize], learner: &Learner) -> anyhow::Result
     Ok(crate::train::train(&arch, &data, &opts, &device)?.model)
 }
 
+/// One simulated labeling run.
+struct Run {
+    /// Accuracy (and F1 of the positive class) at each checkpoint of `--labels`.
+    checkpoints: Vec<(usize, f64, Option<f64>)>,
+    /// Accuracy of the head that chose each round's items (the queue's strategies only), by the
+    /// labels it was trained on: the curve between checkpoints, at no extra training.
+    rounds: Vec<(usize, f64)>,
+}
+
 /// One simulated labeling run: accuracy (and F1 of `positive`) at each of `checkpoints` labels.
 fn run_one(
     pool: &Split,
@@ -223,7 +232,7 @@ fn run_one(
     args: &BenchPhotosArgs,
     positive: Option<usize>,
     seed: u64,
-) -> anyhow::Result<Vec<(usize, f64, Option<f64>)>> {
+) -> anyhow::Result<Run> {
     let config = head_config(args, seed);
     let mut order: Vec<usize> = (0..pool.len()).collect();
     order.shuffle(&mut StdRng::seed_from_u64(seed));
@@ -237,6 +246,7 @@ fn run_one(
     let mut labeled: Vec<usize> = order[..args.start.min(until)].to_vec();
     let mut unlabeled: Vec<usize> = order[labeled.len()..].to_vec();
     let mut curve = Vec::new();
+    let mut rounds = Vec::new();
     let classes = pool.plain.classes.len();
     // The random start itself can be a checkpoint (e.g. 20 labels).
     if args.labels.contains(&labeled.len()) {
@@ -253,6 +263,7 @@ fn run_one(
         let take = args.step.min(next_checkpoint - labeled.len());
         if strategy != Strategy::Random {
             let head = head_on(pool, &labeled, &config)?;
+            rounds.push((labeled.len(), test.scores(&head, positive).0));
             let probs = pool.probabilities(&head, &unlabeled);
             let items: Vec<Option<Uncertainty>> = probs
                 .chunks(classes.max(1))
@@ -276,7 +287,29 @@ fn run_one(
             curve.push((labeled.len(), acc, f1));
         }
     }
-    Ok(curve)
+    Ok(Run {
+        checkpoints: curve,
+        rounds,
+    })
+}
+
+/// The fewest labels at which the mean of `runs` (the queue's rounds and checkpoints) reaches
+/// `target`, when it does.
+fn labels_to_reach(runs: &[Run], target: f64) -> Option<usize> {
+    let mut by_labels: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
+    for run in runs {
+        // A checkpoint's head and the next round's are the same head: one point per count.
+        let checkpoints = run.checkpoints.iter().map(|&(l, a, _)| (l, a));
+        let points: BTreeMap<usize, f64> = run.rounds.iter().copied().chain(checkpoints).collect();
+        for (labels, acc) in points {
+            by_labels.entry(labels).or_default().push(acc);
+        }
+    }
+    by_labels
+        .into_iter()
+        .filter(|(_, accs)| accs.len() == runs.len())
+        .find(|(_, accs)| accs.iter().sum::<f64>() / accs.len() as f64 >= target)
+        .map(|(labels, _)| labels)
 }
 
 /// The embeddings of `photos`, from `cache` when it holds them for this backbone and this
@@ -548,15 +581,20 @@ pub fn run(mut args: BenchPhotosArgs) -> anyhow::Result<()> {
         .map(|(n, _)| (n.to_string(), BTreeMap::new()))
         .collect();
     let mut f1s: BTreeMap<(String, usize), Vec<f64>> = BTreeMap::new();
+    let mut margin_runs = Vec::new();
     for seed in 1..=args.seeds {
         for ((name, s), (_, curve)) in strategies.iter().zip(curves.iter_mut()) {
-            for (labels, acc, f1) in run_one(&train, &test, *s, &args, positive, seed)? {
+            let run = run_one(&train, &test, *s, &args, positive, seed)?;
+            for &(labels, acc, f1) in &run.checkpoints {
                 let f1_cell = f1.map_or(String::new(), |f| format!("{f:.5}"));
                 writeln!(csv, "{seed},{name},{labels},{acc:.5},{f1_cell}")?;
                 curve.entry(labels).or_default().push(acc);
                 if let Some(f) = f1 {
                     f1s.entry((name.to_string(), labels)).or_default().push(f);
                 }
+            }
+            if *s == Strategy::Margin {
+                margin_runs.push(run);
             }
         }
     }
@@ -654,6 +692,26 @@ pub fn run(mut args: BenchPhotosArgs) -> anyhow::Result<()> {
         };
         println!("| {n} | {} | {} |", at("random"), at("margin"));
     }
+    // The issue's yardstick for the queue: how few of its labels match random order's most.
+    let random_most = means
+        .iter()
+        .find(|(m, _)| m == "random")
+        .and_then(|(_, c)| c.last().copied());
+    if let Some((most, target)) = random_most {
+        match labels_to_reach(&margin_runs, target) {
+            Some(n) => println!(
+                "\nthe margin queue reaches random order's {most}-label accuracy ({:.2}%) at {n} \
+                 labels ({:.2} of them; mean of the seeds, checked after every round)",
+                100.0 * target,
+                n as f64 / most as f64
+            ),
+            None => println!(
+                "\nthe margin queue does not reach random order's {most}-label accuracy ({:.2}%) \
+                 within {most} labels",
+                100.0 * target
+            ),
+        }
+    }
     println!(
         "\nwrote {} and {} in {:.0} s",
         csv_path.display(),
@@ -668,4 +726,37 @@ fn data_name(path: &Path) -> String {
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(rounds: &[(usize, f64)], checkpoints: &[(usize, f64)]) -> Run {
+        Run {
+            checkpoints: checkpoints.iter().map(|&(l, a)| (l, a, None)).collect(),
+            rounds: rounds.to_vec(),
+        }
+    }
+
+    #[test]
+    fn the_queue_reaches_a_target_where_the_mean_of_its_runs_first_does() {
+        // Round heads at 20, 30, 40 and checkpoints at 30 and 50 (30 is both: one point).
+        let runs = [
+            run(&[(20, 0.5), (30, 0.7), (40, 0.8)], &[(30, 0.7), (50, 0.9)]),
+            run(&[(20, 0.6), (30, 0.7), (40, 0.7)], &[(30, 0.7), (50, 0.8)]),
+        ];
+        assert_eq!(labels_to_reach(&runs, 0.7), Some(30));
+        assert_eq!(labels_to_reach(&runs, 0.75), Some(40));
+        assert_eq!(labels_to_reach(&runs, 0.85), Some(50));
+        assert_eq!(labels_to_reach(&runs, 0.9), None);
+        // One run above the target is not the mean above it.
+        assert_eq!(labels_to_reach(&runs, 0.8), Some(50));
+    }
+
+    #[test]
+    fn a_count_that_not_every_run_reached_is_not_a_crossing() {
+        let runs = [run(&[(20, 0.9)], &[(50, 0.6)]), run(&[], &[(50, 0.6)])];
+        assert_eq!(labels_to_reach(&runs, 0.7), None);
+    }
 }
