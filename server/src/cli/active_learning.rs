@@ -131,13 +131,34 @@ fn run_one(
                 .map(|p| Some(Uncertainty::from_probs(p)))
                 .collect()
         };
-        let round_seed = seed ^ 0xa11ce ^ (labeled.len() as u64) << 20;
-        unlabeled = queue_order(&items, strategy, round_seed, args.explore_every)
-            .iter()
-            .map(|&i| unlabeled[i])
-            .collect();
+        unlabeled = queue_round(
+            &unlabeled,
+            &items,
+            strategy,
+            seed,
+            labeled.len(),
+            args.explore_every,
+        );
         labeled.extend(unlabeled.drain(..take));
     }
+}
+
+/// `unlabeled` in the app's queue order for one round of a simulated labeler (`items`: their
+/// uncertainty, same order), with a seed per round so random picks and ties differ between
+/// rounds (`labeled`: the labels so far).
+pub(crate) fn queue_round(
+    unlabeled: &[usize],
+    items: &[Option<Uncertainty>],
+    strategy: Strategy,
+    seed: u64,
+    labeled: usize,
+    explore_every: usize,
+) -> Vec<usize> {
+    let round_seed = seed ^ 0xa11ce ^ ((labeled as u64) << 20);
+    queue_order(items, strategy, round_seed, explore_every)
+        .iter()
+        .map(|&i| unlabeled[i])
+        .collect()
 }
 
 /// Runs `kindling bench active-learning`.

@@ -10,8 +10,8 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use super::active_learning::queue_round;
 use clap::Args;
-use kindling::queue::queue_order;
 use kindling::uncertainty::{Strategy, Uncertainty};
 use kindling::{Bundle, DeviceChoice, Session};
 use rand::SeedableRng;
@@ -224,7 +224,8 @@ struct Run {
     /// Accuracy (and F1 of the positive class) at each checkpoint of `--labels`.
     checkpoints: Vec<(usize, f64, Option<f64>)>,
     /// Accuracy of the head that chose each round's items (the queue's strategies only), by the
-    /// labels it was trained on: the curve between checkpoints, at no extra training.
+    /// labels it was trained on, where that is not a checkpoint: the curve between checkpoints,
+    /// at no extra training.
     rounds: Vec<(usize, f64)>,
 }
 
@@ -252,10 +253,14 @@ fn run_one(
     let mut curve = Vec::new();
     let mut rounds = Vec::new();
     let classes = pool.plain.classes.len();
+    // The head of the last checkpoint, which the next round chooses with (not trained twice).
+    let mut checkpoint_head = None;
     // The random start itself can be a checkpoint (e.g. 20 labels).
     if args.labels.contains(&labeled.len()) {
-        let (acc, f1) = test.scores(&head_on(pool, &labeled, &config)?, positive);
+        let head = head_on(pool, &labeled, &config)?;
+        let (acc, f1) = test.scores(&head, positive);
         curve.push((labeled.len(), acc, f1));
+        checkpoint_head = Some(head);
     }
     while labeled.len() < until {
         let next_checkpoint = args
@@ -266,24 +271,34 @@ fn run_one(
             .unwrap_or(until);
         let take = args.step.min(next_checkpoint - labeled.len());
         if strategy != Strategy::Random {
-            let head = head_on(pool, &labeled, &config)?;
-            rounds.push((labeled.len(), test.scores(&head, positive).0));
+            let head = match checkpoint_head.take() {
+                Some(head) => head,
+                None => {
+                    let head = head_on(pool, &labeled, &config)?;
+                    rounds.push((labeled.len(), test.scores(&head, positive).0));
+                    head
+                }
+            };
             let probs = pool.probabilities(&head, &unlabeled);
             let items: Vec<Option<Uncertainty>> = probs
                 .chunks(classes.max(1))
                 .map(|p| Some(Uncertainty::from_probs(p)))
                 .collect();
-            // Pure ranking unless `--explore-every` (the README's curves are); a seed per round,
-            // so the random slots pick different items each round.
-            let round_seed = seed ^ 0xa11ce ^ ((labeled.len() as u64) << 20);
-            unlabeled = queue_order(&items, strategy, round_seed, args.explore_every)
-                .iter()
-                .map(|&i| unlabeled[i])
-                .collect();
+            // Pure ranking unless `--explore-every` (the README's curves are).
+            unlabeled = queue_round(
+                &unlabeled,
+                &items,
+                strategy,
+                seed,
+                labeled.len(),
+                args.explore_every,
+            );
         }
         labeled.extend(unlabeled.drain(..take));
         if args.labels.contains(&labeled.len()) {
-            let (acc, f1) = test.scores(&head_on(pool, &labeled, &config)?, positive);
+            let head = head_on(pool, &labeled, &config)?;
+            let (acc, f1) = test.scores(&head, positive);
+            checkpoint_head = Some(head);
             eprintln!(
                 "  seed {seed} {strategy:?}: {} labels → {:.2}%{}",
                 labeled.len(),
@@ -304,7 +319,7 @@ fn run_one(
 fn labels_to_reach(runs: &[Run], target: f64) -> Option<usize> {
     let mut by_labels: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
     for run in runs {
-        // A checkpoint's head and the next round's are the same head: one point per count.
+        // A count in both (a round's head is a checkpoint's) is one point.
         let checkpoints = run.checkpoints.iter().map(|&(l, a, _)| (l, a));
         let points: BTreeMap<usize, f64> = run.rounds.iter().copied().chain(checkpoints).collect();
         for (labels, acc) in points {
