@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use super::active_learning::queue_round;
+use super::bench_crossing::{Curve, crossing_spread, labels_to_reach};
 use clap::Args;
 use kindling::uncertainty::{Strategy, Uncertainty};
 use kindling::{Bundle, DeviceChoice, Session};
@@ -229,6 +230,15 @@ struct Run {
     rounds: Vec<(usize, f64)>,
 }
 
+impl Run {
+    /// Accuracy by labels over both the rounds and the checkpoints: a count in both (a round's
+    /// head is a checkpoint's) is one point.
+    fn curve(&self) -> Curve {
+        let checkpoints = self.checkpoints.iter().map(|&(l, a, _)| (l, a));
+        self.rounds.iter().copied().chain(checkpoints).collect()
+    }
+}
+
 /// One simulated labeling run: accuracy (and F1 of `positive`) at each of `checkpoints` labels.
 fn run_one(
     pool: &Split,
@@ -312,25 +322,6 @@ fn run_one(
         checkpoints: curve,
         rounds,
     })
-}
-
-/// The fewest labels at which the mean of `runs` (the queue's rounds and checkpoints) reaches
-/// `target`, when it does.
-fn labels_to_reach(runs: &[Run], target: f64) -> Option<usize> {
-    let mut by_labels: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
-    for run in runs {
-        // A count in both (a round's head is a checkpoint's) is one point.
-        let checkpoints = run.checkpoints.iter().map(|&(l, a, _)| (l, a));
-        let points: BTreeMap<usize, f64> = run.rounds.iter().copied().chain(checkpoints).collect();
-        for (labels, acc) in points {
-            by_labels.entry(labels).or_default().push(acc);
-        }
-    }
-    by_labels
-        .into_iter()
-        .filter(|(_, accs)| accs.len() == runs.len())
-        .find(|(_, accs)| accs.iter().sum::<f64>() / accs.len() as f64 >= target)
-        .map(|(labels, _)| labels)
 }
 
 /// The embeddings of `photos`, from `cache` when it holds them for this backbone and this
@@ -602,7 +593,9 @@ pub fn run(mut args: BenchPhotosArgs) -> anyhow::Result<()> {
         .map(|(n, _)| (n.to_string(), BTreeMap::new()))
         .collect();
     let mut f1s: BTreeMap<(String, usize), Vec<f64>> = BTreeMap::new();
-    let mut margin_runs = Vec::new();
+    let mut margin_curves = Vec::new();
+    // Random order's accuracy at the most labels, by seed (the queue's target).
+    let mut random_most = Vec::new();
     for seed in 1..=args.seeds {
         for ((name, s), (_, curve)) in strategies.iter().zip(curves.iter_mut()) {
             let run = run_one(&train, &test, *s, &args, positive, seed)?;
@@ -614,8 +607,10 @@ pub fn run(mut args: BenchPhotosArgs) -> anyhow::Result<()> {
                     f1s.entry((name.to_string(), labels)).or_default().push(f);
                 }
             }
-            if *s == Strategy::Margin {
-                margin_runs.push(run);
+            match s {
+                Strategy::Margin => margin_curves.push(run.curve()),
+                Strategy::Random => random_most.extend(run.checkpoints.last().map(|c| c.1)),
+                _ => {}
             }
         }
     }
@@ -714,25 +709,37 @@ pub fn run(mut args: BenchPhotosArgs) -> anyhow::Result<()> {
         println!("| {n} | {} | {} |", at("random"), at("margin"));
     }
     // The issue's yardstick for the queue: how few of its labels match random order's most.
-    let random_most = means
-        .iter()
-        .find(|(m, _)| m == "random")
-        .and_then(|(_, c)| c.last().copied());
+    let most = args.labels.iter().copied().max().unwrap_or(0);
     let queue = match args.explore_every {
         0 => "the margin queue".to_string(),
         n => format!("the margin queue (one random pick in {n}, as in the app)"),
     };
-    if let Some((most, target)) = random_most {
-        match labels_to_reach(&margin_runs, target) {
+    if !margin_curves.is_empty() && random_most.len() == margin_curves.len() {
+        let target = random_most.iter().sum::<f64>() / random_most.len() as f64;
+        let curves: Vec<&Curve> = margin_curves.iter().collect();
+        let spread = crossing_spread(&margin_curves, &random_most, 2000, 0x5eed);
+        let bound = |b: Option<usize>| b.map_or(format!("beyond {most}"), |n| n.to_string());
+        let spread_line = format!(
+            "95% bootstrap interval over the {} seeds: {}–{} labels{}",
+            margin_curves.len(),
+            bound(spread.interval.0),
+            bound(spread.interval.1),
+            match spread.never {
+                0 => String::new(),
+                n => format!("; {n} of 2000 draws never reach it"),
+            }
+        );
+        match labels_to_reach(&curves, target) {
             Some(n) => println!(
                 "\n{queue} reaches random order's {most}-label accuracy ({:.2}%) at {n} \
-                 labels ({:.2} of them; mean of the seeds, checked after every round)",
+                 labels ({:.2} of them; mean of the seeds, checked after every round; \
+                 {spread_line})",
                 100.0 * target,
                 n as f64 / most as f64
             ),
             None => println!(
                 "\n{queue} does not reach random order's {most}-label accuracy ({:.2}%) \
-                 within {most} labels",
+                 within {most} labels ({spread_line})",
                 100.0 * target
             ),
         }
@@ -757,31 +764,13 @@ fn data_name(path: &Path) -> String {
 mod tests {
     use super::*;
 
-    fn run(rounds: &[(usize, f64)], checkpoints: &[(usize, f64)]) -> Run {
-        Run {
-            checkpoints: checkpoints.iter().map(|&(l, a)| (l, a, None)).collect(),
-            rounds: rounds.to_vec(),
-        }
-    }
-
     #[test]
-    fn the_queue_reaches_a_target_where_the_mean_of_its_runs_first_does() {
-        // Round heads at 20, 30, 40 and checkpoints at 30 and 50 (30 is both: one point).
-        let runs = [
-            run(&[(20, 0.5), (30, 0.7), (40, 0.8)], &[(30, 0.7), (50, 0.9)]),
-            run(&[(20, 0.6), (30, 0.7), (40, 0.7)], &[(30, 0.7), (50, 0.8)]),
-        ];
-        assert_eq!(labels_to_reach(&runs, 0.7), Some(30));
-        assert_eq!(labels_to_reach(&runs, 0.75), Some(40));
-        assert_eq!(labels_to_reach(&runs, 0.85), Some(50));
-        assert_eq!(labels_to_reach(&runs, 0.9), None);
-        // One run above the target is not the mean above it.
-        assert_eq!(labels_to_reach(&runs, 0.8), Some(50));
-    }
-
-    #[test]
-    fn a_count_that_not_every_run_reached_is_not_a_crossing() {
-        let runs = [run(&[(20, 0.9)], &[(50, 0.6)]), run(&[], &[(50, 0.6)])];
-        assert_eq!(labels_to_reach(&runs, 0.7), None);
+    fn a_count_that_is_both_a_round_and_a_checkpoint_is_one_point_of_the_curve() {
+        let run = Run {
+            checkpoints: vec![(30, 0.7, None), (50, 0.9, Some(0.5))],
+            rounds: vec![(20, 0.5), (30, 0.7), (40, 0.8)],
+        };
+        let curve: Vec<(usize, f64)> = run.curve().into_iter().collect();
+        assert_eq!(curve, [(20, 0.5), (30, 0.7), (40, 0.8), (50, 0.9)]);
     }
 }

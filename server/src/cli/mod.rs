@@ -4,6 +4,7 @@ pub mod active_learning;
 pub mod admin;
 pub mod backbone;
 pub mod bench;
+pub mod bench_crossing;
 pub mod bench_label_errors;
 pub mod bench_photos;
 pub mod bundle;
