@@ -566,8 +566,17 @@ pub fn run(mut args: BenchPhotosArgs) -> anyhow::Result<()> {
         Some(arch) => arch.to_string(),
         None => backbone
             .as_ref()
-            .and_then(|(b, _)| b.manifest().backbone.as_ref())
-            .map_or("backbone".to_string(), |b| format!("{} + head", b.name)),
+            .and_then(|(b, _)| {
+                let m = b.manifest();
+                let size = m
+                    .input
+                    .image()
+                    .map_or(String::new(), |i| format!(" ({} px)", i.width));
+                m.backbone
+                    .as_ref()
+                    .map(|bb| format!("{}{size} + head", bb.name))
+            })
+            .unwrap_or_else(|| "backbone".to_string()),
     };
     let embed_ms = 1000.0 * (train_s + test_s) / 2.0;
 
