@@ -253,7 +253,9 @@ test('a text project without a backbone: text_ngram learns in the browser from t
     null, { timeout: 60_000 });
   const local = await suggestionsRight(page, labeled);
   const fitMs = await page.evaluate(() => /fitted in (\d+) ms/.exec(document.querySelector('#model-info').textContent)?.[1]);
-  console.log(`text_ngram trained in the browser on 20 labels (${fitMs} ms): ${local.right}/${local.of} held emails right`);
+  const spam = labeled.filter((id) => id.startsWith('spam')).length;
+  console.log(`text_ngram trained in the browser on 20 labels (${spam} spam, ${20 - spam} ham; ${fitMs} ms): ` +
+    `${local.right}/${local.of} held emails right (${local.missing} without a suggestion)`);
   assert.ok(local.right >= 0.65 * local.of, `the browser's text_ngram names ${local.right} of ${local.of} emails`);
   for (let i = 0; i < 20; i++) labeled.push((await labelTruly(page)).id);
   await page.waitForSelector('#pending[data-count="0"]', { timeout: 20_000 });
