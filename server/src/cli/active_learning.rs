@@ -121,19 +121,13 @@ fn run_one(
             .min(args.until - labeled.len())
             .min(unlabeled.len());
         // The app's queue: every unlabeled item has a prediction (a random order needs none).
-        let items: Vec<Option<Uncertainty>> = if strategy == Strategy::Random {
-            vec![Some(Uncertainty::from_probs(&[])); unlabeled.len()]
-        } else {
+        let probs = (strategy != Strategy::Random).then(|| {
             let candidates = normalized(&all.subset(&unlabeled), &outcome.input);
-            let probs = probabilities(&outcome.model, &candidates, &device);
-            probs
-                .chunks(all.classes.len().max(1))
-                .map(|p| Some(Uncertainty::from_probs(p)))
-                .collect()
-        };
+            probabilities(&outcome.model, &candidates, &device)
+        });
         unlabeled = queue_round(
             &unlabeled,
-            &items,
+            probs.as_deref().map(|p| (p, all.classes.len())),
             strategy,
             seed,
             labeled.len(),
@@ -143,19 +137,27 @@ fn run_one(
     }
 }
 
-/// `unlabeled` in the app's queue order for one round of a simulated labeler (`items`: their
-/// uncertainty, same order), with a seed per round so random picks and ties differ between
-/// rounds (`labeled`: the labels so far).
+/// `unlabeled` in the app's queue order for one round of a simulated labeler (`probs`: the
+/// head's class probabilities for them, one row of `classes` per item in the same order, or
+/// `None` for random order, which needs none), with a seed per round so random picks and ties
+/// differ between rounds (`labeled`: the labels so far).
 pub(crate) fn queue_round(
     unlabeled: &[usize],
-    items: &[Option<Uncertainty>],
+    probs: Option<(&[f32], usize)>,
     strategy: Strategy,
     seed: u64,
     labeled: usize,
     explore_every: usize,
 ) -> Vec<usize> {
+    let items: Vec<Option<Uncertainty>> = match probs {
+        Some((probs, classes)) => probs
+            .chunks(classes.max(1))
+            .map(|p| Some(Uncertainty::from_probs(p)))
+            .collect(),
+        None => vec![Some(Uncertainty::from_probs(&[])); unlabeled.len()],
+    };
     let round_seed = seed ^ 0xa11ce ^ ((labeled as u64) << 20);
-    queue_order(items, strategy, round_seed, explore_every)
+    queue_order(&items, strategy, round_seed, explore_every)
         .iter()
         .map(|&i| unlabeled[i])
         .collect()

@@ -13,7 +13,7 @@ use std::time::Instant;
 use super::active_learning::queue_round;
 use super::bench_crossing::{Curve, crossing_spread, labels_to_reach};
 use clap::Args;
-use kindling::uncertainty::{Strategy, Uncertainty};
+use kindling::uncertainty::Strategy;
 use kindling::{Bundle, DeviceChoice, Session};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -220,6 +220,9 @@ fn head_on(pool: &Split, labeled: &[usize], learner: &Learner) -> anyhow::Result
     Ok(crate::train::train(&arch, &data, &opts, &device)?.model)
 }
 
+/// Draws of the seeds for the crossing's bootstrap interval.
+const RESAMPLES: usize = 2000;
+
 /// One simulated labeling run.
 struct Run {
     /// Accuracy (and F1 of the positive class) at each checkpoint of `--labels`.
@@ -290,14 +293,10 @@ fn run_one(
                 }
             };
             let probs = pool.probabilities(&head, &unlabeled);
-            let items: Vec<Option<Uncertainty>> = probs
-                .chunks(classes.max(1))
-                .map(|p| Some(Uncertainty::from_probs(p)))
-                .collect();
             // Pure ranking unless `--explore-every` (the README's curves are).
             unlabeled = queue_round(
                 &unlabeled,
-                &items,
+                Some((&probs, classes)),
                 strategy,
                 seed,
                 labeled.len(),
@@ -603,8 +602,8 @@ pub fn run(mut args: BenchPhotosArgs) -> anyhow::Result<()> {
         .collect();
     let mut f1s: BTreeMap<(String, usize), Vec<f64>> = BTreeMap::new();
     let mut margin_curves = Vec::new();
-    // Random order's accuracy at the most labels, by seed (the queue's target).
-    let mut random_most = Vec::new();
+    // Random order's most labels and its accuracy there, by seed (the queue's target).
+    let mut random_most: Vec<(usize, f64)> = Vec::new();
     for seed in 1..=args.seeds {
         for ((name, s), (_, curve)) in strategies.iter().zip(curves.iter_mut()) {
             let run = run_one(&train, &test, *s, &args, positive, seed)?;
@@ -618,7 +617,7 @@ pub fn run(mut args: BenchPhotosArgs) -> anyhow::Result<()> {
             }
             match s {
                 Strategy::Margin => margin_curves.push(run.curve()),
-                Strategy::Random => random_most.extend(run.checkpoints.last().map(|c| c.1)),
+                Strategy::Random => random_most.extend(run.checkpoints.last().map(|c| (c.0, c.1))),
                 _ => {}
             }
         }
@@ -718,15 +717,16 @@ pub fn run(mut args: BenchPhotosArgs) -> anyhow::Result<()> {
         println!("| {n} | {} | {} |", at("random"), at("margin"));
     }
     // The yardstick for the queue: how few of its labels match random order's most.
-    let most = args.labels.iter().copied().max().unwrap_or(0);
     let queue = match args.explore_every {
         0 => "the margin queue".to_string(),
         n => format!("the margin queue (one random pick in {n}, as in the app)"),
     };
     if !margin_curves.is_empty() && random_most.len() == margin_curves.len() {
-        let target = random_most.iter().sum::<f64>() / random_most.len() as f64;
+        let most = random_most[0].0;
+        let targets: Vec<f64> = random_most.iter().map(|&(_, acc)| acc).collect();
+        let target = targets.iter().sum::<f64>() / targets.len() as f64;
         let curves: Vec<&Curve> = margin_curves.iter().collect();
-        let spread = crossing_spread(&margin_curves, &random_most, 2000, 0x5eed);
+        let spread = crossing_spread(&margin_curves, &targets, RESAMPLES, 0x5eed);
         let bound = |b: Option<usize>| b.map_or(format!("beyond {most}"), |n| n.to_string());
         let spread_line = format!(
             "95% bootstrap interval over the {} seeds: {}–{} labels{}",
@@ -735,7 +735,7 @@ pub fn run(mut args: BenchPhotosArgs) -> anyhow::Result<()> {
             bound(spread.interval.1),
             match spread.never {
                 0 => String::new(),
-                n => format!("; {n} of 2000 draws never reach it"),
+                n => format!("; {n} of {RESAMPLES} draws never reach it"),
             }
         );
         match labels_to_reach(&curves, target) {
