@@ -259,7 +259,12 @@ test('worker: WorkerSession predicts what Session predicts, keeps error codes, c
     const transferred = input.slice();
     await worker.predict(transferred, 3);
     const ctl = new AbortController();
-    const queued = [worker.predict(input.slice(), 3), worker.predict(input.slice(), 3, { signal: ctl.signal })];
+    // The prediction ahead is long (1,024 items, hundreds of ms), so the cancel, posted right
+    // after, reaches the worker while the cancellable one still waits behind it — with a 3-item
+    // one ahead, a busy machine let the worker start it before the cancel arrived (an abort
+    // after the start is documented as too late).
+    const long = Float32Array.from({ length: n * 1024 }, (_, i) => ((i * 7919) % 255) / 255);
+    const queued = [worker.predict(long, 1024), worker.predict(input.slice(), 3, { signal: ctl.signal })];
     ctl.abort();
     queued.push(worker.predict(input.slice(), 3));
     const cancel = await Promise.all(queued.map(outcome));
