@@ -1,8 +1,16 @@
-//! A `text_ngram` classifier trained where the labels are — in the browser, offline — with
-//! fastText's recipe in plain Rust (no autodiff: the gradient of an embedding bag + softmax
-//! regression is written out): per labeled text, the mean of its n-gram vectors, softmax
-//! regression on it, SGD with a linearly decaying rate into the vectors of that text's n-grams
-//! only. Turned into an ordinary bundle, so it predicts through a normal session.
+//! A `text_ngram` classifier trained where the labels are — in the browser, offline — as
+//! multinomial naive Bayes over the same hashed n-grams (words, word bigrams, character
+//! 3–5-grams) the server's `text_ngram` reads: closed form, no iterations, no seed. Each n-gram
+//! a label's text contains gets one value per class, its smoothed log-likelihood under that
+//! class (centered over the classes); n-grams no label contains stay zero and add nothing. The
+//! model is an ordinary `text_ngram` bundle whose embedding bag holds those values and whose
+//! linear layer is the identity, so a text's logits are the mean of its n-grams'
+//! log-likelihoods, and it predicts through a normal session.
+//!
+//! Measured against fastText's SGD (the recipe this replaced, the first 256 ids per text) on
+//! 200 SpamAssassin emails, 60 random label sets each, accuracy on the other emails: 10 labels
+//! 75.9% against 62.0%; 20 labels 82.9% (10th percentile 75.0%) against 70.4% (56.1%); 50
+//! labels 90.7% against 79.3%; 100 labels 94.0% against 79.6%. See the README.
 
 use burn::module::Param;
 use burn::tensor::{Tensor, TensorData};
@@ -19,9 +27,12 @@ pub enum LocalNgramError {
     /// Fewer than two classes among the labels, or no labels.
     #[error("need labels of at least 2 classes to learn from (have {0})")]
     TooFewClasses(usize),
-    /// A label is not an index of the class names, or the counts differ.
+    /// A label is not an index of the class names, the counts differ, or an id is past the buckets.
     #[error("{0}")]
     BadLabels(String),
+    /// The smoothing is not a positive, finite number.
+    #[error("smoothing must be a positive number (got {0})")]
+    BadSmoothing(f32),
     /// The bundle could not be made.
     #[error(transparent)]
     Bundle(#[from] BundleError),
@@ -35,7 +46,7 @@ impl LocalNgramError {
     pub fn code(&self) -> &'static str {
         match self {
             LocalNgramError::TooFewClasses(_) => "LOCAL_HEAD_TOO_FEW",
-            LocalNgramError::BadLabels(_) => "INVALID_ARGUMENT",
+            LocalNgramError::BadLabels(_) | LocalNgramError::BadSmoothing(_) => "INVALID_ARGUMENT",
             LocalNgramError::Bundle(e) => e.code(),
             LocalNgramError::Device(e) => e.code(),
         }
@@ -47,44 +58,22 @@ impl LocalNgramError {
 pub struct LocalNgramConfig {
     /// Hash buckets.
     pub buckets: u32,
-    /// Width of a feature vector.
-    pub dim: usize,
-    /// Feature ids per text.
+    /// Feature ids read per text (the first ones; about 12 per word).
     pub max_features: usize,
-    /// Passes over the labels (at least; few labels get more, up to ~2,000 updates).
-    pub epochs: usize,
-    /// Starting learning rate (decays linearly to 0).
-    pub learning_rate: f32,
-    /// Seed of the initial vectors and the order.
-    pub seed: u64,
+    /// Added to every n-gram's count in each class (Lidstone smoothing; 1 is Laplace's).
+    pub smoothing: f32,
 }
 
 impl Default for LocalNgramConfig {
     fn default() -> Self {
         LocalNgramConfig {
             buckets: 1 << 16,
-            dim: 32,
-            // Measured on SpamAssassin with 20 labels (79% on 300 held-out emails): the first
-            // ~20 words (256 ids) teach more than 2,048 ids (46–64%), and 0.5–2 beat 0.2.
-            max_features: 256,
-            epochs: 10,
-            learning_rate: 0.5,
-            seed: 42,
+            // Measured on SpamAssassin, 60 random sets of 20 labels: 2,048 ids (as the server's
+            // `text_ngram` reads) 82.9%, 1,024 82.0%, 512 81.7%; smoothing 0.3 beat 0.1 and 1
+            // at each length (by 0.3–2 points).
+            max_features: 2048,
+            smoothing: 0.3,
         }
-    }
-}
-
-/// xorshift64*: the seeded numbers for the initial vectors and the order.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn unit(&mut self) -> f32 {
-        (self.next() >> 40) as f32 / (1u64 << 24) as f32
     }
 }
 
@@ -98,10 +87,32 @@ pub fn train_local_ngram(
     name: &str,
     created_at: String,
 ) -> Result<Bundle, LocalNgramError> {
-    if texts.len() != labels.len() {
+    let hasher = NgramHasher {
+        buckets: config.buckets,
+        lowercase: true,
+    };
+    let rows: Vec<Vec<u32>> = texts
+        .iter()
+        .map(|t| hasher.encode(t, config.max_features))
+        .collect();
+    local_ngram_from_ids(&rows, labels, classes, config, name, created_at)
+}
+
+/// [`train_local_ngram`] on texts already hashed (each text's ids as
+/// [`NgramHasher::encode`] gives them with `config`'s buckets, lower-cased, at most
+/// `config.max_features`; no padding): what a benchmark that holds hashed texts calls.
+pub fn local_ngram_from_ids(
+    rows: &[Vec<u32>],
+    labels: &[u32],
+    classes: &[String],
+    config: LocalNgramConfig,
+    name: &str,
+    created_at: String,
+) -> Result<Bundle, LocalNgramError> {
+    if rows.len() != labels.len() {
         return Err(LocalNgramError::BadLabels(format!(
             "{} texts but {} labels",
-            texts.len(),
+            rows.len(),
             labels.len()
         )));
     }
@@ -111,6 +122,15 @@ pub fn train_local_ngram(
             classes.len()
         )));
     }
+    if let Some(id) = rows.iter().flatten().find(|&&id| id >= config.buckets) {
+        return Err(LocalNgramError::BadLabels(format!(
+            "feature id {id} is not below the {} buckets",
+            config.buckets
+        )));
+    }
+    if !(config.smoothing > 0.0 && config.smoothing.is_finite()) {
+        return Err(LocalNgramError::BadSmoothing(config.smoothing));
+    }
     let present = labels
         .iter()
         .collect::<std::collections::BTreeSet<_>>()
@@ -118,71 +138,13 @@ pub fn train_local_ngram(
     if present < 2 {
         return Err(LocalNgramError::TooFewClasses(present));
     }
-    let hasher = NgramHasher {
-        buckets: config.buckets,
-        lowercase: true,
-    };
-    let rows: Vec<Vec<u32>> = texts
-        .iter()
-        .map(|t| hasher.encode(t, config.max_features))
-        .collect();
-    let (dim, k) = (config.dim, classes.len());
-    let mut rng = Rng(config.seed | 1);
-    // fastText's start: small random vectors, a zero output layer.
-    let scale = 1.0 / dim as f32;
-    let mut emb: Vec<f32> = (0..config.buckets as usize * dim)
-        .map(|_| (rng.unit() * 2.0 - 1.0) * scale)
-        .collect();
-    let mut w = vec![0.0f32; dim * k];
-    let mut b = vec![0.0f32; k];
-    let epochs = config.epochs.max(2000 / texts.len().max(1)).min(200);
-    let total = (epochs * texts.len()) as f32;
-    let mut order: Vec<usize> = (0..texts.len()).collect();
-    let (mut pooled, mut grad, mut p) = (vec![0.0f32; dim], vec![0.0f32; dim], vec![0.0f32; k]);
-    let mut step = 0.0f32;
-    for _ in 0..epochs {
-        for i in (1..order.len()).rev() {
-            order.swap(i, (rng.next() % (i as u64 + 1)) as usize);
-        }
-        for &i in &order {
-            let lr = config.learning_rate * (1.0 - step / total);
-            step += 1.0;
-            let ids = &rows[i];
-            if ids.is_empty() {
-                continue;
-            }
-            pooled.iter_mut().for_each(|v| *v = 0.0);
-            for &id in ids {
-                let row = &emb[id as usize * dim..][..dim];
-                pooled.iter_mut().zip(row).for_each(|(a, b)| *a += b);
-            }
-            let n = ids.len() as f32;
-            pooled.iter_mut().for_each(|v| *v /= n);
-            for c in 0..k {
-                p[c] = b[c] + (0..dim).map(|d| pooled[d] * w[d * k + c]).sum::<f32>();
-            }
-            let max = p.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-            p.iter_mut().for_each(|v| *v = (*v - max).exp());
-            let sum: f32 = p.iter().sum();
-            p.iter_mut().for_each(|v| *v /= sum);
-            p[labels[i] as usize] -= 1.0; // now the gradient of the loss wrt the logits
-            for d in 0..dim {
-                grad[d] = (0..k).map(|c| w[d * k + c] * p[c]).sum();
-                for c in 0..k {
-                    w[d * k + c] -= lr * pooled[d] * p[c];
-                }
-            }
-            for c in 0..k {
-                b[c] -= lr * p[c];
-            }
-            for &id in ids {
-                let row = &mut emb[id as usize * dim..][..dim];
-                row.iter_mut()
-                    .zip(&grad)
-                    .for_each(|(e, g)| *e -= lr * g / n);
-            }
-        }
-    }
+    let k = classes.len();
+    let emb = naive_bayes_rows(rows, labels, config.buckets as usize, k, config.smoothing);
+    // The identity: a text's logits are the mean of its n-grams' rows.
+    let mut w = vec![0.0f32; k * k];
+    (0..k).for_each(|c| w[c * k + c] = 1.0);
+    let b = vec![0.0f32; k];
+    let dim = k;
     let arch = TextNgramConfig {
         buckets: config.buckets as usize,
         dim,
@@ -224,6 +186,47 @@ pub fn train_local_ngram(
     )?)
 }
 
+/// The embedding bag of multinomial naive Bayes, `[buckets, classes]` row-major: for each id
+/// some labeled text contains, `ln((count in class c + smoothing) / (all ids of class c +
+/// smoothing · distinct ids))` minus its mean over the classes (a shift every class shares
+/// changes no softmax); zero for the others. Repeats of an id in a text count.
+///
+/// No class prior: the bag's mean divides by the text's length, so a prior would weigh as much
+/// as the whole text, and a queue's labels do not follow the classes' frequencies anyway.
+fn naive_bayes_rows(
+    rows: &[Vec<u32>],
+    labels: &[u32],
+    buckets: usize,
+    k: usize,
+    smoothing: f32,
+) -> Vec<f32> {
+    let mut counts = vec![0.0f32; buckets * k];
+    let mut totals = vec![0.0f32; k];
+    for (ids, &label) in rows.iter().zip(labels) {
+        let c = label as usize;
+        totals[c] += ids.len() as f32;
+        for &id in ids {
+            counts[id as usize * k + c] += 1.0;
+        }
+    }
+    let seen: Vec<usize> = (0..buckets)
+        .filter(|&i| counts[i * k..][..k].iter().any(|&v| v > 0.0))
+        .collect();
+    let denominators: Vec<f32> = totals
+        .iter()
+        .map(|t| t + smoothing * seen.len() as f32)
+        .collect();
+    for &i in &seen {
+        let row = &mut counts[i * k..][..k];
+        row.iter_mut()
+            .zip(&denominators)
+            .for_each(|(v, d)| *v = ((*v + smoothing) / d).ln());
+        let mean = row.iter().sum::<f32>() / k as f32;
+        row.iter_mut().for_each(|v| *v -= mean);
+    }
+    counts
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -256,5 +259,86 @@ mod tests {
             train_local_ngram(&texts[..2], &[0, 0], &classes, config, "t", "now".into()),
             Err(LocalNgramError::TooFewClasses(1))
         ));
+        for smoothing in [0.0, -1.0, f32::NAN] {
+            let bad = LocalNgramConfig {
+                smoothing,
+                ..config
+            };
+            let err = train_local_ngram(&texts, &labels, &classes, bad, "t", "now".into());
+            assert!(
+                matches!(err, Err(LocalNgramError::BadSmoothing(_))),
+                "{smoothing}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_text_of_ngrams_no_label_contains_gets_even_odds() {
+        let classes = vec!["spam".to_string(), "ham".to_string()];
+        let config = LocalNgramConfig {
+            buckets: 1 << 12,
+            ..LocalNgramConfig::default()
+        };
+        let bundle = train_local_ngram(
+            &["cheap pills", "project meeting"],
+            &[0, 1],
+            &classes,
+            config,
+            "t",
+            "now".into(),
+        )
+        .unwrap();
+        let session =
+            crate::Session::on_device(&bundle, crate::device::cpu_device(None).unwrap()).unwrap();
+        let ids = session.encode_texts(&["zebra xylophone"]).unwrap();
+        // Guard: the unseen words must not collide with a labeled n-gram in 4,096 buckets.
+        let labeled: std::collections::BTreeSet<u32> = session
+            .encode_texts(&["cheap pills", "project meeting"])
+            .unwrap()
+            .into_iter()
+            .map(|v| v as u32)
+            .collect();
+        assert!(
+            ids.iter()
+                .all(|&v| v == 0.0 || !labeled.contains(&(v as u32)))
+        );
+        let p = pollster::block_on(session.probabilities(&ids, 1)).unwrap();
+        assert!(
+            (p[0] - 0.5).abs() < 1e-6 && (p[1] - 0.5).abs() < 1e-6,
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn naive_bayes_rows_are_the_centered_smoothed_log_likelihoods() {
+        // Class 0 reads ids 1, 1, 2; class 1 reads id 3. Distinct ids: 3; smoothing 0.5.
+        let rows = naive_bayes_rows(&[vec![1, 1], vec![2], vec![3]], &[0, 0, 1], 5, 2, 0.5);
+        let (d0, d1) = (3.0 + 1.5, 1.0 + 1.5);
+        let expect = |c0: f32, c1: f32| {
+            let (a, b) = (((c0 + 0.5) / d0).ln(), ((c1 + 0.5) / d1).ln());
+            let m = (a + b) / 2.0;
+            [a - m, b - m]
+        };
+        for (id, want) in [
+            (1, expect(2.0, 0.0)),
+            (2, expect(1.0, 0.0)),
+            (3, expect(0.0, 1.0)),
+        ] {
+            let got = &rows[id * 2..][..2];
+            assert!(
+                (got[0] - want[0]).abs() < 1e-6 && (got[1] - want[1]).abs() < 1e-6,
+                "id {id}: {got:?} vs {want:?}"
+            );
+        }
+        assert_eq!(
+            &rows[0..2],
+            &[0.0, 0.0],
+            "an id no text contains stays zero"
+        );
+        assert_eq!(&rows[8..10], &[0.0, 0.0]);
+        assert!(
+            rows[2] > 0.0 && rows[7] > 0.0,
+            "each id favours the class that read it"
+        );
     }
 }

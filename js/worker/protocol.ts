@@ -30,8 +30,8 @@ export interface LocalHeadOptions {
 
 /** Options of `Session.trainTextNgram`. */
 export interface TextNgramOptions {
-  /** Passes over the texts (at least; few labels get more). */
-  epochs?: number;
+  /** Added to every n-gram's count in each class (default 0.3; must be positive). */
+  smoothing?: number;
   /** Hash buckets of the n-gram table (default 65,536). */
   buckets?: number;
 }

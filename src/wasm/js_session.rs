@@ -96,26 +96,27 @@ impl Session {
     }
 
     /// Trains a `text_ngram` classifier here, offline, on `texts` labeled `labels` (indices
-    /// into `classNames`; at least 2 classes present) with fastText's recipe (hashed word,
-    /// bigram and character n-grams, SGD), and resolves to a CPU session of it (model version
-    /// `local`): a text project learns from its first labels before any model exists.
-    /// `options.epochs` (at least; few labels get more), `options.buckets` (65,536).
+    /// into `classNames`; at least 2 classes present) as multinomial naive Bayes over hashed
+    /// word, bigram and character n-grams (closed form, milliseconds), and resolves to a CPU
+    /// session of it (model version `local`): a text project learns from its first labels
+    /// before any model exists. `options.smoothing` (0.3, added to every n-gram count),
+    /// `options.buckets` (65,536).
     #[wasm_bindgen(js_name = trainTextNgram)]
     pub async fn train_text_ngram(
         texts: Vec<String>,
         labels: js_sys::Uint32Array,
         #[wasm_bindgen(js_name = classNames)] class_names: Vec<String>,
-        #[wasm_bindgen(unchecked_param_type = "{ epochs?: number; buckets?: number }")]
+        #[wasm_bindgen(unchecked_param_type = "{ smoothing?: number; buckets?: number }")]
         options: Option<js_sys::Object>,
     ) -> Result<Session, JsValue> {
         let options = options.map_or(JsValue::UNDEFINED, JsValue::from);
-        // Training runs flex kernels: in the threaded module they need the pool.
+        // Predicting runs flex kernels: in the threaded module they need the pool.
         let threads = threads::prepare(None).await?;
         let defaults = crate::local_ngram::LocalNgramConfig::default();
         let config = crate::local_ngram::LocalNgramConfig {
-            epochs: option(&options, "epochs")
+            smoothing: option(&options, "smoothing")
                 .as_f64()
-                .map_or(defaults.epochs, |v| v as usize),
+                .map_or(defaults.smoothing, |v| v as f32),
             buckets: option(&options, "buckets")
                 .as_f64()
                 .map_or(defaults.buckets, |v| (v as u32).max(2)),

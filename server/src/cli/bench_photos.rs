@@ -77,6 +77,11 @@ pub struct BenchPhotosArgs {
     /// `--backbone` is then not read).
     #[arg(long)]
     pub arch: Option<String>,
+    /// With `--arch text_ngram`: fit the browser's own `text_ngram` at every step — naive Bayes
+    /// over the same hashed n-grams (`kindling::local_ngram`), what a text project suggests
+    /// with before it has a version — instead of training one as a project's job does.
+    #[arg(long, requires = "arch")]
+    pub local: bool,
     /// Cache embeddings here (keyed by backbone hash and photo list); none: recompute.
     #[arg(long, env = "KINDLING_EMBEDDING_CACHE")]
     pub cache: Option<PathBuf>,
@@ -93,6 +98,8 @@ enum Learner {
     Head(HeadConfig),
     /// `text_ngram` from scratch, with the options of a text project's job.
     TextNgram(u64),
+    /// The browser's local `text_ngram` (naive Bayes; no seed).
+    LocalNgram,
 }
 
 /// The head's weight decay: `--weight-decay`, else the server's for this kind of data.
@@ -108,7 +115,11 @@ fn weight_decay(args: &BenchPhotosArgs) -> f32 {
 /// The learner of this run.
 fn head_config(args: &BenchPhotosArgs, seed: u64) -> Learner {
     if args.arch.as_deref() == Some("text_ngram") {
-        return Learner::TextNgram(seed);
+        return if args.local {
+            Learner::LocalNgram
+        } else {
+            Learner::TextNgram(seed)
+        };
     }
     if let Some(input) = &args.backbone_input
         && input.text().is_some_and(|t| t.lexical.is_some())
@@ -208,6 +219,25 @@ fn head_on(pool: &Split, labeled: &[usize], learner: &Learner) -> anyhow::Result
     let seed = match learner {
         Learner::Head(config) => return Ok(fit_head(&pool.training(labeled), config, &device)?.1),
         Learner::TextNgram(seed) => *seed,
+        Learner::LocalNgram => {
+            use crate::data::texts::{NGRAM_BUCKETS, NGRAM_FEATURES};
+            use kindling::local_ngram::{LocalNgramConfig, local_ngram_from_ids};
+            let d = pool.training(labeled);
+            // The hashed texts, their padding (id 0) dropped.
+            let rows: Vec<Vec<u32>> = d
+                .items
+                .chunks(d.item_len)
+                .map(|r| r.iter().filter(|&&v| v != 0.0).map(|&v| v as u32).collect())
+                .collect();
+            let config = LocalNgramConfig {
+                buckets: NGRAM_BUCKETS as u32,
+                max_features: NGRAM_FEATURES,
+                ..LocalNgramConfig::default()
+            };
+            let bundle =
+                local_ngram_from_ids(&rows, &d.labels, &d.classes, config, "bench", String::new())?;
+            return Ok(bundle.load_model(&device)?);
+        }
     };
     let data = crate::data::LoadedData {
         train: pool.training(labeled),
@@ -562,6 +592,7 @@ pub fn run(mut args: BenchPhotosArgs) -> anyhow::Result<()> {
     };
     let item = if texts { "text" } else { "photo" };
     let backbone_name = match args.arch.as_deref() {
+        Some(arch) if args.local => format!("{arch}, the browser's naive Bayes"),
         Some(arch) => arch.to_string(),
         None => backbone
             .as_ref()
@@ -634,6 +665,7 @@ pub fn run(mut args: BenchPhotosArgs) -> anyhow::Result<()> {
         .collect();
     std::fs::create_dir_all(&args.out)?;
     let stem = match (texts, args.arch.as_deref()) {
+        (true, Some(arch)) if args.local => format!("texts-{arch}-local"),
         (true, Some(arch)) => format!("texts-{arch}"),
         (true, None) => "texts".to_string(),
         (false, _) => "photos".to_string(),
@@ -661,6 +693,9 @@ pub fn run(mut args: BenchPhotosArgs) -> anyhow::Result<()> {
     let learner = match head_config(&args, 0) {
         Learner::TextNgram(_) => {
             "text_ngram trained from scratch with a project job's options".to_string()
+        }
+        Learner::LocalNgram => {
+            "the browser's local text_ngram (naive Bayes over the hashed n-grams)".to_string()
         }
         Learner::Head(c) => format!(
             "embedding {} natively; head: hidden {:?}, {} steps, weight decay {}{}{}",
