@@ -348,6 +348,11 @@ test('worker: every Session method has its WorkerSession twin with the same resu
     const ids = textMain.encodeTexts(texts);
     const idsDiff = maxDiff(ids, await textWorker.encodeTexts(texts));
     const textDiff = maxDiff((await textMain.predict(ids, n, {})).probs, (await textWorker.predict(ids.slice(), n)).probs);
+    // `smoothing` reaches the trainer through the worker: 0 is refused, and 5 gives another model.
+    const badSmoothing = await outcome(WorkerSession.trainTextNgram(texts, textLabels, classes, { worker: shared, smoothing: 0 }));
+    const smoother = await WorkerSession.trainTextNgram(texts, textLabels, classes, { worker: shared, smoothing: 5 });
+    const smoothingDiff = maxDiff((await textMain.predict(ids, n, {})).probs, (await smoother.predict(ids.slice(), n)).probs);
+    smoother.dispose();
     // Two sessions, one worker: disposing one leaves the other running.
     textWorker.dispose();
     const afterDispose = [await outcome(textWorker.predict(ids.slice(), n)), await outcome(worker.predictEmbeddings(embeddings.slice(), n))];
@@ -358,7 +363,7 @@ test('worker: every Session method has its WorkerSession twin with the same resu
     const terminated = [await outcome(worker.predictEmbeddings(embeddings.slice(), n)), await outcome(defaults.embed(input.slice(), n))];
     main.dispose();
     textMain.dispose();
-    return { bitmapDiff, embedDiff, headDiff, localDiff, trainedOn, cleared, same: ranked === rankedHere, samePlain: plain === plainHere, rankedLength: JSON.parse(ranked).length, replaced, idsDiff, textDiff, afterDispose, threads, terminated };
+    return { bitmapDiff, embedDiff, headDiff, localDiff, trainedOn, cleared, same: ranked === rankedHere, samePlain: plain === plainHere, rankedLength: JSON.parse(ranked).length, replaced, idsDiff, textDiff, badSmoothing, smoothingDiff, afterDispose, threads, terminated };
   });
   assert.equal(r.bitmapDiff, 0, 'preprocessImageBitmap reads the same pixels as preprocessImage');
   assert.equal(r.embedDiff, 0, 'embed: the same module on the same device gives the same embeddings');
@@ -372,6 +377,8 @@ test('worker: every Session method has its WorkerSession twin with the same resu
   assert.equal(r.replaced, 'imagenet', 'replaceHead brings the new manifest back to the page');
   assert.equal(r.idsDiff, 0, 'encodeTexts');
   assert.equal(r.textDiff, 0, 'trainTextNgram + predict');
+  assert.equal(r.badSmoothing, 'KindlingError:INVALID_ARGUMENT', 'trainTextNgram refuses smoothing 0');
+  assert.ok(r.smoothingDiff > 1e-3, `trainTextNgram's smoothing changes the model (max |Δp| ${r.smoothingDiff})`);
   assert.deepEqual(r.afterDispose, ['KindlingError:SESSION_DISPOSED', 'resolved']);
   assert.equal(r.threads[0], 1);
   assert.equal(r.threads[1], 1);

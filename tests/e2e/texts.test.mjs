@@ -256,7 +256,7 @@ test('a text project without a backbone: text_ngram learns in the browser from t
   const spam = labeled.filter((id) => id.startsWith('spam')).length;
   console.log(`text_ngram trained in the browser on 20 labels (${spam} spam, ${20 - spam} ham; ${fitMs} ms): ` +
     `${local.right}/${local.of} held emails right (${local.missing} without a suggestion)`);
-  // Naive Bayes over the hashed n-grams: 141–166 of 180 in 25 runs (most 153–164; 141 in a CI
+  // Naive Bayes over the hashed n-grams: 141–166 of 180 in 24 runs (most 153–164; 141 in a CI
   // run) — which 20 emails the queue offers depends on when each local fit lands. fastText's
   // SGD, which it replaced, read 112–151 here. Chance is 90.
   assert.ok(local.right >= 0.7 * local.of, `the browser's text_ngram names ${local.right} of ${local.of} emails`);
