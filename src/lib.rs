@@ -8,6 +8,7 @@
 //! - [`label_errors`]: which given labels are likely wrong (confident learning).
 //! - [`agreement`]: Cohen's kappa and Krippendorff's alpha between annotators.
 //! - [`local_head`]: a linear head fitted on labeled embeddings in the browser.
+//! - [`svm_head`]: the same linear head fitted as support vector machines (the default).
 //! - [`local_ngram`]: a `text_ngram` classifier trained on labeled texts in the browser.
 //! - [`preprocess`]: pixels → model input, normalization.
 //! - [`text`]: text → token ids (BERT basic tokenization + WordPiece).
@@ -27,6 +28,7 @@ pub mod neighbours;
 pub mod preprocess;
 pub mod queue;
 pub mod session;
+pub mod svm_head;
 pub mod sync;
 pub mod text;
 pub mod uncertainty;

@@ -4,8 +4,12 @@
 //! (the "local head": offline, never published), and warm-started from the previous fit.
 //! Embeddings are standardized per feature with statistics of the labeled set.
 
+use burn::module::Param;
+use burn::nn::LinearConfig;
 use burn::tensor::activation::softmax;
 use burn::tensor::{Device, Tensor, TensorData};
+
+use crate::model::{ArchConfig, Mlp, MlpConfig};
 use thiserror::Error;
 
 /// Why a local head could not be fitted or used.
@@ -35,6 +39,9 @@ pub enum LocalHeadError {
     /// Reading the result back from the device failed.
     #[error("reading the local head from the device failed: {0}")]
     Read(String),
+    /// A fitting option is out of range.
+    #[error("invalid local head option: {0}")]
+    Config(String),
 }
 
 impl LocalHeadError {
@@ -45,6 +52,7 @@ impl LocalHeadError {
             LocalHeadError::Label { .. } => "LOCAL_HEAD_LABEL",
             LocalHeadError::TooFew => "LOCAL_HEAD_TOO_FEW",
             LocalHeadError::Read(_) => "DEVICE_READ_FAILED",
+            LocalHeadError::Config(_) => "INVALID_ARGUMENT",
         }
     }
 }
@@ -141,21 +149,7 @@ pub async fn fit_linear_head(
 ) -> Result<LinearHead, LocalHeadError> {
     let n = labels.len();
     check_labeled(embeddings.len(), labels, size, classes)?;
-    // Per-feature standardization (host side: one pass, n × size).
-    let mut mean = vec![0.0f64; size];
-    let mut sq = vec![0.0f64; size];
-    for row in embeddings.chunks(size) {
-        for (j, &v) in row.iter().enumerate() {
-            mean[j] += f64::from(v);
-            sq[j] += f64::from(v) * f64::from(v);
-        }
-    }
-    let mean: Vec<f32> = mean.iter().map(|m| (m / n as f64) as f32).collect();
-    let std: Vec<f32> = sq
-        .iter()
-        .zip(&mean)
-        .map(|(q, &m)| ((q / n as f64 - f64::from(m).powi(2)).max(0.0).sqrt() as f32).max(1e-3))
-        .collect();
+    let (mean, std) = standardization(embeddings, size);
     let standardized = standardize(embeddings, &mean, &std);
 
     // Every product is laid out so that its output has many columns (`W·Xᵀ` is
@@ -215,6 +209,31 @@ pub async fn fit_linear_head(
 }
 
 impl LinearHead {
+    /// The head as a one-layer [`Mlp`] reading raw embeddings (the standardization folded into
+    /// its weights), with its architecture: what a server's job publishes.
+    pub fn to_model(&self, device: &Device) -> (ArchConfig, Mlp) {
+        let mut linear = LinearConfig::new(self.size, self.classes).init(device);
+        // Ours is `[classes, size]`; burn's `Linear` keeps `[size, classes]`.
+        linear.weight = Param::from_tensor(t2(
+            transpose(&self.weight, self.classes, self.size),
+            [self.size, self.classes],
+            device,
+        ));
+        linear.bias = Some(Param::from_tensor(Tensor::from_data(
+            TensorData::new(self.bias.clone(), [self.classes]),
+            device,
+        )));
+        let arch = ArchConfig::Mlp(MlpConfig {
+            input_size: self.size,
+            hidden_sizes: vec![],
+            classes: self.classes,
+            dropout: 0.0,
+            lexical: None,
+        });
+        let mlp = Mlp::from_layers(vec![linear]).fold_input_normalization(&self.mean, &self.std);
+        (arch, mlp)
+    }
+
     /// Class probabilities `[n, classes]` of `n` embeddings, on `device`.
     pub async fn probabilities(
         &self,
@@ -242,8 +261,29 @@ impl LinearHead {
     }
 }
 
+/// Per-feature mean and standard deviation (at least 1e-3) of row-major rows of `size` values
+/// (host side: one pass).
+pub(crate) fn standardization(embeddings: &[f32], size: usize) -> (Vec<f32>, Vec<f32>) {
+    let n = (embeddings.len() / size).max(1) as f64;
+    let mut mean = vec![0.0f64; size];
+    let mut sq = vec![0.0f64; size];
+    for row in embeddings.chunks(size) {
+        for (j, &v) in row.iter().enumerate() {
+            mean[j] += f64::from(v);
+            sq[j] += f64::from(v) * f64::from(v);
+        }
+    }
+    let mean: Vec<f32> = mean.iter().map(|m| (m / n) as f32).collect();
+    let std: Vec<f32> = sq
+        .iter()
+        .zip(&mean)
+        .map(|(q, &m)| ((q / n - f64::from(m).powi(2)).max(0.0).sqrt() as f32).max(1e-3))
+        .collect();
+    (mean, std)
+}
+
 /// `(x − mean) / std` per feature of row-major rows of `mean.len()` values.
-fn standardize(embeddings: &[f32], mean: &[f32], std: &[f32]) -> Vec<f32> {
+pub(crate) fn standardize(embeddings: &[f32], mean: &[f32], std: &[f32]) -> Vec<f32> {
     embeddings
         .chunks(mean.len())
         .flat_map(|row| {

@@ -8,6 +8,7 @@ mod fetch;
 mod file_cache;
 mod js_session;
 mod label_errors;
+mod local_head_options;
 mod queue;
 mod sync_client;
 mod threads;

@@ -18,9 +18,9 @@
  * a session's `dispose()` then frees it there and the worker keeps running.
  */
 import type { DeviceName, LikelyError, LoadOptions, LoadProgress, Manifest, Prediction } from '../web/kindling.js';
-import type { LocalHeadOptions, SessionInfo, TextNgramOptions, WireFetchOptions, WorkerRequest, WorkerResponse } from './protocol.js';
+import type { LocalHeadFit, LocalHeadOptions, SessionInfo, TextNgramOptions, WireFetchOptions, WorkerRequest, WorkerResponse } from './protocol.js';
 
-export type { LocalHeadOptions, TextNgramOptions } from './protocol.js';
+export type { LocalHeadFit, LocalHeadOptions, LocalLearner, TextNgramOptions } from './protocol.js';
 export { webgpuAdapterPresent } from './adapter.js';
 export { cpuBuild, cpuWasmUrl, relaxedSimdSupported, threadsWasmUrl, type CpuBuild } from './cpu-wasm.js';
 
@@ -300,13 +300,14 @@ export class WorkerSession {
   }
 
   /**
-   * Fits (or refits, warm-started) the local head on labeled embeddings, like
-   * `Session.trainLocalHead` (both arrays are copied); `words`: it reads a text's words too.
+   * Fits (or refits) the local head on labeled embeddings, like `Session.trainLocalHead` (both
+   * arrays are copied): SVMs on a photo backbone, softmax regression (warm-started) on a text
+   * one, unless `options.learner` says otherwise; `words`: it reads a text's words too.
    */
-  async trainLocalHead(embeddings: Float32Array, labels: Uint32Array, options: LocalHeadOptions = {}): Promise<{ trainedOn: number; ms: number; words: boolean }> {
+  async trainLocalHead(embeddings: Float32Array, labels: Uint32Array, options: LocalHeadOptions = {}): Promise<LocalHeadFit> {
     const answer = expect(await this.call({ type: 'trainLocalHead', session: this.id, embeddings, labels, options }), 'fitted');
     this.trained = answer.trainedOn;
-    return { trainedOn: answer.trainedOn, ms: answer.ms, words: answer.words };
+    return { trainedOn: answer.trainedOn, ms: answer.ms, words: answer.words, learner: answer.learner };
   }
 
   /** Forgets the local head, like `Session.clearLocalHead`. */

@@ -172,7 +172,7 @@ async function run(msg: Exclude<WorkerRequest, { type: 'cancel' }>): Promise<voi
     }
     case 'trainLocalHead': {
       const fitted = await sessionOf(msg.session).trainLocalHead(msg.embeddings, msg.labels, msg.options);
-      post({ id: msg.id, type: 'fitted', trainedOn: fitted.trainedOn, ms: fitted.ms, words: fitted.words });
+      post({ id: msg.id, type: 'fitted', trainedOn: fitted.trainedOn, ms: fitted.ms, words: fitted.words, learner: fitted.learner });
       return;
     }
     case 'clearLocalHead':

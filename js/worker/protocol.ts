@@ -20,12 +20,38 @@ export interface WireFetchOptions {
   headers?: Record<string, string>;
 }
 
-/** Options of `Session.trainLocalHead`. */
+/**
+ * Options of `Session.trainLocalHead`. An option the chosen learner does not read is refused
+ * (`INVALID_ARGUMENT`).
+ */
 export interface LocalHeadOptions {
-  /** Optimizer steps (default 100; a refit from the previous head needs fewer). */
+  /** `'svm'` (photo backbones' default: one-vs-rest linear SVMs) or `'softmax'` (text backbones' default). */
+  learner?: LocalLearner;
+  /** SVMs: the hinge losses' weight against the L2 penalty (default 3e-4; smaller: more regularized). */
+  c?: number;
+  /** SVMs: logits are the decision values times this (default 5). */
+  temperature?: number;
+  /** Softmax regression and the words head: optimizer steps (default 100; a refit from the previous head needs fewer). */
   steps?: number;
+  /** Softmax regression: Adam's learning rate (default 0.02). */
   learningRate?: number;
+  /** Softmax regression: L2 penalty (default 1e-3). */
   weightDecay?: number;
+}
+
+/** How a local head is fitted: one-vs-rest linear SVMs or softmax regression on the vectors. */
+export type LocalLearner = 'svm' | 'softmax';
+
+/** What `trainLocalHead` fitted. */
+export interface LocalHeadFit {
+  /** Labeled items it learned from. */
+  trainedOn: number;
+  /** Time the fit took, in the worker. */
+  ms: number;
+  /** It reads a text's words too. */
+  words: boolean;
+  /** The learner that fitted it (`'words'`: the head over a text's words and vector). */
+  learner: LocalLearner | 'words';
 }
 
 /** Options of `Session.trainTextNgram`. */
@@ -90,7 +116,7 @@ export type WorkerResponse =
   | { id: number; type: 'loaded'; info: SessionInfo }
   | { id: number; type: 'predicted'; prediction: Prediction }
   | { id: number; type: 'values'; values: Float32Array }
-  | { id: number; type: 'fitted'; trainedOn: number; ms: number; words: boolean }
+  | ({ id: number; type: 'fitted' } & LocalHeadFit)
   | { id: number; type: 'ranked'; ranked: LikelyError[] }
   | { id: number; type: 'done' }
   | { id: number; type: 'error'; code: string; message: string };

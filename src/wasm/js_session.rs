@@ -13,15 +13,17 @@ use super::digest::archive_bundle;
 use super::fetch::{
     FetchOptions, Progress, complete_backbone, fetch_bundle, fetch_head, fetch_manifest, keep,
 };
+use super::local_head_options::{LocalLearner, local_learner};
 use super::threads::{self, Threads};
 use crate::bundle::{InputSpec, WeightsDtype};
 use crate::device::{DeviceChoice, cpu_device};
-use crate::local_head::{LinearHead, LocalHeadConfig, fit_linear_head};
+use crate::local_head::{LinearHead, LocalHeadError, fit_linear_head};
 use crate::local_lexical_head::{
     LexicalFit, LexicalLocalHead, WORDS_FROM_LABELS, fit_lexical_head,
 };
 use crate::preprocess::image_from_rgba;
 use crate::session;
+use crate::svm_head::fit_svm_head;
 
 /// The local head a session holds: over the embeddings' vectors, or (a text backbone that
 /// carries the words, from [`WORDS_FROM_LABELS`] labels) over the words too.
@@ -60,7 +62,7 @@ fn disposed() -> KindlingError {
     )
 }
 
-fn option(options: &JsValue, key: &str) -> JsValue {
+pub(super) fn option(options: &JsValue, key: &str) -> JsValue {
     if options.is_object() {
         Reflect::get(options, &key.into()).unwrap_or(JsValue::UNDEFINED)
     } else {
@@ -249,21 +251,26 @@ impl Session {
         })
     }
 
-    /// Fits (or refits, warm-started) the local head on labeled embeddings (as `embed` returns
-    /// them): `labels[i]` is the class index of the `i`-th embedding. It reads their first
+    /// Fits (or refits) the local head on labeled embeddings (as `embed` returns them):
+    /// `labels[i]` is the class index of the `i`-th embedding. It reads their first
     /// `vectorSize` values — and, on a text backbone that carries the texts' words, from 50
-    /// labels on the words too, as the server's heads do (`steps` then counts refits only: a
-    /// first fit over the words takes 200; `learningRate` and `weightDecay` apply to the
-    /// vector-only head). Runs on the CPU, offline; the published head is untouched. Resolves to
-    /// `{trainedOn, ms, words}` (`words`: it reads the words). Rejects with `LOCAL_HEAD_TOO_FEW`
-    /// below two classes.
-    #[wasm_bindgen(js_name = trainLocalHead, unchecked_return_type = "Promise<{ trainedOn: number; ms: number; words: boolean }>")]
+    /// labels on the words too, as the server's heads do. `learner` picks how a head on the
+    /// vectors is fitted: `"svm"` (the default on a photo backbone, as the server's jobs fit
+    /// photo heads below 1,000 labels: one-vs-rest linear SVMs, options `c` and `temperature`,
+    /// fitted to convergence) or `"softmax"` (the default on a text backbone: softmax
+    /// regression by Adam warm-started from the previous fit, options `steps`, `learningRate`,
+    /// `weightDecay`). A head over the words reads `steps` only (it counts refits: a first fit
+    /// takes 200). An option the chosen learner does not read is refused (`INVALID_ARGUMENT`), as
+    /// is an unknown learner. Runs on the CPU, offline; the published head is untouched.
+    /// Resolves to `{trainedOn, ms, words, learner}` (`words`: it reads the words; `learner`:
+    /// `"svm"`, `"softmax"` or `"words"`). Rejects with `LOCAL_HEAD_TOO_FEW` below two classes.
+    #[wasm_bindgen(js_name = trainLocalHead, unchecked_return_type = "Promise<{ trainedOn: number; ms: number; words: boolean; learner: 'svm' | 'softmax' | 'words' }>")]
     pub fn train_local_head(
         &self,
         embeddings: Float32Array,
         labels: js_sys::Uint32Array,
         #[wasm_bindgen(
-            unchecked_param_type = "{ steps?: number; learningRate?: number; weightDecay?: number }"
+            unchecked_param_type = "{ learner?: 'svm' | 'softmax'; c?: number; temperature?: number; steps?: number; learningRate?: number; weightDecay?: number }"
         )]
         options: Option<js_sys::Object>,
     ) -> js_sys::Promise {
@@ -271,18 +278,6 @@ impl Session {
         let session = self.inner.borrow().clone();
         let local = self.local.clone();
         let (x, y) = (embeddings.to_vec(), labels.to_vec());
-        let defaults = LocalHeadConfig::default();
-        let config = LocalHeadConfig {
-            steps: option(&options, "steps")
-                .as_f64()
-                .map_or(defaults.steps, |v| v as usize),
-            learning_rate: option(&options, "learningRate")
-                .as_f64()
-                .map_or(defaults.learning_rate, |v| v as f32),
-            weight_decay: option(&options, "weightDecay")
-                .as_f64()
-                .map_or(defaults.weight_decay, |v| v as f32),
-        };
         future_to_promise(async move {
             let started = now_ms();
             let s = session.ok_or_else(disposed)?;
@@ -290,30 +285,31 @@ impl Session {
                 .vector_size()
                 .ok_or_else(|| KindlingError::from(session::SessionError::NoBackbone))?;
             let classes = s.manifest().labels.len();
+            let lexical = s.lexical_head().filter(|_| y.len() >= WORDS_FROM_LABELS);
+            let photos = matches!(s.manifest().input, InputSpec::Image(_));
+            let learner = local_learner(&options, photos, lexical)?;
             let warm = local.borrow().clone();
-            let head = match s.lexical_head() {
-                Some(lexical) if y.len() >= WORDS_FROM_LABELS => {
+            let fitted = |e: LocalHeadError| KindlingError::new(e.code(), e.to_string());
+            let head = match learner {
+                LocalLearner::Words { steps, lexical } => {
                     let warm = match warm.as_deref() {
                         Some(LocalHead::Words(h)) => Some(h),
                         _ => None,
                     };
+                    let fit = LexicalFit {
+                        steps,
+                        ..LexicalFit::default()
+                    };
                     LocalHead::Words(
-                        fit_lexical_head(
-                            &x,
-                            &y,
-                            lexical,
-                            classes,
-                            LexicalFit {
-                                steps: config.steps,
-                                ..LexicalFit::default()
-                            },
-                            warm,
-                        )
-                        .map_err(|e| KindlingError::new(e.code(), e.to_string()))?,
+                        fit_lexical_head(&x, &y, lexical, classes, fit, warm).map_err(fitted)?,
                     )
                 }
-                _ => {
+                LocalLearner::Svm(config) => {
                     // The embeddings' vectors only (not a text's word ids).
+                    let x = s.vectors(&x).map_err(KindlingError::from)?;
+                    LocalHead::Vectors(fit_svm_head(&x, &y, size, classes, config).map_err(fitted)?)
+                }
+                LocalLearner::Softmax(config) => {
                     let x = s.vectors(&x).map_err(KindlingError::from)?;
                     let warm = match warm.as_deref() {
                         Some(LocalHead::Vectors(h)) => Some(h),
@@ -323,7 +319,7 @@ impl Session {
                     LocalHead::Vectors(
                         fit_linear_head(&x, &y, size, classes, config, warm, &device)
                             .await
-                            .map_err(|e| KindlingError::new(e.code(), e.to_string()))?,
+                            .map_err(fitted)?,
                     )
                 }
             };
@@ -334,6 +330,7 @@ impl Session {
             Reflect::set(&out, &"trainedOn".into(), &(trained_on as f64).into())?;
             Reflect::set(&out, &"ms".into(), &(now_ms() - started).into())?;
             Reflect::set(&out, &"words".into(), &words.into())?;
+            Reflect::set(&out, &"learner".into(), &learner.name().into())?;
             Ok(out.into())
         })
     }

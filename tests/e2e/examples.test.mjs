@@ -327,10 +327,23 @@ test('worker: every Session method has its WorkerSession twin with the same resu
     const head = await main.predictEmbeddings(embeddings, n, { topK: 3 });
     const headDiff = maxDiff(head.probs, (await worker.predictEmbeddings(embeddings.slice(), n, { topK: 3 })).probs);
     const labels = Uint32Array.from({ length: n }, (_, i) => i % 3);
-    await main.trainLocalHead(embeddings, labels, { steps: 50 });
-    const fitted = await worker.trainLocalHead(embeddings, labels, { steps: 50 });
-    const localDiff = maxDiff((await main.predictLocal(embeddings, n, {})).probs, (await worker.predictLocal(embeddings.slice(), n)).probs);
+    await main.trainLocalHead(embeddings, labels);
+    const fitted = await worker.trainLocalHead(embeddings, labels);
+    const svmProbs = (await worker.predictLocal(embeddings.slice(), n)).probs;
+    const localDiff = maxDiff((await main.predictLocal(embeddings, n, {})).probs, svmProbs);
     const trainedOn = [main.localHeadTrainedOn, worker.localHeadTrainedOn, fitted.trainedOn];
+    // The options reach the learner through the worker: one the SVMs do not read, an unknown
+    // learner and a negative C are refused; another C and softmax regression change the head.
+    const refused = [
+      await outcome(worker.trainLocalHead(embeddings, labels, { steps: 50 })),
+      await outcome(worker.trainLocalHead(embeddings, labels, { learner: 'tree' })),
+      await outcome(worker.trainLocalHead(embeddings, labels, { c: -1 })),
+    ];
+    await worker.trainLocalHead(embeddings, labels, { c: 10 });
+    const cDiff = maxDiff(svmProbs, (await worker.predictLocal(embeddings.slice(), n)).probs);
+    const softmax = await worker.trainLocalHead(embeddings, labels, { learner: 'softmax', steps: 50 });
+    const softmaxDiff = maxDiff(svmProbs, (await worker.predictLocal(embeddings.slice(), n)).probs);
+    const learners = [fitted.learner, softmax.learner];
     await worker.clearLocalHead();
     const cleared = [worker.localHeadTrainedOn, await outcome(worker.predictLocal(embeddings.slice(), n))];
     const ranked = JSON.stringify(await likelyErrors(embeddings, main.embeddingSize, labels, 3, { folds: 3, worker: shared }));
@@ -363,13 +376,17 @@ test('worker: every Session method has its WorkerSession twin with the same resu
     const terminated = [await outcome(worker.predictEmbeddings(embeddings.slice(), n)), await outcome(defaults.embed(input.slice(), n))];
     main.dispose();
     textMain.dispose();
-    return { bitmapDiff, embedDiff, headDiff, localDiff, trainedOn, cleared, same: ranked === rankedHere, samePlain: plain === plainHere, rankedLength: JSON.parse(ranked).length, replaced, idsDiff, textDiff, badSmoothing, smoothingDiff, afterDispose, threads, terminated };
+    return { bitmapDiff, embedDiff, headDiff, localDiff, trainedOn, refused, cDiff, softmaxDiff, learners, cleared, same: ranked === rankedHere, samePlain: plain === plainHere, rankedLength: JSON.parse(ranked).length, replaced, idsDiff, textDiff, badSmoothing, smoothingDiff, afterDispose, threads, terminated };
   });
   assert.equal(r.bitmapDiff, 0, 'preprocessImageBitmap reads the same pixels as preprocessImage');
   assert.equal(r.embedDiff, 0, 'embed: the same module on the same device gives the same embeddings');
   assert.equal(r.headDiff, 0, 'predictEmbeddings');
   assert.equal(r.localDiff, 0, 'trainLocalHead + predictLocal');
   assert.deepEqual(r.trainedOn, [6, 6, 6]);
+  assert.deepEqual(r.learners, ['svm', 'softmax'], 'a photo backbone\'s local head is SVMs unless softmax is asked for');
+  assert.deepEqual(r.refused, Array(3).fill('KindlingError:INVALID_ARGUMENT'), 'steps with SVMs, an unknown learner, C -1');
+  assert.ok(r.cDiff > 1e-3, `C reaches the SVMs through the worker (probabilities moved ${r.cDiff})`);
+  assert.ok(r.softmaxDiff > 1e-3, `learner: 'softmax' fits another head (probabilities moved ${r.softmaxDiff})`);
   assert.deepEqual(r.cleared, [0, 'KindlingError:NO_LOCAL_HEAD']);
   assert.ok(r.same, 'likelyErrors in the worker ranks as the module function does');
   assert.ok(r.samePlain, '… also without neighbour agreement');

@@ -156,10 +156,11 @@ export class Inference {
       const version = `local:${this.model!.version}`;
       const { ids, values } = await this.embedItems(s, backbone, labeled.map((l) => l.item), signal);
       const classOf = new Map(labeled.map((l) => [l.item.id, l.label]));
-      // A refit starts from the previous head: 20 steps keep it at ≤ 0.2 s for 1,000 labels
-      // (scripts/bench-backbone.mjs), the first fit takes 100.
-      const steps = s.localHeadTrainedOn > 0 ? 20 : 100;
-      const fitted = await s.trainLocalHead(values, Uint32Array.from(ids, (id) => classOf.get(id)!), { steps });
+      // Photos: SVMs fitted to convergence, as the server's jobs fit them (no options). Texts:
+      // softmax regression or the words head, warm-started from the previous fit: 20 steps keep
+      // a refit at ≤ 0.2 s for 1,000 labels (scripts/bench-backbone.mjs), the first takes 100.
+      const options = s.manifest.input.kind === 'text' ? { steps: s.localHeadTrainedOn > 0 ? 20 : 100 } : {};
+      const fitted = await s.trainLocalHead(values, Uint32Array.from(ids, (id) => classOf.get(id)!), options);
       if (signal.aborted) return;
       onFitted(fitted.trainedOn, fitted.ms, fitted.words);
       await this.stream(signal, version, items, BATCH_PHOTOS, s, onBatch, async (batch) => {

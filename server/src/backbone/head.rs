@@ -12,6 +12,7 @@ use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use kindling::local_lexical_head::{LexicalFit, fit_lexical_head};
 use kindling::model::{ArchConfig, LexicalHeadConfig, MlpConfig, Model};
+use kindling::svm_head::{SvmHeadConfig, fit_svm_head};
 
 use crate::data::Dataset;
 use crate::train::fit_normalization;
@@ -32,6 +33,10 @@ pub struct HeadConfig {
     /// The embeddings end in hashed word ids the head reads as a bag of words (a text backbone
     /// with lexical ids; see [`HeadConfig::for_input`]).
     pub lexical: Option<LexicalHeadConfig>,
+    /// A linear head fitted as one-vs-rest support vector machines (`kindling::svm_head`)
+    /// instead of by softmax regression; `steps`, `learning_rate`, `weight_decay` and `seed`
+    /// are then not read. See [`HeadConfig::for_labels`].
+    pub svm: Option<SvmHeadConfig>,
 }
 
 impl Default for HeadConfig {
@@ -43,6 +48,7 @@ impl Default for HeadConfig {
             weight_decay: 1e-3,
             seed: 42,
             lexical: None,
+            svm: None,
         }
     }
 }
@@ -78,6 +84,7 @@ impl HeadConfig {
         } else {
             HeadConfig {
                 seed,
+                svm: Some(SvmHeadConfig::default()),
                 ..HeadConfig::default()
             }
         }
@@ -106,6 +113,7 @@ impl HeadConfig {
                     kindling::model::minilm::EMBEDDING_SIZE,
                     lexical,
                 )),
+                svm: None,
                 ..self
             };
         }
@@ -119,6 +127,7 @@ impl HeadConfig {
                 weight_decay: TEXT_WEIGHT_DECAY,
                 steps: self.steps.max(TEXT_STEPS),
                 hidden,
+                svm: None,
                 ..self
             }
         } else {
@@ -164,6 +173,18 @@ pub fn fit_head(
             data.classes.len(),
             fit,
             None,
+        )
+        .map_err(|e| anyhow::anyhow!("{}: {e}", e.code()))?;
+        let (arch, mlp) = head.to_model(device);
+        return Ok((arch, Model::Mlp(mlp)));
+    }
+    if let Some(svm) = config.svm.filter(|_| config.hidden.is_empty()) {
+        let head = fit_svm_head(
+            &data.items,
+            &data.labels,
+            data.item_len,
+            data.classes.len(),
+            svm,
         )
         .map_err(|e| anyhow::anyhow!("{}: {e}", e.code()))?;
         let (arch, mlp) = head.to_model(device);
@@ -243,6 +264,49 @@ mod tests {
         };
         let device = Device::flex();
         let (_, head) = fit_head(&data, &HeadConfig::default(), &device).unwrap();
+        let predicted = classes_of(&head, &data, &device);
+        for (p, l) in predicted.iter().zip(&data.labels) {
+            assert_eq!(*p, i64::from(*l));
+        }
+    }
+
+    /// Below `HIDDEN_FROM_LABELS` labels a photo head is fitted as SVMs; the published model
+    /// reads raw embeddings (standardization folded) and gives the same probabilities as the
+    /// fitted head does on standardized ones, and it separates the clusters.
+    #[test]
+    fn a_photo_head_below_the_hidden_threshold_is_the_svm_head_folded_into_a_model() {
+        let (mut items, mut labels) = (Vec::new(), Vec::new());
+        for i in 0..60u32 {
+            let class = i % 3;
+            for d in 0..12u32 {
+                let centre = if d % 3 == class { 5.0 } else { 3.0 };
+                items.push((centre + ((i * 5 + d) % 7) as f32 * 0.2) * (1.0 + d as f32));
+            }
+            labels.push(class);
+        }
+        let data = Dataset {
+            items,
+            labels,
+            item_len: 12,
+            classes: vec!["a".into(), "b".into(), "c".into()],
+            input: embedding_spec(12),
+        };
+        let config = HeadConfig::for_labels(data.len(), 7);
+        let svm = config.svm.expect("an SVM below the hidden threshold");
+        assert!(HeadConfig::for_labels(HIDDEN_FROM_LABELS, 7).svm.is_none());
+        let device = Device::flex();
+        let (_, head) = fit_head(&data, &config, &device).unwrap();
+        let fitted =
+            kindling::svm_head::fit_svm_head(&data.items, &data.labels, 12, 3, svm).unwrap();
+        let expected = pollster::block_on(fitted.probabilities(&data.items, &device)).unwrap();
+        let x = Tensor::<2>::from_data(TensorData::new(data.items.clone(), [60, 12]), &device);
+        let got: Vec<f32> = burn::tensor::activation::softmax(head.forward(x), 1)
+            .into_data()
+            .iter::<f32>()
+            .collect();
+        for (g, e) in got.iter().zip(&expected) {
+            assert!((g - e).abs() < 1e-4, "{g} vs {e}");
+        }
         let predicted = classes_of(&head, &data, &device);
         for (p, l) in predicted.iter().zip(&data.labels) {
             assert_eq!(*p, i64::from(*l));

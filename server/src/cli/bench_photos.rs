@@ -23,6 +23,7 @@ use crate::backbone::embed::embed_photos;
 use crate::backbone::head::{HeadConfig, fit_head};
 use crate::data::Dataset;
 use kindling::bundle::InputSpec;
+use kindling::svm_head::SvmHeadConfig;
 
 /// Arguments of `kindling bench photos`.
 #[derive(Debug, Args)]
@@ -66,9 +67,17 @@ pub struct BenchPhotosArgs {
     /// Weight decay (L2) of the head (default: the server's — 1e-3 for photos, 1e-2 for texts).
     #[arg(long)]
     pub weight_decay: Option<f32>,
-    /// Full-batch Adam steps per head.
+    /// Full-batch Adam steps per head (softmax regression and hidden layers).
     #[arg(long, default_value_t = 200)]
     pub steps: usize,
+    /// Fit linear heads on photos by softmax regression (Adam, `--steps`, `--weight-decay`),
+    /// the learner before 2026-12-06, instead of the server's support vector machines.
+    #[arg(long)]
+    pub softmax: bool,
+    /// `C` of the support vector machines fitted as linear heads on photos (default: the
+    /// server's, `kindling::svm_head::SvmHeadConfig`).
+    #[arg(long, conflicts_with = "softmax")]
+    pub svm_c: Option<f32>,
     /// Also embed each photo mirrored: train on both, average both at test time.
     #[arg(long)]
     pub flip: bool,
@@ -134,11 +143,19 @@ fn head_config(args: &BenchPhotosArgs, seed: u64) -> Learner {
             ..config
         });
     }
+    // Linear heads on photos are SVMs, as the server's jobs and the browser's local head fit
+    // them below `HIDDEN_FROM_LABELS` labels.
+    let photos = !args.data.join("train.jsonl").is_file();
+    let svm = (photos && args.hidden.is_empty() && !args.softmax).then(|| SvmHeadConfig {
+        c: args.svm_c.unwrap_or(SvmHeadConfig::default().c),
+        ..SvmHeadConfig::default()
+    });
     Learner::Head(HeadConfig {
         hidden: args.hidden.clone(),
         steps: args.steps,
         weight_decay: weight_decay(args),
         seed,
+        svm,
         ..HeadConfig::default()
     })
 }
@@ -698,15 +715,22 @@ pub fn run(mut args: BenchPhotosArgs) -> anyhow::Result<()> {
             "the browser's local text_ngram (naive Bayes over the hashed n-grams)".to_string()
         }
         Learner::Head(c) => format!(
-            "embedding {} natively; head: hidden {:?}, {} steps, weight decay {}{}{}",
+            "embedding {} natively; head: {}{}{}",
             if embed_ms > 0.0 {
                 format!("{embed_ms:.1} ms per {item}")
             } else {
                 "cached".into()
             },
-            c.hidden,
-            c.steps,
-            c.weight_decay,
+            match c.svm {
+                Some(svm) => format!(
+                    "linear, one-vs-rest SVMs (squared hinge, C {}, temperature {})",
+                    svm.c, svm.temperature
+                ),
+                None => format!(
+                    "hidden {:?}, {} steps, weight decay {}",
+                    c.hidden, c.steps, c.weight_decay
+                ),
+            },
             c.lexical.map_or(String::new(), |l| format!(
                 ", reading the words too ({} buckets, {} ids per text, sentence × max(0.35, \
                  35 / labels))",
