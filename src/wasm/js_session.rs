@@ -254,14 +254,14 @@ impl Session {
     /// Fits (or refits) the local head on labeled embeddings (as `embed` returns them):
     /// `labels[i]` is the class index of the `i`-th embedding. It reads their first
     /// `vectorSize` values — and, on a text backbone that carries the texts' words, from 50
-    /// labels on the words too, as the server's heads do. `learner` picks how a head on the
-    /// vectors is fitted: `"svm"` (the default on a photo backbone, as the server's jobs fit
-    /// photo heads below 1,000 labels: one-vs-rest linear SVMs, options `c` and `temperature`,
-    /// fitted to convergence) or `"softmax"` (the default on a text backbone: softmax
-    /// regression by Adam warm-started from the previous fit, options `steps`, `learningRate`,
-    /// `weightDecay`). A head over the words reads `steps` only (it counts refits: a first fit
-    /// takes 200). An option the chosen learner does not read is refused (`INVALID_ARGUMENT`), as
-    /// is an unknown learner. Runs on the CPU, offline; the published head is untouched.
+    /// labels on the words too, as the server's heads do. `learner` picks how the head is
+    /// fitted: `"svm"` (the default on a photo backbone, as the server's jobs fit photo heads
+    /// below 1,000 labels: one-vs-rest linear SVMs on the vectors, options `c` and
+    /// `temperature`, fitted to convergence) or `"softmax"` (the default on a text backbone:
+    /// softmax regression by Adam warm-started from the previous fit, options `steps`,
+    /// `learningRate`, `weightDecay`; over the words too when they are read, with `steps` only:
+    /// it counts refits, a first fit takes 200). An option the chosen learner does not read is
+    /// refused (`INVALID_ARGUMENT`), as is an unknown learner. Runs on the CPU, offline; the published head is untouched.
     /// Resolves to `{trainedOn, ms, words, learner}` (`words`: it reads the words; `learner`:
     /// `"svm"`, `"softmax"` or `"words"`). Rejects with `LOCAL_HEAD_TOO_FEW` below two classes.
     #[wasm_bindgen(js_name = trainLocalHead, unchecked_return_type = "Promise<{ trainedOn: number; ms: number; words: boolean; learner: 'svm' | 'softmax' | 'words' }>")]

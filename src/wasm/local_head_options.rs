@@ -16,7 +16,7 @@ pub(super) enum LocalLearner {
     Svm(SvmHeadConfig),
     /// Softmax regression by Adam on the vectors (text backbones' default).
     Softmax(LocalHeadConfig),
-    /// The linear head over a text's words and vector.
+    /// The linear head over a text's words and vector (softmax regression too).
     Words {
         /// Adam steps.
         steps: usize,
@@ -64,38 +64,42 @@ fn number(options: &JsValue, key: &str) -> Result<Option<f64>, KindlingError> {
     }
 }
 
-/// The learner `options` ask for: the words head when `lexical` is given (a text backbone that
-/// carries the words, enough labels), else `options.learner`, else SVMs on a photo backbone
-/// (`photos`) and softmax regression on a text one.
+/// The learner `options` ask for: `options.learner` when given — `"softmax"` on a text backbone
+/// that carries the words, with enough labels (`lexical`), is the words head, itself softmax
+/// regression over the words and the vector — else SVMs on a photo backbone (`photos`), the
+/// words head when `lexical` is given, and softmax regression on the vectors otherwise.
 pub(super) fn local_learner(
     options: &JsValue,
     photos: bool,
     lexical: Option<LexicalHeadConfig>,
 ) -> Result<LocalLearner, KindlingError> {
     let named = super::js_session::option(options, "learner");
-    let learner = if let Some(lexical) = lexical {
-        LocalLearner::Words { steps: 0, lexical }
-    } else if named.is_undefined() {
-        if photos {
-            LocalLearner::Svm(SvmHeadConfig::default())
-        } else {
-            LocalLearner::Softmax(LocalHeadConfig::default())
-        }
-    } else {
-        match named.as_string().as_deref() {
-            Some("svm") => LocalLearner::Svm(SvmHeadConfig::default()),
-            Some("softmax") => LocalLearner::Softmax(LocalHeadConfig::default()),
-            _ => {
-                return Err(invalid(format!(
-                    "trainLocalHead: learner must be \"svm\" or \"softmax\", not {named:?}"
-                )));
+    let svm = LocalLearner::Svm(SvmHeadConfig::default());
+    let softmax = match lexical {
+        Some(lexical) => LocalLearner::Words { steps: 0, lexical },
+        None => LocalLearner::Softmax(LocalHeadConfig::default()),
+    };
+    let learner = match named.as_string().as_deref() {
+        _ if named.is_undefined() => {
+            if photos && lexical.is_none() {
+                svm
+            } else {
+                softmax
             }
+        }
+        Some("svm") => svm,
+        Some("softmax") => softmax,
+        other => {
+            let given = other.map_or_else(|| format!("{named:?}"), |name| format!("\"{name}\""));
+            return Err(invalid(format!(
+                "trainLocalHead: learner must be \"svm\" or \"softmax\", not {given}"
+            )));
         }
     };
     let reads: &[&str] = match learner {
         LocalLearner::Svm(_) => &["learner", "c", "temperature"],
         LocalLearner::Softmax(_) => &["learner", "steps", "learningRate", "weightDecay"],
-        LocalLearner::Words { .. } => &["steps"],
+        LocalLearner::Words { .. } => &["learner", "steps"],
     };
     for key in KNOWN {
         if !reads.contains(&key) && !super::js_session::option(options, key).is_undefined() {
