@@ -64,12 +64,13 @@ pub struct BenchPhotosArgs {
     /// Hidden layer widths of the head (none: a linear head).
     #[arg(long, value_delimiter = ',')]
     pub hidden: Vec<usize>,
-    /// Weight decay (L2) of the head (default: the server's — 1e-3 for photos, 1e-2 for texts).
+    /// Weight decay (L2) of a softmax-regression or hidden-layer head (default: the server's —
+    /// 1e-3 for photos, 1e-2 for texts).
     #[arg(long)]
     pub weight_decay: Option<f32>,
-    /// Full-batch Adam steps per head (softmax regression and hidden layers).
-    #[arg(long, default_value_t = 200)]
-    pub steps: usize,
+    /// Full-batch Adam steps per head (softmax regression and hidden layers; default 200).
+    #[arg(long)]
+    pub steps: Option<usize>,
     /// Fit linear heads on photos by softmax regression (Adam, `--steps`, `--weight-decay`),
     /// the learner before 2026-12-06, instead of the server's support vector machines.
     #[arg(long)]
@@ -152,12 +153,34 @@ fn head_config(args: &BenchPhotosArgs, seed: u64) -> Learner {
     });
     Learner::Head(HeadConfig {
         hidden: args.hidden.clone(),
-        steps: args.steps,
+        steps: args.steps.unwrap_or(HeadConfig::default().steps),
         weight_decay: weight_decay(args),
         seed,
         svm,
         ..HeadConfig::default()
     })
+}
+
+/// Refuses a head flag the run's learner would not read: `--steps` / `--weight-decay` with SVM
+/// heads, `--svm-c` without them.
+fn check_head_flags(args: &BenchPhotosArgs) -> anyhow::Result<()> {
+    let svm = matches!(
+        head_config(args, 0),
+        Learner::Head(HeadConfig { svm: Some(_), .. })
+    );
+    if svm {
+        anyhow::ensure!(
+            args.steps.is_none() && args.weight_decay.is_none(),
+            "--steps and --weight-decay apply to softmax-regression and hidden-layer heads; the \
+             linear heads on photos are SVMs (--svm-c), or add --softmax"
+        );
+    } else {
+        anyhow::ensure!(
+            args.svm_c.is_none(),
+            "--svm-c applies to the linear heads on photos (SVMs), not to this run's learner"
+        );
+    }
+    Ok(())
 }
 
 /// Embeddings of one split: as photographed and, with `--flip`, mirrored (same order).
@@ -536,6 +559,7 @@ pub fn run(mut args: BenchPhotosArgs) -> anyhow::Result<()> {
             .map(|(_, s)| s)
             .ok_or_else(|| anyhow::anyhow!("this needs --backbone"))
     };
+    check_head_flags(&args)?;
     let texts = args.data.join("train.jsonl").is_file();
     let (train, test, classes, train_s, test_s) = if texts {
         use crate::backbone::embed::read_labeled_texts;
