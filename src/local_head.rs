@@ -5,7 +5,7 @@
 //! Embeddings are standardized per feature with statistics of the labeled set.
 
 use burn::module::Param;
-use burn::nn::LinearConfig;
+use burn::nn::{Linear, LinearConfig};
 use burn::tensor::activation::softmax;
 use burn::tensor::{Device, Tensor, TensorData};
 
@@ -212,17 +212,7 @@ impl LinearHead {
     /// The head as a one-layer [`Mlp`] reading raw embeddings (the standardization folded into
     /// its weights), with its architecture: what a server's job publishes.
     pub fn to_model(&self, device: &Device) -> (ArchConfig, Mlp) {
-        let mut linear = LinearConfig::new(self.size, self.classes).init(device);
-        // Ours is `[classes, size]`; burn's `Linear` keeps `[size, classes]`.
-        linear.weight = Param::from_tensor(t2(
-            transpose(&self.weight, self.classes, self.size),
-            [self.size, self.classes],
-            device,
-        ));
-        linear.bias = Some(Param::from_tensor(Tensor::from_data(
-            TensorData::new(self.bias.clone(), [self.classes]),
-            device,
-        )));
+        let linear = linear_layer(&self.weight, &self.bias, self.size, device);
         let arch = ArchConfig::Mlp(MlpConfig {
             input_size: self.size,
             hidden_sizes: vec![],
@@ -259,6 +249,23 @@ impl LinearHead {
         let p_t = read(softmax(w.matmul(xt) + b, 0)).await?;
         Ok(transpose(&p_t, self.classes, n))
     }
+}
+
+/// A burn `Linear` layer of `weight` (`[classes, width]`, row-major, as the local heads keep
+/// it; burn keeps `[width, classes]`) and `bias` (`[classes]`).
+pub(crate) fn linear_layer(weight: &[f32], bias: &[f32], width: usize, device: &Device) -> Linear {
+    let classes = bias.len();
+    let mut linear = LinearConfig::new(width, classes).init(device);
+    linear.weight = Param::from_tensor(t2(
+        transpose(weight, classes, width),
+        [width, classes],
+        device,
+    ));
+    linear.bias = Some(Param::from_tensor(Tensor::from_data(
+        TensorData::new(bias.to_vec(), [classes]),
+        device,
+    )));
+    linear
 }
 
 /// Per-feature mean and standard deviation (at least 1e-3) of row-major rows of `size` values

@@ -7,11 +7,9 @@
 //! better reader (spam F1 at 20 random labels 0.669 for it, 0.618 with the words; numpy replica,
 //! 10 seeds), and the browser keeps the sentence-only local head (`crate::local_head`) there.
 
-use burn::module::Param;
-use burn::nn::LinearConfig;
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::Device;
 
-use crate::local_head::{LocalHeadError, check_labeled};
+use crate::local_head::{LocalHeadError, check_labeled, linear_layer};
 use crate::model::lexical::sentence_scale_for;
 use crate::model::{ArchConfig, LexicalHeadConfig, Mlp, MlpConfig};
 
@@ -117,23 +115,7 @@ impl LexicalLocalHead {
     /// The head as a bundle's classifier: its architecture (an `mlp` with `lexical`) and the
     /// network on `device`, which gives the same probabilities on any backend.
     pub fn to_model(&self, device: &Device) -> (ArchConfig, Mlp) {
-        let width = self.lexical.dense_len();
-        let mut linear = LinearConfig::new(width, self.classes).init(device);
-        // Ours is `[classes, width]`; burn's `Linear` keeps `[width, classes]`.
-        let mut weight = vec![0.0f32; width * self.classes];
-        for (c, row) in self.weight.chunks(width).enumerate() {
-            for (j, &w) in row.iter().enumerate() {
-                weight[j * self.classes + c] = w;
-            }
-        }
-        linear.weight = Param::from_tensor(Tensor::from_data(
-            TensorData::new(weight, [width, self.classes]),
-            device,
-        ));
-        linear.bias = Some(Param::from_tensor(Tensor::from_data(
-            TensorData::new(self.bias.clone(), [self.classes]),
-            device,
-        )));
+        let linear = linear_layer(&self.weight, &self.bias, self.lexical.dense_len(), device);
         let arch = ArchConfig::Mlp(MlpConfig {
             input_size: self.lexical.row_len(),
             hidden_sizes: vec![],
@@ -258,6 +240,7 @@ pub fn fit_lexical_head(
 mod tests {
     use super::*;
     use crate::model::LexicalConfig;
+    use burn::tensor::{Tensor, TensorData};
 
     const LEXICAL: LexicalHeadConfig = LexicalHeadConfig {
         sentence: 4,

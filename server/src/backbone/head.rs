@@ -181,7 +181,8 @@ pub fn fit_head(
         let (arch, mlp) = head.to_model(device);
         return Ok((arch, Model::Mlp(mlp)));
     }
-    if let Some(svm) = config.svm.filter(|_| config.hidden.is_empty()) {
+    if let Some(svm) = config.svm {
+        anyhow::ensure!(config.hidden.is_empty(), "an SVM head is linear");
         let head = fit_svm_head(
             &data.items,
             &data.labels,

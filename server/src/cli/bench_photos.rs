@@ -112,14 +112,18 @@ enum Learner {
     LocalNgram,
 }
 
+/// The data is texts (`train.jsonl` + `test.jsonl`), not photos.
+fn is_text_data(args: &BenchPhotosArgs) -> bool {
+    args.data.join("train.jsonl").is_file()
+}
+
 /// The head's weight decay: `--weight-decay`, else the server's for this kind of data.
 fn weight_decay(args: &BenchPhotosArgs) -> f32 {
-    args.weight_decay
-        .unwrap_or(if args.data.join("train.jsonl").is_file() {
-            crate::backbone::head::TEXT_WEIGHT_DECAY
-        } else {
-            HeadConfig::default().weight_decay
-        })
+    args.weight_decay.unwrap_or(if is_text_data(args) {
+        crate::backbone::head::TEXT_WEIGHT_DECAY
+    } else {
+        HeadConfig::default().weight_decay
+    })
 }
 
 /// The learner of this run.
@@ -146,11 +150,11 @@ fn head_config(args: &BenchPhotosArgs, seed: u64) -> Learner {
     }
     // Linear heads on photos are SVMs, as the server's jobs and the browser's local head fit
     // them below `HIDDEN_FROM_LABELS` labels.
-    let photos = !args.data.join("train.jsonl").is_file();
-    let svm = (photos && args.hidden.is_empty() && !args.softmax).then(|| SvmHeadConfig {
-        c: args.svm_c.unwrap_or(SvmHeadConfig::default().c),
-        ..SvmHeadConfig::default()
-    });
+    let svm =
+        (!is_text_data(args) && args.hidden.is_empty() && !args.softmax).then(|| SvmHeadConfig {
+            c: args.svm_c.unwrap_or(SvmHeadConfig::default().c),
+            ..SvmHeadConfig::default()
+        });
     Learner::Head(HeadConfig {
         hidden: args.hidden.clone(),
         steps: args.steps.unwrap_or(HeadConfig::default().steps),
@@ -560,7 +564,7 @@ pub fn run(mut args: BenchPhotosArgs) -> anyhow::Result<()> {
             .ok_or_else(|| anyhow::anyhow!("this needs --backbone"))
     };
     check_head_flags(&args)?;
-    let texts = args.data.join("train.jsonl").is_file();
+    let texts = is_text_data(&args);
     let (train, test, classes, train_s, test_s) = if texts {
         use crate::backbone::embed::read_labeled_texts;
         let (train_rows, classes) =
